@@ -1,0 +1,243 @@
+//! Wire types of api-contract.md. The client decodes them (unknown fields ignored; fields it does
+//! not use are optional) and the sandbox encodes them (every field Calendly sends).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Resource<T> {
+    pub resource: T,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Collection<T> {
+    pub collection: Vec<T>,
+    pub pagination: Pagination,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Pagination {
+    #[serde(default)]
+    pub count: u32,
+    #[serde(default)]
+    pub next_page: Option<String>,
+    #[serde(default)]
+    pub previous_page: Option<String>,
+    #[serde(default)]
+    pub next_page_token: Option<String>,
+    #[serde(default)]
+    pub previous_page_token: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct User {
+    pub uri: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub slug: String,
+    pub email: String,
+    #[serde(default)]
+    pub scheduling_url: String,
+    #[serde(default)]
+    pub timezone: String,
+    #[serde(default)]
+    pub avatar_url: Option<String>,
+    #[serde(default)]
+    pub locale: String,
+    #[serde(default)]
+    pub created_at: String,
+    #[serde(default)]
+    pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_organization: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Membership {
+    pub uri: String,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub organization: String,
+    #[serde(default)]
+    pub created_at: String,
+    #[serde(default)]
+    pub updated_at: String,
+    pub user: User,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Invitation {
+    pub uri: String,
+    #[serde(default)]
+    pub organization: String,
+    pub email: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub created_at: String,
+    #[serde(default)]
+    pub updated_at: String,
+    #[serde(default)]
+    pub last_sent_at: Option<String>,
+    /// The user's URI, only once accepted.
+    #[serde(default)]
+    pub user: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Group {
+    pub uri: String,
+    pub name: String,
+    #[serde(default)]
+    pub organization: String,
+    #[serde(default)]
+    pub created_at: String,
+    #[serde(default)]
+    pub updated_at: String,
+    /// Optional in Calendly's spec.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_count: Option<u32>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "type")]
+pub enum RelationshipOwner {
+    OrganizationMembership(Membership),
+    OrganizationInvitation(Invitation),
+}
+
+impl RelationshipOwner {
+    pub fn uri(&self) -> &str {
+        match self {
+            RelationshipOwner::OrganizationMembership(m) => &m.uri,
+            RelationshipOwner::OrganizationInvitation(i) => &i.uri,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GroupRelationship {
+    pub uri: String,
+    /// `member` or `admin`.
+    pub role: String,
+    #[serde(default)]
+    pub organization: String,
+    pub group: String,
+    #[serde(default)]
+    pub created_at: String,
+    #[serde(default)]
+    pub updated_at: String,
+    pub owner: RelationshipOwner,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MappingRow {
+    pub idp_value: String,
+    pub group: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GroupMapping {
+    #[serde(default)]
+    pub uri: String,
+    #[serde(default)]
+    pub organization: String,
+    pub enabled: bool,
+    pub rows: Vec<MappingRow>,
+    #[serde(default)]
+    pub default_group: Option<String>,
+    pub version: u64,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    #[serde(default)]
+    pub updated_by: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PutGroupMapping {
+    pub enabled: bool,
+    pub rows: Vec<MappingRow>,
+    #[serde(default)]
+    pub default_group: Option<String>,
+    pub apply_to_existing: bool,
+    #[serde(default)]
+    pub preview_digest: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PutGroupMappingResponse {
+    pub resource: GroupMapping,
+    #[serde(default)]
+    pub job: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct JobError {
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Job {
+    pub uri: String,
+    /// `queued`, `running`, `succeeded` or `failed`.
+    pub status: String,
+    #[serde(default)]
+    pub total: u64,
+    #[serde(default)]
+    pub completed: u64,
+    #[serde(default)]
+    pub failed: u64,
+    #[serde(default)]
+    pub errors: Vec<JobError>,
+    #[serde(default)]
+    pub created_at: String,
+    #[serde(default)]
+    pub updated_at: String,
+}
+
+impl Job {
+    pub fn finished(&self) -> bool {
+        matches!(self.status.as_str(), "succeeded" | "failed")
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CreateGroup {
+    pub organization: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ErrorDetail {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ApiErrorBody {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<ErrorDetail>,
+}
+
+/// The user-export columns the sandbox writes (Calendly's, plus `Group`).
+pub const EXPORT_HEADERS: [&str; 6] =
+    ["Name", "Login email", "Role", "Calendly link", "Identity Provider Group", "Group"];
+
+/// The last path segment of a resource URI: its UUID.
+pub fn uuid_of(uri: &str) -> &str {
+    uri.trim_end_matches('/').rsplit('/').next().unwrap_or(uri)
+}

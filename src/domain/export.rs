@@ -1,0 +1,316 @@
+//! The admin-center user export: parsing, finding the columns by header, and joining to people.
+
+use std::collections::HashMap;
+
+use super::snapshot::{OwnerInput, OwnerKind, Person};
+
+/// One parsed CSV export, kept raw so that the columns can be re-chosen without re-reading.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Export {
+    /// Where it came from, for messages: a file path or an endpoint.
+    pub file: String,
+    pub headers: Vec<String>,
+    /// Each record with the 1-based line it starts on.
+    pub records: Vec<(u64, Vec<String>)>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ExportError {
+    #[error("{file}: the file is empty (expected a header row such as `Name,Login email,...`)")]
+    Empty { file: String },
+    #[error("{file}: line {line}: {message}")]
+    Malformed { file: String, line: u64, message: String },
+    #[error("{file}: line 1: column `{header}` appears twice (columns {first} and {second})")]
+    DuplicateHeader { file: String, header: String, first: usize, second: usize },
+    #[error("{file}: line 1: no {what} column found among [{found}]; {hint}")]
+    MissingColumn { file: String, what: &'static str, found: String, hint: String },
+}
+
+/// Which column holds what. Auto-detected from the headers, overridable by the admin.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FieldChoice {
+    /// Header name of the login email column; None means auto-detect.
+    pub email: Option<String>,
+    /// Header name of the IdP group column; None means auto-detect.
+    pub idp_value: Option<String>,
+}
+
+const EMAIL_HEADERS: &[&str] = &[
+    "login email",
+    "email",
+    "email address",
+    "username",
+    "user name",
+    "login",
+    "primary email",
+    "work email",
+    "mail",
+];
+const IDP_HEADERS: &[&str] = &[
+    "identity provider group",
+    "idp group",
+    "identity provider group value",
+    "value in identity provider",
+    "scim group",
+    "department",
+    "groups",
+];
+
+fn norm_header(h: &str) -> String {
+    h.trim().to_ascii_lowercase().replace(['_', '-'], " ")
+}
+
+impl Export {
+    /// Parses an export. Accepts a UTF-8 BOM, CRLF line ends and quoted fields.
+    pub fn parse(source: &str, bytes: &[u8]) -> Result<Export, ExportError> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes);
+        let mut records = Vec::new();
+        let mut headers: Option<Vec<String>> = None;
+        let mut raw = csv::ByteRecord::new();
+        loop {
+            let line = reader.position().line();
+            match reader.read_byte_record(&mut raw) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    return Err(ExportError::Malformed {
+                        file: source.to_owned(),
+                        line: e.position().map_or(line, |p| p.line()),
+                        message: e.to_string(),
+                    });
+                }
+            }
+            let mut fields = Vec::with_capacity(raw.len());
+            for (col, field) in raw.iter().enumerate() {
+                match std::str::from_utf8(field) {
+                    Ok(s) => fields.push(s.to_owned()),
+                    Err(_) => {
+                        return Err(ExportError::Malformed {
+                            file: source.to_owned(),
+                            line,
+                            message: format!(
+                                "column {} is not valid UTF-8 (save the export as UTF-8 CSV)",
+                                col + 1
+                            ),
+                        });
+                    }
+                }
+            }
+            if fields.iter().all(|f| f.is_empty()) {
+                continue;
+            }
+            match &headers {
+                None => headers = Some(fields),
+                Some(h) => {
+                    if fields.len() > h.len() {
+                        return Err(ExportError::Malformed {
+                            file: source.to_owned(),
+                            line,
+                            message: format!(
+                                "{} fields but the header has {} (a field with a comma needs quotes)",
+                                fields.len(),
+                                h.len()
+                            ),
+                        });
+                    }
+                    records.push((line, fields));
+                }
+            }
+        }
+        let headers = headers.ok_or_else(|| ExportError::Empty { file: source.to_owned() })?;
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (i, h) in headers.iter().enumerate() {
+            if let Some(first) = seen.insert(norm_header(h), i) {
+                return Err(ExportError::DuplicateHeader {
+                    file: source.to_owned(),
+                    header: h.clone(),
+                    first: first + 1,
+                    second: i + 1,
+                });
+            }
+        }
+        Ok(Export { file: source.to_owned(), headers, records })
+    }
+
+    fn find(&self, wanted: Option<&str>, candidates: &[&str]) -> Option<usize> {
+        match wanted {
+            Some(name) => {
+                let name = norm_header(name);
+                self.headers.iter().position(|h| norm_header(h) == name)
+            }
+            None => candidates.iter().find_map(|c| {
+                self.headers.iter().position(|h| norm_header(h) == *c)
+            }),
+        }
+    }
+
+    /// The (email, IdP value) column indices for this export.
+    pub fn columns(&self, fields: &FieldChoice) -> Result<(usize, usize), ExportError> {
+        let missing = |what: &'static str, wanted: &Option<String>, flag: &str| {
+            ExportError::MissingColumn {
+                file: self.file.clone(),
+                what,
+                found: self.headers.join(", "),
+                hint: match wanted {
+                    Some(w) => format!("`{w}` was asked for; check the spelling"),
+                    None => format!("name it with {flag}"),
+                },
+            }
+        };
+        let email = self
+            .find(fields.email.as_deref(), EMAIL_HEADERS)
+            .ok_or_else(|| missing("login email", &fields.email, "--email-column"))?;
+        let idp = self
+            .find(fields.idp_value.as_deref(), IDP_HEADERS)
+            .ok_or_else(|| missing("Identity Provider Group", &fields.idp_value, "--idp-column"))?;
+        Ok((email, idp))
+    }
+
+    /// A few distinct non-empty values of a column, for the field-matching screen.
+    pub fn samples(&self, column: usize, max: usize) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for (_, r) in &self.records {
+            if let Some(v) = r.get(column).map(String::as_str)
+                && !v.is_empty()
+                && !out.contains(&v)
+            {
+                out.push(v);
+                if out.len() == max {
+                    break;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// An export row that could not be used, with where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaleRow {
+    pub file: String,
+    pub line: u64,
+    pub email: String,
+    pub value: String,
+}
+
+pub struct Joined {
+    pub owners: Vec<crate::domain::snapshot::OwnerInput>,
+    pub stale: Vec<StaleRow>,
+    pub conflicting: Vec<StaleRow>,
+}
+
+/// Joins export rows to people by email (ASCII case-insensitive). Exports whose columns cannot
+/// be found must be rejected by the caller first (see `Export::columns`); here they are skipped.
+pub fn join(people: &[Person], exports: &[Export], fields: &FieldChoice) -> Joined {
+    // Members win over invitees when the same address is both.
+    let mut by_email: HashMap<String, usize> = HashMap::with_capacity(people.len());
+    for (i, p) in people.iter().enumerate() {
+        let key = p.email.to_ascii_lowercase();
+        match by_email.get(&key) {
+            Some(&j) if people[j].kind == OwnerKind::Member => {}
+            _ => {
+                by_email.insert(key, i);
+            }
+        }
+    }
+    let mut values: Vec<Option<String>> = vec![None; people.len()];
+    let mut stale = Vec::new();
+    let mut conflicting = Vec::new();
+    for export in exports {
+        let Ok((email_col, idp_col)) = export.columns(fields) else {
+            continue;
+        };
+        for (line, record) in &export.records {
+            let email = record.get(email_col).map(|s| s.trim()).unwrap_or("");
+            let value = record.get(idp_col).cloned().unwrap_or_default();
+            if email.is_empty() {
+                continue;
+            }
+            let row = || StaleRow {
+                file: export.file.clone(),
+                line: *line,
+                email: email.to_owned(),
+                value: value.clone(),
+            };
+            match by_email.get(&email.to_ascii_lowercase()) {
+                None => stale.push(row()),
+                Some(&i) => match &values[i] {
+                    Some(prev) if *prev != value => conflicting.push(row()),
+                    Some(_) => {}
+                    None => values[i] = Some(value.clone()),
+                },
+            }
+        }
+    }
+    let owners = people
+        .iter()
+        .zip(values)
+        .map(|(p, value)| OwnerInput {
+            kind: p.kind,
+            uri: p.uri.clone(),
+            name: p.name.clone(),
+            email: p.email.clone(),
+            value,
+            group: p.group.clone(),
+        })
+        .collect();
+    Joined { owners, stale, conflicting }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_bom_crlf_quotes_and_finds_columns_by_header() {
+        let csv = "\u{feff}Name,Role,Login email,Identity Provider Group,Extra\r\n\"Lopez, Ana\",user,ANA@x.com,\"Sales, EMEA\",1\r\nBo,admin,bo@x.com,,2\r\n";
+        let e = Export::parse("a.csv", csv.as_bytes()).unwrap();
+        assert_eq!(e.headers[0], "Name");
+        let (em, idp) = e.columns(&FieldChoice::default()).unwrap();
+        assert_eq!((em, idp), (2, 3));
+        assert_eq!(e.records[0].1[3], "Sales, EMEA");
+        assert_eq!(e.records[1].0, 3);
+    }
+
+    #[test]
+    fn missing_column_names_file_and_found_headers() {
+        let e = Export::parse("x.csv", b"Name,Email\nA,a@x\n").unwrap();
+        let err = e.columns(&FieldChoice::default()).unwrap_err().to_string();
+        assert!(err.contains("x.csv: line 1: no Identity Provider Group column"), "{err}");
+        assert!(err.contains("Name, Email"), "{err}");
+    }
+
+    #[test]
+    fn invalid_utf8_and_empty_files_are_clear_errors() {
+        let err = Export::parse("f.csv", b"Email,Department\na@x,\xff\n").unwrap_err();
+        assert!(err.to_string().starts_with("f.csv: line 2: column 2 is not valid UTF-8"), "{err}");
+        let err = Export::parse("e.csv", b"").unwrap_err();
+        assert_eq!(err, ExportError::Empty { file: "e.csv".into() });
+        let err = Export::parse("d.csv", b"Email,email\n").unwrap_err().to_string();
+        assert!(err.contains("appears twice"), "{err}");
+    }
+
+    #[test]
+    fn join_is_case_insensitive_on_email_and_reports_stale_rows() {
+        let people = vec![Person {
+            kind: OwnerKind::Member,
+            uri: "m1".into(),
+            name: "Ana".into(),
+            email: "ana@x.com".into(),
+            group: None,
+        }];
+        let e = Export::parse(
+            "a.csv",
+            b"Login email,Identity Provider Group\nANA@X.com,Sales \ngone@x.com,Ops\n",
+        )
+        .unwrap();
+        let j = join(&people, &[e], &FieldChoice::default());
+        assert_eq!(j.owners[0].value.as_deref(), Some("Sales "));
+        assert_eq!(j.stale.len(), 1);
+        assert_eq!((j.stale[0].line, j.stale[0].email.as_str()), (3, "gone@x.com"));
+    }
+}

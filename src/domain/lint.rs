@@ -1,0 +1,136 @@
+//! Findings about a mapping that Calendly would accept silently (the field is case-sensitive).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::mapping::{Mapping, Target};
+use super::plan::Plan;
+use super::snapshot::Snapshot;
+use super::text::quoted;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LintKind {
+    /// Empty or duplicate value, too many rows: the API would refuse the table.
+    InvalidRow,
+    /// A row or the default names a group URI the organization does not have.
+    UnknownGroup,
+    /// Values that differ only by case or surrounding whitespace.
+    NearDuplicate,
+    /// A row whose value no user has (typo or stale).
+    UnusedRow,
+    /// A value users have, with no row and no default group.
+    UnmappedValue,
+    /// A group that has members now and none after the plan.
+    GroupEmptied,
+    /// The default group is also the target of a row (fine, but worth seeing).
+    DefaultIsRowTarget,
+    /// An export row whose email matches no member or invitee.
+    StaleExportRow,
+    /// An export row for an email already seen with a different value.
+    ConflictingExportRow,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub kind: LintKind,
+    #[serde(skip)]
+    pub severity: Severity,
+    pub message: String,
+    /// The IdP value the finding is about, if any (for marks in the value list).
+    #[serde(skip)]
+    pub value: Option<String>,
+}
+
+fn finding(kind: LintKind, severity: Severity, message: String, value: Option<&str>) -> Finding {
+    Finding { kind, severity, message, value: value.map(str::to_owned) }
+}
+
+pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
+    use LintKind::*;
+    use Severity::*;
+    let mut out = Vec::new();
+    for p in mapping.problems() {
+        out.push(finding(InvalidRow, Error, format!("{}: {}", p.parameter, p.message), None));
+    }
+    for (i, row) in mapping.rows.iter().enumerate().filter(|(i, _)| plan.row_dest[*i].is_none()) {
+        out.push(finding(
+            UnknownGroup,
+            Error,
+            format!("rows[{i}] ({}) maps to {}, which is not a group of this organization", quoted(&row.idp_value), row.target.wire()),
+            Some(&row.idp_value),
+        ));
+    }
+    if let (Some(Target::Group(uri)), None) = (&mapping.default_group, plan.default_dest) {
+        out.push(finding(UnknownGroup, Error, format!("default_group {uri} is not a group of this organization"), None));
+    }
+
+    // Near-duplicates among the values users have and the values rows name.
+    let mut families: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    let row_values = mapping.rows.iter().map(|r| r.idp_value.as_str());
+    for v in snap.values.iter().map(String::as_str).chain(row_values) {
+        let fam = families.entry(v.trim().to_lowercase()).or_default();
+        if !fam.contains(&v) {
+            fam.push(v);
+        }
+    }
+    for fam in families.values().filter(|f| f.len() > 1) {
+        let list: Vec<String> = fam.iter().map(|v| quoted(v)).collect();
+        for v in fam {
+            out.push(finding(
+                NearDuplicate,
+                Warning,
+                format!("{} differs only by case or whitespace from {}", quoted(v), list.iter().filter(|q| **q != quoted(v)).cloned().collect::<Vec<_>>().join(", ")),
+                Some(v),
+            ));
+        }
+    }
+
+    for row in &mapping.rows {
+        if snap.value_id(&row.idp_value).is_none() {
+            out.push(finding(UnusedRow, Warning, format!("row {} matches no user (typo or stale value?)", quoted(&row.idp_value)), Some(&row.idp_value)));
+        }
+    }
+    if mapping.default_group.is_none() {
+        for (i, v) in snap.values.iter().enumerate() {
+            if mapping.row(v).is_none() {
+                let n = snap.value_users[i];
+                out.push(finding(
+                    UnmappedValue,
+                    Warning,
+                    format!("{} ({n} user{}) has no row and there is no default group", quoted(v), if n == 1 { "" } else { "s" }),
+                    Some(v),
+                ));
+            }
+        }
+    }
+    if plan.enabled {
+        for (i, g) in snap.groups.iter().enumerate() {
+            if plan.group_now[i] > 0 && plan.group_after[i] == 0 {
+                out.push(finding(GroupEmptied, Warning, format!("group {} would have no members left ({} now)", quoted(&g.name), plan.group_now[i]), None));
+            }
+        }
+    }
+    if let Some(d) = plan.default_dest
+        && plan.row_dest.contains(&Some(d))
+    {
+        out.push(finding(DefaultIsRowTarget, Info, format!("the default group {} is also the target of a row", quoted(plan.dest_name(snap, d))), None));
+    }
+    for r in &snap.stale_rows {
+        out.push(finding(StaleExportRow, Warning, format!("{}:{}: {} matches no member or pending invitee (stale export?)", r.file, r.line, r.email), None));
+    }
+    for r in &snap.conflicting_rows {
+        out.push(finding(ConflictingExportRow, Warning, format!("{}:{}: {} appears again with value {}; the first row was kept", r.file, r.line, r.email, quoted(&r.value)), None));
+    }
+    out.sort_by(|a, b| a.severity.cmp(&b.severity));
+    out
+}

@@ -1,0 +1,238 @@
+//! One immutable picture of an organization: who is there, in which group, with which IdP value.
+
+use std::collections::HashMap;
+
+use super::export::{Export, FieldChoice, StaleRow, join};
+use super::mapping::Mapping;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupId(pub u32);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ValueId(pub u32);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OwnerId(pub u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OwnerKind {
+    Member,
+    Invitee,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    pub uri: String,
+    pub name: String,
+    /// As reported by the API (optional in Calendly's spec).
+    pub member_count: Option<u32>,
+}
+
+/// A member or pending invitee as read from the API, before the export is joined.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    pub kind: OwnerKind,
+    /// Organization membership URI for a member, invitation URI for an invitee.
+    pub uri: String,
+    pub name: String,
+    pub email: String,
+    /// Current `member` group URI.
+    pub group: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Owner {
+    pub kind: OwnerKind,
+    pub uri: String,
+    pub name: String,
+    pub email: String,
+    /// None when the user has no (or an empty) IdP value: out of scope.
+    pub value: Option<ValueId>,
+    pub group: Option<GroupId>,
+}
+
+/// The mapping as the server holds it. Absent when the server has no mapping endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedMapping {
+    pub mapping: Mapping,
+    pub version: u64,
+    pub updated_at: Option<String>,
+    pub updated_by: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub base_url: String,
+    pub organization: String,
+    pub groups: Vec<Group>,
+    pub owners: Vec<Owner>,
+    /// Distinct non-empty IdP values, sorted by byte value.
+    pub values: Vec<String>,
+    /// Users holding each value (indexed by ValueId).
+    pub value_users: Vec<u32>,
+    pub saved: Option<SavedMapping>,
+    /// Export rows that match no member or invitee.
+    pub stale_rows: Vec<StaleRow>,
+    /// Export rows naming an email already seen with another value: the first was kept.
+    pub conflicting_rows: Vec<StaleRow>,
+    group_by_uri: HashMap<String, GroupId>,
+    group_by_name: HashMap<String, GroupId>,
+    value_by_str: HashMap<String, ValueId>,
+}
+
+/// An owner before interning: the value and group as strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnerInput {
+    pub kind: OwnerKind,
+    pub uri: String,
+    pub name: String,
+    pub email: String,
+    pub value: Option<String>,
+    pub group: Option<String>,
+}
+
+impl Snapshot {
+    /// Joins the people with the exports (by email, case-insensitively) and interns the result.
+    pub fn from_parts(
+        base_url: &str,
+        organization: &str,
+        groups: Vec<Group>,
+        people: &[Person],
+        exports: &[Export],
+        fields: &FieldChoice,
+        saved: Option<SavedMapping>,
+    ) -> Snapshot {
+        let joined = join(people, exports, fields);
+        let mut snap = Snapshot::new(base_url, organization, groups, joined.owners, saved);
+        snap.stale_rows = joined.stale;
+        snap.conflicting_rows = joined.conflicting;
+        snap
+    }
+
+    pub fn new(
+        base_url: &str,
+        organization: &str,
+        mut groups: Vec<Group>,
+        owners: Vec<OwnerInput>,
+        saved: Option<SavedMapping>,
+    ) -> Snapshot {
+        let mut group_by_uri: HashMap<String, GroupId> = HashMap::with_capacity(groups.len());
+        for (i, g) in groups.iter().enumerate() {
+            group_by_uri.insert(g.uri.clone(), GroupId(i as u32));
+        }
+        let mut values: Vec<String> = owners
+            .iter()
+            .filter_map(|o| o.value.as_deref())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .collect();
+        values.sort_unstable();
+        values.dedup();
+        let value_by_str: HashMap<String, ValueId> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.clone(), ValueId(i as u32)))
+            .collect();
+        let mut value_users = vec![0u32; values.len()];
+        let mut interned = Vec::with_capacity(owners.len());
+        for o in owners {
+            let value = o
+                .value
+                .as_deref()
+                .filter(|v| !v.is_empty())
+                .map(|v| value_by_str[v]);
+            if let Some(v) = value {
+                value_users[v.0 as usize] += 1;
+            }
+            let group = o.group.map(|uri| {
+                // A relationship to a group the list did not return still counts as a current group.
+                let next = GroupId(groups.len() as u32);
+                *group_by_uri.entry(uri.clone()).or_insert_with(|| {
+                    let name = uri.rsplit('/').next().unwrap_or(&uri).to_owned();
+                    groups.push(Group { uri: uri.clone(), name, member_count: None });
+                    next
+                })
+            });
+            interned.push(Owner {
+                kind: o.kind,
+                uri: o.uri,
+                name: o.name,
+                email: o.email,
+                value,
+                group,
+            });
+        }
+        let group_by_name = groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (fold_name(&g.name), GroupId(i as u32)))
+            .collect();
+        Snapshot {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            organization: organization.to_owned(),
+            groups,
+            owners: interned,
+            values,
+            value_users,
+            saved,
+            stale_rows: Vec::new(),
+            conflicting_rows: Vec::new(),
+            group_by_uri,
+            group_by_name,
+            value_by_str,
+        }
+    }
+
+    pub fn group(&self, id: GroupId) -> &Group {
+        &self.groups[id.0 as usize]
+    }
+
+    pub fn owner(&self, id: OwnerId) -> &Owner {
+        &self.owners[id.0 as usize]
+    }
+
+    pub fn value(&self, id: ValueId) -> &str {
+        &self.values[id.0 as usize]
+    }
+
+    pub fn group_by_uri(&self, uri: &str) -> Option<GroupId> {
+        self.group_by_uri.get(uri).copied()
+    }
+
+    /// Group names are unique in an organization, compared case-insensitively.
+    pub fn group_by_name(&self, name: &str) -> Option<GroupId> {
+        self.group_by_name.get(&fold_name(name)).copied()
+    }
+
+    pub fn value_id(&self, value: &str) -> Option<ValueId> {
+        self.value_by_str.get(value).copied()
+    }
+
+    /// The mapping to start editing from: the saved one, or an empty one on a read-only server.
+    pub fn saved_mapping(&self) -> Mapping {
+        self.saved.as_ref().map(|s| s.mapping.clone()).unwrap_or_default()
+    }
+
+    pub fn read_only(&self) -> bool {
+        self.saved.is_none()
+    }
+
+    /// Adds groups created since the snapshot was taken (after a save created them).
+    pub fn with_groups(&self, created: &[Group]) -> Snapshot {
+        let mut snap = self.clone();
+        for g in created {
+            if snap.group_by_uri.contains_key(&g.uri) {
+                continue;
+            }
+            let id = GroupId(snap.groups.len() as u32);
+            snap.group_by_uri.insert(g.uri.clone(), id);
+            snap.group_by_name.insert(fold_name(&g.name), id);
+            snap.groups.push(g.clone());
+        }
+        snap
+    }
+}
+
+/// How Calendly compares group names.
+pub fn fold_name(name: &str) -> String {
+    name.to_lowercase()
+}

@@ -1,0 +1,46 @@
+//! Making untrusted text safe to show in a terminal.
+
+use std::borrow::Cow;
+
+/// Control characters, escapes, bidi overrides and zero-width characters shown as `\u{..}`
+/// (or `\t`, `\n`, `\r`), so data from the API or a CSV cannot move the cursor or reorder text.
+pub fn sanitize(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if is_unsafe(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+/// A value quoted so that leading/trailing whitespace is visible: `"Sales "`.
+pub fn quoted(s: &str) -> String {
+    format!("\"{}\"", sanitize(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_terminal_controls_and_bidi() {
+        assert_eq!(sanitize("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(sanitize("x\u{202e}y\u{200b}"), "x\\u{202e}y\\u{200b}");
+        assert_eq!(sanitize("Zoë 東京"), "Zoë 東京");
+        assert!(matches!(sanitize("plain"), Cow::Borrowed(_)));
+    }
+}
