@@ -72,18 +72,18 @@ impl Export {
         let mut headers: Option<Vec<String>> = None;
         let mut raw = csv::ByteRecord::new();
         loop {
-            let line = reader.position().line();
             match reader.read_byte_record(&mut raw) {
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => {
                     return Err(ExportError::Malformed {
                         file: source.to_owned(),
-                        line: e.position().map_or(line, |p| p.line()),
+                        line: e.position().map_or(reader.position().line(), |p| p.line()),
                         message: e.to_string(),
                     });
                 }
             }
+            let line = raw.position().map_or(reader.position().line(), |p| record_line(bytes, p));
             let mut fields = Vec::with_capacity(raw.len());
             for (col, field) in raw.iter().enumerate() {
                 match std::str::from_utf8(field) {
@@ -186,6 +186,20 @@ impl Export {
         }
         out
     }
+}
+
+/// The line a record starts on. With CRLF ends the reader reports the position before the
+/// previous line's `\n`, so line ends at that position are skipped first.
+fn record_line(bytes: &[u8], p: &csv::Position) -> u64 {
+    let mut line = p.line();
+    let mut at = p.byte() as usize;
+    while let Some(b @ (b'\r' | b'\n')) = bytes.get(at) {
+        if *b == b'\n' {
+            line += 1;
+        }
+        at += 1;
+    }
+    line
 }
 
 /// An export row that could not be used, with where it is.

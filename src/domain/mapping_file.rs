@@ -62,7 +62,9 @@ struct DocRow {
 pub struct FileRow {
     pub idp_value: String,
     pub group: String,
+    /// Lines of the row's table and of its `group` key.
     pub line: usize,
+    pub group_line: usize,
 }
 
 /// A parsed mapping file, before its group names are resolved against an organization.
@@ -124,7 +126,7 @@ impl MappingFile {
             if group.trim().is_empty() {
                 problems.push(err(Some(group_line), Some(&format!("rows[{i}].group")), "must name a group".into()));
             }
-            rows.push(FileRow { idp_value: value, group, line });
+            rows.push(FileRow { idp_value: value, group, line, group_line });
         }
         if rows.len() > super::mapping::MAX_ROWS {
             problems.push(err(None, Some("rows"), format!("{} rows; at most {} are allowed", rows.len(), super::mapping::MAX_ROWS)));
@@ -186,7 +188,7 @@ impl MappingFile {
             .iter()
             .enumerate()
             .filter_map(|(i, r)| {
-                target(&r.group, r.line, &format!("rows[{i}].group"))
+                target(&r.group, r.group_line, &format!("rows[{i}].group"))
                     .map(|t| Row { idp_value: r.idp_value.clone(), target: t })
             })
             .collect();

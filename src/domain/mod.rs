@@ -6,6 +6,7 @@ pub mod mapping;
 pub mod mapping_file;
 pub mod plan;
 pub mod snapshot;
+pub mod suggest;
 pub mod text;
 
 pub use export::{Export, FieldChoice};

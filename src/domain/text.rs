@@ -44,3 +44,22 @@ mod tests {
         assert!(matches!(sanitize("plain"), Cow::Borrowed(_)));
     }
 }
+
+/// Sanitized, with leading and trailing spaces shown as `␣` (the IdP value keeps them, and
+/// `Marketing ` must not look like `Marketing`).
+pub fn visible(s: &str) -> String {
+    let clean = sanitize(s);
+    let start = clean.len() - clean.trim_start_matches(' ').len();
+    let end = clean.trim_end_matches(' ').len().max(start);
+    format!("{}{}{}", "␣".repeat(start), &clean[start..end], "␣".repeat(clean.len() - end))
+}
+
+#[cfg(test)]
+mod visible_tests {
+    #[test]
+    fn marks_surrounding_spaces() {
+        assert_eq!(super::visible("Marketing "), "Marketing␣");
+        assert_eq!(super::visible(" a b "), "␣a b␣");
+        assert_eq!(super::visible("   "), "␣␣␣");
+    }
+}

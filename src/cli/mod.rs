@@ -1,0 +1,488 @@
+//! The headless command line: `plan`, `apply`, `mapping export|check`, `sandbox`.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::api::load::LoadOptions;
+use crate::api::save::{SaveStage, save};
+use crate::api::{Client, Loaded, Progress, Secret, load};
+use crate::config::{self, Config, Flags};
+use crate::domain::mapping::diff;
+use crate::domain::mapping_file::{MappingFile, to_csv, to_toml};
+use crate::domain::{Mapping, Snapshot, plan};
+use crate::report as view;
+use crate::sandbox::{self, Sandbox};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "groupmap",
+    version,
+    about = "Map identity-provider group values to Calendly groups, preview exactly who moves, and save safely.",
+    long_about = "Map identity-provider group values to Calendly groups, preview exactly who moves, and save safely.\n\n\
+        The token is read from CALENDLY_TOKEN or a token file (--token-file or `token_file` in the config), \
+        never from the command line. With no token and no base URL configured, every command runs \
+        against the bundled sandbox organization and says so."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct Global {
+    /// API base URL [env: GROUPMAP_BASE_URL] [default: https://api.calendly.com]
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Organization URI (default: the token user's current organization) [env: GROUPMAP_ORG]
+    #[arg(long, global = true, value_name = "URI")]
+    pub org: Option<String>,
+    /// A user export CSV from Calendly's admin center (give Active and Pending: repeat the option)
+    #[arg(long = "users-csv", global = true, value_name = "FILE")]
+    pub users_csv: Vec<PathBuf>,
+    /// The export column holding the login email (default: detected from the header)
+    #[arg(long, global = true, value_name = "HEADER")]
+    pub email_column: Option<String>,
+    /// The export column holding the IdP group value (default: detected from the header)
+    #[arg(long, global = true, value_name = "HEADER")]
+    pub idp_column: Option<String>,
+    /// Config file (TOML) [env: GROUPMAP_CONFIG] [default: $XDG_CONFIG_HOME/groupmap/config.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// File holding the API token (must not be readable by others) [env: GROUPMAP_TOKEN_FILE]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// The interactive mapping editor (the default command)
+    Tui {
+        /// Let the mouse wheel scroll lists
+        #[arg(long)]
+        mouse: bool,
+    },
+    /// The interactive editor on the bundled sandbox organization (no token needed)
+    Demo {
+        #[arg(long)]
+        mouse: bool,
+    },
+    /// Show what the saved mapping (or --mapping FILE) would do: who moves where
+    Plan {
+        /// Plan this mapping file instead of the saved mapping
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+        /// Print one JSON object instead of text
+        #[arg(long)]
+        json: bool,
+        /// Exit 0 when there are no changes, 2 when there are, 1 on error
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// Plan as if existing users were not to be moved
+        #[arg(long)]
+        no_apply_existing: bool,
+    },
+    /// Save the mapping (the saved one, or --mapping FILE) after showing its plan
+    Apply {
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+        /// Save the table without moving existing users
+        #[arg(long)]
+        no_apply_existing: bool,
+    },
+    /// Mapping as code: export the table, or check a file
+    #[command(subcommand)]
+    Mapping(MappingCommand),
+    /// Run the bundled sandbox API server
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MappingCommand {
+    /// Write the saved mapping (or --mapping FILE, resolved) as TOML or as CSV for the admin center
+    Export {
+        #[arg(long, value_enum, default_value = "toml")]
+        format: Format,
+        /// Write to FILE instead of stdout
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Export this mapping file (e.g. as CSV) instead of the saved mapping
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+    },
+    /// Validate a mapping file against the organization
+    Check { file: PathBuf },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Toml,
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct SandboxArgs {
+    /// Address to listen on (loopback only is recommended)
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub listen: std::net::SocketAddr,
+    /// Generate an organization of N users instead of the demo organization
+    #[arg(long, value_name = "N")]
+    pub users: Option<usize>,
+    /// Seed for --users
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Requests per minute per token before 429 (Calendly's paid plans: 500)
+    #[arg(long, default_value_t = 500)]
+    pub rate_limit: u32,
+    /// Keep the organization's changes in FILE across restarts
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Behave like Calendly's real API: no mapping, export or group-creation endpoints
+    #[arg(long)]
+    pub read_only: bool,
+    /// Milliseconds between job batches (slower jobs show progress longer)
+    #[arg(long, default_value_t = 20)]
+    pub job_step_ms: u64,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    match rt.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// A connection to the API: the configured one, or the bundled sandbox when nothing is.
+pub struct Connection {
+    pub client: Client,
+    pub load: LoadOptions,
+    pub sandbox: Option<Sandbox>,
+}
+
+impl Connection {
+    pub async fn open(global: &Global) -> Result<Connection> {
+        let flags = Flags {
+            config: global.config.clone(),
+            base_url: global.base_url.clone(),
+            organization: global.org.clone(),
+            token_file: global.token_file.clone(),
+            users_csv: global.users_csv.clone(),
+            email_column: global.email_column.clone(),
+            idp_column: global.idp_column.clone(),
+        };
+        let cfg = Config::resolve(&flags, &|k| std::env::var(k).ok())?;
+        let load = LoadOptions { organization: cfg.organization.clone(), users_csv: cfg.users_csv.clone(), fields: cfg.fields.clone() };
+        match cfg.token {
+            Some(token) => Ok(Connection { client: Client::new(&cfg.base_url, token)?, load, sandbox: None }),
+            None => Self::start_sandbox(LoadOptions { organization: None, users_csv: Vec::new(), ..load }).await,
+        }
+    }
+
+    /// The bundled sandbox, whatever is configured.
+    pub async fn sandbox(global: &Global) -> Result<Connection> {
+        let load = LoadOptions {
+            organization: None,
+            users_csv: Vec::new(),
+            fields: crate::domain::FieldChoice { email: global.email_column.clone(), idp_value: global.idp_column.clone() },
+        };
+        Self::start_sandbox(load).await
+    }
+
+    async fn start_sandbox(load: LoadOptions) -> Result<Connection> {
+        let state = config::state_dir().join("sandbox-state.json");
+        let opts = sandbox::Options { state_file: Some(state.clone()), ..sandbox::Options::default() };
+        let sb = Sandbox::start(opts).await.context("starting the bundled sandbox")?;
+        eprintln!(
+            "No CALENDLY_TOKEN configured: using the bundled SANDBOX organization at {} (not Calendly; state kept in {}).",
+            sb.base_url(),
+            state.display()
+        );
+        let client = Client::new(sb.base_url(), Secret::new(sb.token()))?;
+        Ok(Connection { client, load, sandbox: Some(sb) })
+    }
+
+    pub fn is_sandbox(&self) -> bool {
+        self.sandbox.is_some()
+    }
+
+    pub async fn load(&self) -> Result<(Loaded, Snapshot)> {
+        let progress = load_progress();
+        let loaded = load(&self.client, &self.load, progress).await?;
+        if std::io::stderr().is_terminal() {
+            eprint!("\r\x1b[2K");
+        }
+        let snap = loaded.snapshot(&self.load.fields)?;
+        Ok((loaded, snap))
+    }
+
+    pub async fn close(self) {
+        if let Some(sb) = self.sandbox {
+            sb.shutdown().await;
+        }
+    }
+}
+
+fn load_progress() -> Option<Progress> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let counts = Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::<String, usize>::new()));
+    Some(Arc::new(move |what: &str, n: usize| {
+        let mut c = counts.lock().expect("progress lock");
+        c.insert(what.to_owned(), n);
+        let line: Vec<String> = c.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        eprint!("\r\x1b[2KLoading: {}", line.join(" · "));
+    }))
+}
+
+fn read_mapping_file(path: &Path) -> Result<MappingFile> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(MappingFile::parse(&path.display().to_string(), &text)?)
+}
+
+/// The mapping a command works on: the file's, resolved, or the saved one.
+fn mapping_for(snap: &Snapshot, file: Option<&Path>, no_apply_existing: bool) -> Result<Mapping> {
+    let mut m = match file {
+        Some(p) => read_mapping_file(p)?.resolve(snap)?,
+        None => {
+            if snap.read_only() {
+                bail!(
+                    "this server has no group-mapping endpoint (Calendly's public API is read-only), so there is \
+                     no saved mapping to read; pass the table with --mapping FILE"
+                );
+            }
+            snap.saved_mapping()
+        }
+    };
+    if no_apply_existing {
+        m.apply_to_existing = false;
+    }
+    Ok(m)
+}
+
+pub async fn run(cli: Cli) -> Result<u8> {
+    let command = cli.command.unwrap_or(Command::Tui { mouse: false });
+    match command {
+        Command::Tui { mouse } => tui(Connection::open(&cli.global).await?, mouse).await,
+        Command::Demo { mouse } => tui(Connection::sandbox(&cli.global).await?, mouse).await,
+        Command::Sandbox(args) => run_sandbox(args).await,
+        Command::Plan { mapping, json, detailed_exitcode, no_apply_existing } => {
+            let conn = Connection::open(&cli.global).await?;
+            let result = async {
+                let (_, snap) = conn.load().await?;
+                let m = mapping_for(&snap, mapping.as_deref(), no_apply_existing)?;
+                let p = plan(&snap, &m);
+                let d = diff(&snap.saved_mapping(), &m);
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&view::render_json(&snap, &p, conn.is_sandbox()))?);
+                } else {
+                    print!("{}", view::render_human(&snap, &m, &p, &d, conn.is_sandbox()));
+                }
+                let changes = p.applies() || (!snap.read_only() && !d.is_empty());
+                Ok::<u8, anyhow::Error>(if detailed_exitcode && changes { 2 } else { 0 })
+            }
+            .await;
+            conn.close().await;
+            result
+        }
+        Command::Apply { mapping, yes, no_apply_existing } => {
+            let conn = Connection::open(&cli.global).await?;
+            let result = apply(&conn, mapping.as_deref(), yes, no_apply_existing).await;
+            conn.close().await;
+            result
+        }
+        Command::Mapping(MappingCommand::Export { format, output, mapping }) => {
+            let conn = Connection::open(&cli.global).await?;
+            let result = async {
+                let (_, snap) = conn.load().await?;
+                let m = mapping_for(&snap, mapping.as_deref(), false)?;
+                let text = match format {
+                    Format::Toml => to_toml(&snap, &m),
+                    Format::Csv => to_csv(&snap, &m),
+                };
+                if format == Format::Csv && m.default_group.is_some() {
+                    eprintln!("note: the CSV holds the rows only; set the default group in the admin center too.");
+                }
+                match output {
+                    Some(path) => {
+                        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+                        eprintln!("Wrote {} rows to {}", m.rows.len(), path.display());
+                    }
+                    None => print!("{text}"),
+                }
+                Ok::<u8, anyhow::Error>(0)
+            }
+            .await;
+            conn.close().await;
+            result
+        }
+        Command::Mapping(MappingCommand::Check { file }) => {
+            let parsed = read_mapping_file(&file)?;
+            let conn = Connection::open(&cli.global).await?;
+            let result = async {
+                let (_, snap) = conn.load().await?;
+                let m = parsed.resolve(&snap)?;
+                let p = plan(&snap, &m);
+                let errors: Vec<_> = p.lint.iter().filter(|f| f.severity == crate::domain::lint::Severity::Error).collect();
+                for f in &p.lint {
+                    eprintln!("{}: {:?}: {}", file.display(), f.severity, crate::domain::text::sanitize(&f.message));
+                }
+                if !errors.is_empty() {
+                    bail!("{}: {} error(s)", file.display(), errors.len());
+                }
+                println!(
+                    "{}: OK: {} rows, {} new group(s), {} warning(s) against {}",
+                    file.display(),
+                    m.rows.len(),
+                    p.new_groups.len(),
+                    p.lint.len(),
+                    view::org_label(&snap, conn.is_sandbox())
+                );
+                Ok::<u8, anyhow::Error>(0)
+            }
+            .await;
+            conn.close().await;
+            result
+        }
+    }
+}
+
+async fn tui(conn: Connection, mouse: bool) -> Result<u8> {
+    let session = crate::runtime::Session { client: conn.client.clone(), load: conn.load.clone(), sandbox: conn.is_sandbox(), mouse };
+    let result = crate::runtime::run(session).await;
+    conn.close().await;
+    result.map(|()| 0)
+}
+
+async fn run_sandbox(args: SandboxArgs) -> Result<u8> {
+    let token = std::env::var("GROUPMAP_SANDBOX_TOKEN").unwrap_or_else(|_| format!("sandbox-{:016x}", fastrand::u64(..)));
+    let opts = sandbox::Options {
+        listen: args.listen,
+        token,
+        users: args.users,
+        seed: args.seed,
+        rate_limit: args.rate_limit,
+        state_file: args.state,
+        job_step: std::time::Duration::from_millis(args.job_step_ms),
+        read_only: args.read_only,
+    };
+    let sb = Sandbox::start(opts).await?;
+    println!("groupmap sandbox listening on {}", sb.base_url());
+    println!("organization: {}", sb.organization());
+    println!("Use it from another shell (the token is a sandbox token, not a Calendly one):");
+    println!("  export GROUPMAP_BASE_URL={} CALENDLY_TOKEN={}", sb.base_url(), sb.token());
+    println!("Press Ctrl-C to stop.");
+    std::io::stdout().flush().ok();
+    wait_for_shutdown().await;
+    sb.shutdown().await;
+    Ok(0)
+}
+
+async fn wait_for_shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        let mut hup = signal(SignalKind::hangup()).expect("SIGHUP handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await.ok();
+}
+
+/// Writes the mapping that could not be saved, so no edit is lost; returns its path.
+fn keep_attempted(snap: &Snapshot, mapping: &Mapping) -> Result<PathBuf> {
+    let dir = config::state_dir().join("attempted");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
+    let path = dir.join(format!("{}-{stamp}.toml", crate::api::wire::uuid_of(&snap.organization)));
+    std::fs::write(&path, to_toml(snap, mapping)).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+fn confirm(prompt: &str) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        bail!("refusing to save without confirmation: stdin is not a terminal; pass --yes to apply non-interactively");
+    }
+    eprint!("{prompt}");
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}
+
+async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_existing: bool) -> Result<u8> {
+    let (loaded, snap) = conn.load().await?;
+    let mapping = mapping_for(&snap, file, no_apply_existing)?;
+    let p = plan(&snap, &mapping);
+    let d = diff(&snap.saved_mapping(), &mapping);
+    print!("{}", view::render_human(&snap, &mapping, &p, &d, conn.is_sandbox()));
+    if snap.read_only() {
+        bail!(
+            "this server has no group-mapping endpoint (Calendly's public API is read-only), so nothing can be \
+             saved here; write the table with `groupmap mapping export --mapping FILE --format csv` and enter it in \
+             Calendly's admin center"
+        );
+    }
+    if d.is_empty() && !p.applies() {
+        println!("\nNothing to save.");
+        return Ok(0);
+    }
+    if !yes {
+        let moves = if p.applies() { format!("move {} user(s)", p.changes.len()) } else { "move no existing user".to_owned() };
+        let prompt = format!(
+            "\nSave this mapping to {}? It will {moves}{}.\n  Only 'yes' will be accepted: ",
+            view::org_label(&snap, conn.is_sandbox()),
+            if p.new_groups.is_empty() { String::new() } else { format!(" and create {} group(s)", p.new_groups.len()) }
+        );
+        if !confirm(&prompt)? {
+            println!("Apply cancelled; nothing was saved.");
+            return Ok(1);
+        }
+    }
+    let etag = loaded.etag.clone().unwrap_or_else(|| format!("\"{}\"", snap.saved.as_ref().map_or(0, |s| s.version)));
+    let progress = Arc::new(|stage: SaveStage| match stage {
+        SaveStage::CreatingGroup { name, done, total } => eprintln!("Creating group {}/{total}: {}", done + 1, crate::domain::text::quoted(&name)),
+        SaveStage::GroupCreated { group } => eprintln!("  created {}", group.uri),
+        SaveStage::Saving { version } => eprintln!("Saving the mapping (If-Match version {version})..."),
+        SaveStage::Saved { version, job } => eprintln!("Saved as version {version}{}", job.map(|j| format!("; job {j}")).unwrap_or_default()),
+        SaveStage::Job { completed, failed, total } => eprintln!("  job: {completed}/{total} moved, {failed} failed"),
+        SaveStage::Verifying => eprintln!("Verifying: reloading and re-planning..."),
+    });
+    match save(&conn.client, &snap, &etag, &mapping, &conn.load, progress).await {
+        Ok(outcome) => {
+            let moved = outcome.job.as_ref().map_or(0, |j| j.completed);
+            println!(
+                "Apply complete: mapping saved as version {}, {} user(s) moved, {} group(s) created. Verified: the re-plan is empty.",
+                outcome.version,
+                moved,
+                outcome.created.len()
+            );
+            Ok(0)
+        }
+        Err(e) => {
+            let kept = keep_attempted(&snap, &mapping)?;
+            eprintln!("error: {e}");
+            eprintln!("The mapping you tried to save is in {} (apply it again with --mapping).", kept.display());
+            Ok(1)
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The plan for a person (terraform-like text) and for a program (JSON). Pure functions.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde_json::{Value, json};
+
+use crate::domain::lint::Severity;
+use crate::domain::mapping::{TableDiff, Target};
+use crate::domain::text::{quoted, sanitize};
+use crate::domain::{Dest, Mapping, Plan, Snapshot};
+
+/// How the organization is labelled everywhere, so the sandbox is never mistaken for production.
+pub fn org_label(snap: &Snapshot, sandbox: bool) -> String {
+    let mut s = snap.organization.clone();
+    if sandbox {
+        s.push_str(" [SANDBOX]");
+    }
+    if snap.read_only() {
+        s.push_str(" [READ-ONLY: no mapping endpoint]");
+    }
+    s
+}
+
+fn target_name(snap: &Snapshot, t: &Target) -> String {
+    match t {
+        Target::Group(uri) => snap.group_by_uri(uri).map_or_else(|| uri.clone(), |g| quoted(&snap.group(g).name)),
+        Target::New(n) => format!("{} (new)", quoted(n)),
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The terraform-style summary line with fixed counting rules.
+pub fn summary_line(plan: &Plan, diff: &TableDiff) -> String {
+    let table = if diff.is_empty() { String::new() } else { " The mapping table changes.".to_owned() };
+    if !plan.enabled {
+        return format!("No changes to users. Group mapping is off, so saving moves no one.{table}");
+    }
+    let counts = format!(
+        "{} to move ({} to the default group), {} unmapped, {} unchanged",
+        plan.changes.len(),
+        plan.to_default(),
+        plan.unmapped.len(),
+        plan.unchanged
+    );
+    if plan.changes.is_empty() {
+        return format!(
+            "No changes to users. Everyone in scope is already in their target group ({} unchanged, {} unmapped).{table}",
+            plan.unchanged,
+            plan.unmapped.len()
+        );
+    }
+    if !plan.apply_to_existing {
+        return format!("Not applied to existing users (apply to existing is off); if it were on: {counts}.{table}");
+    }
+    format!("Plan: {counts}.{table}")
+}
+
+fn user_line(snap: &Snapshot, plan: &Plan, out: &mut String, c: &crate::domain::Change) {
+    let o = snap.owner(c.owner);
+    let who = if o.name.is_empty() {
+        format!("<{}> (invitee)", sanitize(&o.email))
+    } else {
+        format!("{} <{}>", sanitize(&o.name), sanitize(&o.email))
+    };
+    let from = c.from.map_or_else(|| "(no group)".to_owned(), |g| sanitize(&snap.group(g).name).into_owned());
+    let mark = if c.from.is_some() { '~' } else { '+' };
+    let value = o.value.map(|v| quoted(snap.value(v))).unwrap_or_default();
+    let _ = writeln!(out, "    {mark} {who}  {from} → {}   {value}", sanitize(plan.dest_name(snap, c.to)));
+}
+
+pub fn render_human(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &TableDiff, sandbox: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Organization: {}", org_label(snap, sandbox));
+    let default = mapping.default_group.as_ref().map_or_else(|| "none".to_owned(), |t| target_name(snap, t));
+    let _ = writeln!(
+        out,
+        "Group mapping: {} · {} · default group: {default} · apply to existing users: {}{}",
+        if mapping.enabled { "ON" } else { "OFF" },
+        plural(mapping.rows.len(), "row", "rows"),
+        if mapping.apply_to_existing { "yes" } else { "no" },
+        snap.saved.as_ref().map(|s| format!(" · saved version {}", s.version)).unwrap_or_default()
+    );
+
+    if !diff.is_empty() {
+        let _ = writeln!(out, "\nMapping table changes (against the saved table):");
+        if let Some((a, b)) = diff.enabled {
+            let _ = writeln!(out, "  ~ group mapping {} → {}", on(a), on(b));
+        }
+        if let Some((a, b)) = &diff.default_group {
+            let name = |t: &Option<Target>| t.as_ref().map_or_else(|| "none".to_owned(), |t| target_name(snap, t));
+            let _ = writeln!(out, "  ~ default group {} → {}", name(a), name(b));
+        }
+        for r in &diff.added {
+            let _ = writeln!(out, "  + {} → {}", quoted(&r.idp_value), target_name(snap, &r.target));
+        }
+        for (v, a, b) in &diff.changed {
+            let _ = writeln!(out, "  ~ {} → {} (was {})", quoted(v), target_name(snap, b), target_name(snap, a));
+        }
+        for r in &diff.removed {
+            let _ = writeln!(out, "  - {} → {}", quoted(&r.idp_value), target_name(snap, &r.target));
+        }
+    }
+
+    if plan.enabled && !plan.changes.is_empty() {
+        if !plan.apply_to_existing {
+            let _ = writeln!(
+                out,
+                "\nApply to existing users is OFF: saving moves no existing user. What would move if it were on:"
+            );
+        }
+        let mut by_dest: BTreeMap<(String, Dest), Vec<&crate::domain::Change>> = BTreeMap::new();
+        let mut to_default = Vec::new();
+        for c in &plan.changes {
+            if c.via_default {
+                to_default.push(c);
+            } else {
+                by_dest.entry((plan.dest_name(snap, c.to).to_lowercase(), c.to)).or_default().push(c);
+            }
+        }
+        if !by_dest.is_empty() {
+            let _ = writeln!(out, "\nUsers to move, by target group:");
+        }
+        for ((_, dest), changes) in &by_dest {
+            let new = if matches!(dest, Dest::New(_)) { " (new group, created on save)" } else { "" };
+            let _ = writeln!(out, "\n  {}{new}  +{}", quoted(plan.dest_name(snap, *dest)), changes.len());
+            for c in changes {
+                user_line(snap, plan, &mut out, c);
+            }
+        }
+        if !to_default.is_empty() {
+            let name = plan.dest_name(snap, to_default[0].to);
+            let _ = writeln!(out, "\nTo the default group {} (no row matches their value): {}", quoted(name), to_default.len());
+            for c in to_default {
+                user_line(snap, plan, &mut out, c);
+            }
+        }
+    }
+
+    if plan.enabled && !plan.unmapped.is_empty() {
+        let mut per_value: BTreeMap<&str, usize> = BTreeMap::new();
+        for o in &plan.unmapped {
+            if let Some(v) = snap.owner(*o).value {
+                *per_value.entry(snap.value(v)).or_default() += 1;
+            }
+        }
+        let _ = writeln!(
+            out,
+            "\nUnmapped: {} with {} (no row, no default group; they stay where they are):",
+            plural(plan.unmapped.len(), "user", "users"),
+            plural(per_value.len(), "value", "values")
+        );
+        for (v, n) in per_value {
+            let _ = writeln!(out, "    {}  {}", quoted(v), plural(n, "user", "users"));
+        }
+    }
+
+    if !plan.lint.is_empty() {
+        let _ = writeln!(out, "\nFindings:");
+        for f in &plan.lint {
+            let mark = match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Info => "note",
+            };
+            let _ = writeln!(out, "  {mark}: {}", sanitize(&f.message));
+        }
+    }
+    let _ = writeln!(out, "\n{}", summary_line(plan, diff));
+    out
+}
+
+fn on(b: bool) -> &'static str {
+    if b { "ON" } else { "OFF" }
+}
+
+/// `plan --json`: exact data, nothing escaped beyond JSON's own rules.
+pub fn render_json(snap: &Snapshot, plan: &Plan, sandbox: bool) -> Value {
+    let value_of = |o: &crate::domain::Owner| o.value.map(|v| snap.value(v).to_owned());
+    let mut changes: Vec<Value> = plan
+        .changes
+        .iter()
+        .map(|c| {
+            let o = snap.owner(c.owner);
+            json!({
+                "owner": o.uri,
+                "email": o.email,
+                "idp_value": value_of(o),
+                "from": c.from.map(|g| snap.group(g).uri.clone()),
+                "to": plan.dest_wire(snap, c.to),
+            })
+        })
+        .collect();
+    changes.sort_by(|a, b| a["owner"].as_str().cmp(&b["owner"].as_str()));
+    let unmapped: Vec<Value> = plan
+        .unmapped
+        .iter()
+        .map(|id| {
+            let o = snap.owner(*id);
+            json!({"owner": o.uri, "email": o.email, "idp_value": value_of(o)})
+        })
+        .collect();
+    json!({
+        "organization": snap.organization,
+        "sandbox": sandbox,
+        "read_only": snap.read_only(),
+        "enabled": plan.enabled,
+        "apply_to_existing": plan.apply_to_existing,
+        "digest": plan.digest(snap),
+        "summary": {
+            "in_scope": plan.in_scope(),
+            "changes": plan.changes.len(),
+            "unchanged": plan.unchanged,
+            "to_default": plan.to_default(),
+            "unmapped": plan.unmapped.len(),
+        },
+        "new_groups": plan.new_groups,
+        "changes": changes,
+        "unmapped": unmapped,
+        "lint": plan.lint.iter().map(|f| json!({"kind": f.kind, "message": f.message})).collect::<Vec<_>>(),
+    })
+}
