@@ -1,7 +1,12 @@
 //! groupmap: map identity-provider group values to Calendly groups, preview, and save safely.
 
 pub mod api;
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod report;
+pub mod runtime;
+pub mod ui;
 pub mod sandbox;
+pub mod terminal;

@@ -1,0 +1,11 @@
+//! The interactive editor's state machine: model, messages, effects and the pure `update`.
+
+pub mod filter;
+pub mod keymap;
+pub mod model;
+pub mod msg;
+pub mod update;
+
+pub use model::Model;
+pub use msg::{Effect, Msg};
+pub use update::update;

@@ -1,0 +1,44 @@
+//! What happens to the editor (messages) and what it asks the runtime to do (effects).
+
+use std::sync::Arc;
+
+use crossterm::event::KeyEvent;
+
+use crate::api::Loaded;
+use crate::api::save::{SaveOutcome, SaveStage};
+use crate::domain::{FieldChoice, Mapping, Snapshot};
+
+#[derive(Clone, Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize(u16, u16),
+    LoadProgress { id: u64, what: String, n: usize },
+    Loaded { id: u64, result: Result<Arc<Loaded>, String> },
+    /// A draft saved by an earlier session for this organization (TOML text).
+    Draft(Option<String>),
+    SaveProgress(SaveStage),
+    Saved(Result<Box<SaveOutcome>, SaveFailure>),
+    Tick { elapsed_ms: u64 },
+    /// A line for the status bar from the runtime (e.g. a failed draft write).
+    Notice { text: String, error: bool },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaveFailure {
+    pub message: String,
+    /// Someone else changed the organization (412/409): reload and rebase.
+    pub changed: bool,
+}
+
+#[derive(Clone, Debug)]
+pub enum Effect {
+    Load { id: u64 },
+    CancelLoad,
+    Save { snap: Arc<Snapshot>, etag: String, mapping: Mapping, fields: FieldChoice },
+    ReadDraft { organization: String },
+    WriteDraft { organization: String, text: String },
+    DeleteDraft { organization: String },
+    /// Repaint everything (after Ctrl-l).
+    Redraw,
+    Quit,
+}

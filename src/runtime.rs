@@ -1,0 +1,218 @@
+//! The event loop: terminal events and effect results in, one draw per burst out.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
+use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::api::load::LoadOptions;
+use crate::api::save::{SaveError, save};
+use crate::api::{Client, load};
+use crate::app::msg::SaveFailure;
+use crate::app::update::start_load;
+use crate::app::{Effect, Model, Msg, update};
+use crate::terminal::{Guard, Term};
+use crate::ui::{theme::Theme, view};
+
+pub struct Session {
+    pub client: Client,
+    pub load: LoadOptions,
+    pub sandbox: bool,
+    pub mouse: bool,
+}
+
+/// Where unsaved edits of an organization are kept between sessions.
+pub fn draft_path(organization: &str) -> PathBuf {
+    crate::config::state_dir().join("drafts").join(format!("{}.toml", crate::api::wire::uuid_of(organization)))
+}
+
+/// Writes through a temporary file and a rename, so a crash never leaves half a draft.
+fn write_atomic(path: &PathBuf, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("toml.tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+pub async fn run(session: Session) -> Result<()> {
+    let (_guard, mut terminal) = Guard::enter(session.mouse)?;
+    let result = event_loop(&session, &mut terminal).await;
+    drop(_guard);
+    result
+}
+
+async fn event_loop(session: &Session, terminal: &mut Term) -> Result<()> {
+    let theme = Theme::from_env();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut model = Model::new(session.sandbox, session.load.fields.clone());
+    let size = terminal.size()?;
+    model.size = (size.width, size.height);
+    let mut events = EventStream::new();
+    let mut loading: Option<JoinHandle<()>> = None;
+    let mut save_started: Option<Instant> = None;
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    let mut signals = Signals::new()?;
+
+    let mut pending = start_load(&mut model);
+    let mut dirty = true;
+    loop {
+        for effect in pending.drain(..) {
+            match effect {
+                Effect::Quit => return Ok(()),
+                Effect::Redraw => {
+                    terminal.clear()?;
+                    dirty = true;
+                }
+                other => run_effect(session, other, &tx, &mut loading, &mut save_started),
+            }
+        }
+        if dirty {
+            draw(terminal, &model, &theme)?;
+            dirty = false;
+        }
+        let msg = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => match to_msg(ev) {
+                    Some(msg) => msg,
+                    None => continue,
+                },
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+            Some(msg) = rx.recv() => msg,
+            _ = tick.tick(), if save_started.is_some() => Msg::Tick { elapsed_ms: save_started.map_or(0, |s| s.elapsed().as_millis() as u64) },
+            _ = signals.recv() => return Ok(()),
+        };
+        if matches!(msg, Msg::Saved(_)) {
+            save_started = None;
+        }
+        pending = update(&mut model, msg);
+        // Drain whatever else is ready so a burst costs one frame.
+        while let Ok(msg) = rx.try_recv() {
+            if matches!(msg, Msg::Saved(_)) {
+                save_started = None;
+            }
+            pending.extend(update(&mut model, msg));
+        }
+        dirty = true;
+        if model.quit {
+            pending.push(Effect::Quit);
+        }
+    }
+}
+
+fn draw(terminal: &mut Term, model: &Model, theme: &Theme) -> Result<()> {
+    let mut out = std::io::stdout();
+    crossterm::queue!(out, BeginSynchronizedUpdate)?;
+    terminal.draw(|f| view(model, f, theme))?;
+    crossterm::execute!(out, EndSynchronizedUpdate)?;
+    Ok(())
+}
+
+fn to_msg(ev: Event) -> Option<Msg> {
+    match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => Some(Msg::Key(k)),
+        Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        Event::Mouse(m) => {
+            let code = match m.kind {
+                MouseEventKind::ScrollDown => KeyCode::Down,
+                MouseEventKind::ScrollUp => KeyCode::Up,
+                _ => return None,
+            };
+            Some(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+        }
+        _ => None,
+    }
+}
+
+fn run_effect(
+    session: &Session,
+    effect: Effect,
+    tx: &mpsc::UnboundedSender<Msg>,
+    loading: &mut Option<JoinHandle<()>>,
+    save_started: &mut Option<Instant>,
+) {
+    match effect {
+        Effect::Load { id } => {
+            if let Some(h) = loading.take() {
+                h.abort();
+            }
+            let (client, opts, tx) = (session.client.clone(), session.load.clone(), tx.clone());
+            *loading = Some(tokio::spawn(async move {
+                let ptx = tx.clone();
+                let progress: crate::api::Progress =
+                    Arc::new(move |what: &str, n: usize| drop(ptx.send(Msg::LoadProgress { id, what: what.to_owned(), n })));
+                let result = load(&client, &opts, Some(progress)).await.map(Arc::new).map_err(|e| e.to_string());
+                let _ = tx.send(Msg::Loaded { id, result });
+            }));
+        }
+        Effect::CancelLoad => {
+            if let Some(h) = loading.take() {
+                h.abort();
+            }
+        }
+        Effect::Save { snap, etag, mapping, fields } => {
+            *save_started = Some(Instant::now());
+            let (client, tx) = (session.client.clone(), tx.clone());
+            let opts = LoadOptions { fields, ..session.load.clone() };
+            tokio::spawn(async move {
+                let ptx = tx.clone();
+                let progress: crate::api::save::SaveProgress = Arc::new(move |stage| drop(ptx.send(Msg::SaveProgress(stage))));
+                let result = save(&client, &snap, &etag, &mapping, &opts, progress).await;
+                let msg = match result {
+                    Ok(outcome) => Ok(Box::new(outcome)),
+                    Err(e) => Err(SaveFailure {
+                        changed: matches!(e, SaveError::MappingChanged { .. } | SaveError::PreviewStale { .. } | SaveError::GroupExists { .. }),
+                        message: e.to_string(),
+                    }),
+                };
+                let _ = tx.send(Msg::Saved(msg));
+            });
+        }
+        Effect::ReadDraft { organization } => {
+            let text = std::fs::read_to_string(draft_path(&organization)).ok();
+            let _ = tx.send(Msg::Draft(text));
+        }
+        Effect::WriteDraft { organization, text } => {
+            let path = draft_path(&organization);
+            if let Err(e) = write_atomic(&path, &text) {
+                let _ = tx.send(Msg::Notice { text: format!("could not write the draft {}: {e}", path.display()), error: true });
+            }
+        }
+        Effect::DeleteDraft { organization } => {
+            let _ = std::fs::remove_file(draft_path(&organization));
+        }
+        Effect::Redraw | Effect::Quit => {}
+    }
+}
+
+/// SIGHUP (the SSH link dropped) and SIGTERM end the loop so the terminal is restored.
+struct Signals {
+    hup: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals { hup: signal(SignalKind::hangup())?, term: signal(SignalKind::terminate())? })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.hup.recv() => {}
+            _ = self.term.recv() => {}
+        }
+    }
+}

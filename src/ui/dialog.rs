@@ -1,0 +1,126 @@
+//! Dialogs drawn over the screen.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::theme::Theme;
+use crate::app::model::{Dialog, Model};
+use crate::domain::text::{sanitize, visible};
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width.saturating_sub(2));
+    let h = height.min(area.height.saturating_sub(2));
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}
+
+fn target_text(m: &Model, t: &Option<crate::domain::Target>) -> String {
+    match t {
+        None => "(no row)".into(),
+        Some(crate::domain::Target::New(n)) => format!("{} (new)", visible(n)),
+        Some(crate::domain::Target::Group(uri)) => m.snap.group_by_uri(uri).map_or_else(|| uri.clone(), |g| visible(&m.snap.group(g).name)),
+    }
+}
+
+pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
+    let (title, lines, height): (String, Vec<Line>, u16) = match d {
+        Dialog::ConfirmSave { save_focused } => {
+            let p = &m.plan;
+            let org = crate::report::org_label(&m.snap, m.sandbox);
+            let mut lines = vec![Line::raw(format!("Save the group mapping of {}?", sanitize(&org))), Line::raw("")];
+            let errs: Vec<_> = p.lint.iter().filter(|l| l.severity != crate::domain::lint::Severity::Info).take(3).collect();
+            for w in &errs {
+                lines.push(Line::styled(format!("warning: {}", sanitize(&w.message)), theme.warn()));
+            }
+            if !errs.is_empty() {
+                lines.push(Line::raw(""));
+            }
+            lines.push(Line::raw(format!("mapping {}, {} rows", if m.mapping.enabled { "ON" } else { "OFF" }, m.mapping.rows.len())));
+            if p.applies() {
+                lines.push(Line::styled(format!("{} user(s) will move ({} to the default group)", p.changes.len(), p.to_default()), theme.accent()));
+            } else if p.enabled && !p.changes.is_empty() {
+                lines.push(Line::raw(format!("apply-existing is OFF: no existing user moves ({} would)", p.changes.len())));
+            } else {
+                lines.push(Line::raw("no existing user moves"));
+            }
+            if !p.new_groups.is_empty() {
+                lines.push(Line::raw(format!("{} new group(s) will be created", p.new_groups.len())));
+            }
+            lines.push(Line::raw(""));
+            let button = |label: &str, on: bool| Span::styled(format!("[ {label} ]"), if on { theme.selected() } else { theme.dim() });
+            lines.push(Line::from(vec![button("Cancel", !save_focused), Span::raw("   "), button("Save", *save_focused)]));
+            lines.push(Line::styled("Tab switches · Enter chooses · Esc cancels", theme.dim()));
+            ("Save mapping".into(), lines, 16)
+        }
+        Dialog::ConfirmQuit => (
+            "Quit?".into(),
+            vec![
+                Line::raw("You have unsaved edits. They stay in the draft file and are offered"),
+                Line::raw("back the next time you open this organization."),
+                Line::raw(""),
+                Line::styled("y quits · n or Esc stays", theme.key()),
+            ],
+            7,
+        ),
+        Dialog::NewGroup { name } => (
+            "New group".into(),
+            vec![
+                Line::raw(format!("Map {} to a new group named:", m.selected_value().map(|v| visible(&v.value)).unwrap_or_default())),
+                Line::styled(format!("> {}▏", sanitize(name)), theme.key()),
+                Line::styled("The group is created when you save. Enter confirms · Esc cancels", theme.dim()),
+            ],
+            6,
+        ),
+        Dialog::Suggestions { items, selected } => {
+            let mut lines = vec![Line::styled("Enter/a accepts · A accepts all · x skips · Esc closes", theme.dim())];
+            let rows = (area.height as usize).saturating_sub(8).max(3);
+            let start = selected.saturating_sub(rows - 1);
+            for (i, s) in items.iter().enumerate().skip(start).take(rows) {
+                let text = format!("{} {} → {}", if i == *selected { "›" } else { " " }, visible(&s.value), visible(&m.snap.group(s.group).name));
+                lines.push(Line::styled(text, if i == *selected { theme.selected() } else { ratatui::style::Style::new() }));
+            }
+            (format!("Suggestions ({})", items.len()), lines, area.height.saturating_sub(4))
+        }
+        Dialog::RestoreDraft { .. } => (
+            "Unsaved draft found".into(),
+            vec![
+                Line::raw("An earlier session left unsaved edits for this organization."),
+                Line::raw(""),
+                Line::styled("y restores them · n discards them", theme.key()),
+            ],
+            6,
+        ),
+        Dialog::Saving { stages, job, elapsed_ms } => {
+            let mut lines: Vec<Line> = stages.iter().map(|s| Line::raw(format!("✓ {s}"))).collect();
+            if let Some((done, failed, total)) = job {
+                lines.push(Line::styled(format!("moving users: {done}/{total} done, {failed} failed"), theme.accent()));
+            }
+            lines.push(Line::styled(format!("elapsed {:.1} s", *elapsed_ms as f64 / 1000.0), theme.dim()));
+            ("Saving…".into(), lines, 12)
+        }
+        Dialog::Result { title, message, ok } => {
+            let mut lines: Vec<Line> = message.lines().map(|l| Line::styled(sanitize(l).into_owned(), if *ok { theme.ok() } else { ratatui::style::Style::new() })).collect();
+            lines.push(Line::raw(""));
+            lines.push(Line::styled("any key closes", theme.dim()));
+            (title.clone(), lines, 12)
+        }
+        Dialog::Conflicts { items, selected } => {
+            let mut lines = vec![
+                Line::raw("Someone else changed these rows too. Your version is applied; choose per row:"),
+                Line::styled("m keeps mine · t takes theirs · Enter done", theme.dim()),
+            ];
+            for (i, c) in items.iter().enumerate() {
+                let text = format!("{} {}: mine {} · theirs {}", if i == *selected { "›" } else { " " }, visible(&c.value), target_text(m, &c.mine), target_text(m, &c.theirs));
+                lines.push(Line::styled(text, if i == *selected { theme.selected() } else { ratatui::style::Style::new() }));
+            }
+            ("Conflicting edits".into(), lines, (items.len() as u16 + 4).min(area.height))
+        }
+    };
+    let rect = centered(area, 76, height.max(5));
+    f.render_widget(Clear, rect);
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(format!(" {title} ")).border_style(theme.title())),
+        rect,
+    );
+}

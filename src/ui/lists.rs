@@ -1,0 +1,146 @@
+//! The two panes: IdP values and Calendly groups. Only the visible rows are built.
+
+use std::collections::HashSet;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Row, Table};
+
+use super::layout::{list_rows, scroll};
+use super::theme::Theme;
+use crate::app::filter::positions;
+use crate::app::model::{GroupEntry, ListView, Model, Pane};
+use crate::domain::lint::LintKind;
+use crate::domain::text::visible;
+use crate::domain::{Dest, Target};
+
+/// `text` with the characters matching `pattern` highlighted.
+pub fn highlighted(text: String, pattern: &str, base: Style, theme: &Theme) -> Line<'static> {
+    let hits = positions(&text, pattern);
+    if hits.is_empty() {
+        return Line::styled(text, base);
+    }
+    let spans: Vec<Span> = text
+        .chars()
+        .enumerate()
+        .map(|(i, c)| Span::styled(c.to_string(), if hits.contains(&i) { base.patch(theme.matched()) } else { base }))
+        .collect();
+    Line::from(spans)
+}
+
+fn title(name: &str, list: &ListView, shown: usize, total: usize) -> String {
+    let filter = if list.editing {
+        format!(" /{}▏", list.filter)
+    } else if !list.filter.is_empty() {
+        format!(" /{}", list.filter)
+    } else {
+        String::new()
+    };
+    if shown == total { format!(" {name} ({total}){filter} ") } else { format!(" {name} ({shown}/{total}){filter} ") }
+}
+
+/// The visible window of positions in the filtered order.
+fn window(list: &ListView, len: usize, rows: usize) -> std::ops::Range<usize> {
+    let offset = scroll(list.offset, list.selected, rows);
+    offset..(offset + rows).min(len)
+}
+
+pub fn values(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
+    let list = &m.values;
+    let focused = m.focus == Pane::Values;
+    let total = m.value_entries.len();
+    let len = list.filtered.len(total);
+    let near: HashSet<&str> = m
+        .plan
+        .lint
+        .iter()
+        .filter(|l| l.kind == LintKind::NearDuplicate)
+        .filter_map(|l| l.value.as_deref())
+        .collect();
+    let rows: Vec<Row> = window(list, len, list_rows(area))
+        .filter_map(|pos| {
+            let e = &m.value_entries[list.filtered.get(pos)?];
+            let selected = pos == list.selected;
+            let mut mark = String::from(if selected { "›" } else { " " });
+            mark.push(if near.contains(e.value.as_str()) { '!' } else if e.users == 0 { '?' } else { ' ' });
+            let group = match m.mapping.row(&e.value) {
+                Some(r) => match &r.target {
+                    Target::New(n) => Line::styled(format!("→ {} (new)", visible(n)), theme.accent()),
+                    Target::Group(uri) => match m.snap.group_by_uri(uri) {
+                        Some(g) => Line::raw(format!("→ {}", visible(&m.snap.group(g).name))),
+                        None => Line::styled(format!("→ unknown group {uri}"), theme.error()),
+                    },
+                },
+                None => match m.plan.default_dest {
+                    Some(d) => Line::styled(format!("→ {} (default)", visible(m.plan.dest_name(&m.snap, d))), theme.dim()),
+                    None => Line::styled("unmapped", theme.warn()),
+                },
+            };
+            let style = if selected && focused { theme.selected() } else { Style::new() };
+            Some(
+                Row::new(vec![
+                    Cell::from(mark),
+                    Cell::from(highlighted(visible(&e.value), &list.filter, Style::new(), theme)),
+                    Cell::from(Line::raw(e.users.to_string()).right_aligned()),
+                    Cell::from(group),
+                ])
+                .style(style),
+            )
+        })
+        .collect();
+    let table = Table::new(rows, [Constraint::Length(2), Constraint::Fill(3), Constraint::Length(6), Constraint::Fill(2)])
+        .header(Row::new(vec!["", "IdP VALUE", " USERS", "GROUP"]).style(theme.dim()))
+        .column_spacing(1)
+        .block(Block::bordered().title(title("IdP values", list, len, total)).border_style(theme.border(focused)));
+    f.render_widget(table, area);
+}
+
+pub fn groups(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
+    let list = &m.groups;
+    let focused = m.focus == Pane::Groups;
+    let total = m.group_entries.len();
+    let len = list.filtered.len(total);
+    let p = &m.plan;
+    let rows: Vec<Row> = window(list, len, list_rows(area))
+        .filter_map(|pos| {
+            let e = &m.group_entries[list.filtered.get(pos)?];
+            let selected = pos == list.selected;
+            let (dest, now, after) = match e {
+                GroupEntry::Existing(g) => (Dest::Group(*g), p.group_now[g.0 as usize], p.group_after[g.0 as usize]),
+                GroupEntry::New(n) => {
+                    let i = p.new_groups.iter().position(|x| x == n).unwrap_or(0);
+                    (Dest::New(i as u32), 0, p.new_group_after.get(i).copied().unwrap_or(0))
+                }
+            };
+            let mut flags = Vec::new();
+            if p.default_dest == Some(dest) {
+                flags.push("default");
+            }
+            if matches!(e, GroupEntry::New(_)) {
+                flags.push("new");
+            }
+            if now > 0 && after == 0 && p.enabled {
+                flags.push("empties!");
+            }
+            let counts = if now == after { format!("{now}") } else { format!("{now} → {after}") };
+            let counts_style = if after > now { theme.ok() } else if after < now { theme.warn() } else { Style::new() };
+            let style = if selected && focused { theme.selected() } else { Style::new() };
+            Some(
+                Row::new(vec![
+                    Cell::from(if selected { "›" } else { " " }),
+                    Cell::from(highlighted(visible(m.group_entry_name(e)), &list.filter, Style::new(), theme)),
+                    Cell::from(Line::styled(counts, counts_style).right_aligned()),
+                    Cell::from(Line::styled(flags.join(" "), theme.accent())),
+                ])
+                .style(style),
+            )
+        })
+        .collect();
+    let table = Table::new(rows, [Constraint::Length(1), Constraint::Fill(1), Constraint::Length(11), Constraint::Length(9)])
+        .header(Row::new(vec!["", "CALENDLY GROUP", "NOW → AFTER", ""]).style(theme.dim()))
+        .column_spacing(1)
+        .block(Block::bordered().title(title("Calendly groups", list, len, total)).border_style(theme.border(focused)));
+    f.render_widget(table, area);
+}

@@ -1,0 +1,145 @@
+//! `view(&Model, &mut Frame)`: a pure function of the model.
+
+pub mod dialog;
+pub mod layout;
+pub mod lists;
+pub mod screens;
+pub mod theme;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::keymap::{BINDINGS, Scope};
+use crate::app::model::{Model, Phase, Screen};
+use crate::app::update::unavailable;
+use crate::domain::text::sanitize;
+use layout::{MIN_HEIGHT, MIN_WIDTH, layout};
+use theme::Theme;
+
+pub fn view(m: &Model, f: &mut Frame, theme: &Theme) {
+    let area = f.area();
+    let Some(a) = layout(area) else {
+        too_small(f, area, theme);
+        return;
+    };
+    header(m, f, a.header, theme);
+    if m.help {
+        screens::help(f, a.body, theme);
+    } else {
+        match (&m.phase, m.screen) {
+            (_, Screen::Fields) if m.loaded.is_some() => screens::fields(m, f, a.body, theme),
+            (Phase::Loading { counts, .. }, _) => screens::loading(f, a.body, counts, theme),
+            (Phase::Failed { message }, _) => screens::failed(f, a.body, message, theme),
+            (Phase::Ready, Screen::Preview) => screens::preview(m, f, a.body, theme),
+            (Phase::Ready, _) => {
+                lists::values(m, f, a.left, theme);
+                lists::groups(m, f, a.right, theme);
+            }
+        }
+    }
+    status(m, f, a.status, theme);
+    footer(m, f, a.footer, theme);
+    if let Some(d) = &m.dialog {
+        dialog::render(m, d, f, area, theme);
+    }
+}
+
+fn too_small(f: &mut Frame, area: Rect, theme: &Theme) {
+    let text = vec![
+        Line::styled("Terminal too small", theme.error()),
+        Line::raw(format!("{}×{}: resize to at least {MIN_WIDTH}×{MIN_HEIGHT}.", area.width, area.height)),
+        Line::raw("q quits, Ctrl-c exits."),
+    ];
+    f.render_widget(Paragraph::new(text), area);
+}
+
+fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
+    let snap = &m.snap;
+    let org = if snap.organization.is_empty() { "loading…".to_owned() } else { sanitize(&snap.organization).into_owned() };
+    let mut first = vec![Span::styled("groupmap ", theme.title())];
+    if m.sandbox {
+        first.push(Span::styled("[SANDBOX] ", theme.accent()));
+    }
+    if m.ready() && snap.read_only() {
+        first.push(Span::styled("[READ-ONLY] ", theme.warn()));
+    }
+    first.push(Span::raw(org));
+    let tab = |name: &str, on: bool| Span::styled(format!(" {name} "), if on { theme.selected() } else { theme.dim() });
+    let mapping = &m.mapping;
+    let default = mapping
+        .default_group
+        .as_ref()
+        .and_then(|_| m.plan.default_dest)
+        .map_or_else(|| "none".to_owned(), |d| sanitize(m.plan.dest_name(snap, d)).into_owned());
+    let mut second = vec![
+        tab("Mapping", m.screen == Screen::Mapping && !m.help),
+        tab("Fields", m.screen == Screen::Fields && !m.help),
+        tab("Preview", m.screen == Screen::Preview && !m.help),
+        Span::raw("  mapping "),
+        Span::styled(if mapping.enabled { "ON" } else { "OFF" }, if mapping.enabled { theme.ok() } else { theme.warn() }),
+        Span::raw(" · default "),
+        Span::raw(default),
+        Span::raw(" · apply-existing "),
+        Span::styled(if mapping.apply_to_existing { "ON" } else { "OFF" }, if mapping.apply_to_existing { theme.ok() } else { theme.warn() }),
+    ];
+    if let Some(s) = &snap.saved {
+        second.push(Span::styled(format!(" · v{}", s.version), theme.dim()));
+    }
+    if m.modified() {
+        second.push(Span::styled(" · *modified*", theme.accent()));
+    }
+    f.render_widget(Paragraph::new(vec![Line::from(first), Line::from(second)]), area);
+}
+
+fn status(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
+    let line = match &m.status {
+        Some((text, true)) => Line::styled(format!("! {}", sanitize(text)), theme.error()),
+        Some((text, false)) => Line::raw(sanitize(text).into_owned()),
+        None => Line::raw(""),
+    };
+    f.render_widget(Paragraph::new(line), area);
+}
+
+/// The live plan summary, as the footer shows it.
+pub fn summary(m: &Model) -> String {
+    let p = &m.plan;
+    if !m.ready() {
+        return String::new();
+    }
+    if !p.enabled {
+        return "mapping OFF: nobody moves".into();
+    }
+    let moves = p.changes.len() - p.to_default();
+    let mut s = format!("{moves} move · {} join default · {} unmapped · {} unchanged", p.to_default(), p.unmapped.len(), p.unchanged);
+    if !p.apply_to_existing && !p.changes.is_empty() {
+        s.push_str(" · NOT APPLIED (apply-existing OFF)");
+    }
+    let errors = p.lint.iter().filter(|l| l.severity == crate::domain::lint::Severity::Error).count();
+    let warnings = p.lint.len() - errors;
+    if errors > 0 {
+        s.push_str(&format!(" · {errors} error(s)"));
+    }
+    if warnings > 0 {
+        s.push_str(&format!(" · {warnings} finding(s)"));
+    }
+    s
+}
+
+fn footer(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
+    let scopes: &[Scope] = match m.screen {
+        Screen::Mapping => &[Scope::Mapping, Scope::Lists],
+        Screen::Fields => &[Scope::Fields, Scope::Lists],
+        Screen::Preview => &[Scope::Lists],
+    };
+    let mut hints = Vec::new();
+    for b in BINDINGS.iter().filter(|b| b.hint.is_some() && (b.scope == Scope::Everywhere || scopes.contains(&b.scope))) {
+        let off = unavailable(m, b.action).is_some();
+        let style = if off { theme.dim() } else { theme.key() };
+        hints.push(Span::styled(b.label.to_owned(), style));
+        hints.push(Span::styled(format!(" {}  ", b.hint.unwrap_or_default()), if off { theme.dim() } else { ratatui::style::Style::new() }));
+    }
+    let summary = Line::styled(summary(m), ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::BOLD));
+    f.render_widget(Paragraph::new(vec![summary, Line::from(hints)]), area);
+}

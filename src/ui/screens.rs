@@ -1,0 +1,123 @@
+//! Whole-body screens: loading, load error, preview, help, fields.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
+
+use super::layout::{list_rows, scroll};
+use super::lists::highlighted;
+use super::theme::Theme;
+use crate::app::keymap::{BINDINGS, Scope};
+use crate::app::model::Model;
+use crate::domain::text::{sanitize, visible};
+
+pub fn loading(f: &mut Frame, area: Rect, counts: &[(String, usize)], theme: &Theme) {
+    let mut lines = vec![Line::styled("Loading the organization…", theme.title()), Line::raw("")];
+    for (what, n) in counts {
+        lines.push(Line::raw(format!("  {what}: {n}")));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Esc cancels · q quits", theme.dim()));
+    f.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Loading ")), area);
+}
+
+pub fn failed(f: &mut Frame, area: Rect, message: &str, theme: &Theme) {
+    let mut lines = vec![Line::styled("Could not load the organization", theme.error()), Line::raw("")];
+    lines.extend(message.lines().map(|l| Line::raw(sanitize(l).into_owned())));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("r retries · f chooses the export's columns · q quits", theme.dim()));
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(" Error ").border_style(theme.error())), area);
+}
+
+fn preview_style(line: &str, theme: &Theme) -> Style {
+    let t = line.trim_start();
+    if t.starts_with("error:") {
+        theme.error()
+    } else if t.starts_with("warning:") {
+        theme.warn()
+    } else if line.starts_with("Plan:") || line.starts_with("No changes") || line.starts_with("Not applied") {
+        theme.title()
+    } else if !line.starts_with(' ') && !line.is_empty() {
+        Style::new().add_modifier(ratatui::style::Modifier::BOLD)
+    } else if t.starts_with("+ ") {
+        theme.ok()
+    } else if t.starts_with("- ") {
+        theme.error()
+    } else {
+        Style::new()
+    }
+}
+
+pub fn preview(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
+    let list = &m.preview;
+    let total = m.preview_lines.len();
+    let len = list.filtered.len(total);
+    let rows = area.height.saturating_sub(2) as usize;
+    let offset = scroll(list.offset, list.selected, rows);
+    let lines: Vec<Line> = (offset..(offset + rows).min(len))
+        .filter_map(|pos| {
+            let text = &m.preview_lines[list.filtered.get(pos)?];
+            let mut style = preview_style(text, theme);
+            if pos == list.selected {
+                style = style.patch(theme.selected());
+            }
+            Some(highlighted(text.clone(), &list.filter, style, theme))
+        })
+        .collect();
+    let filter = if list.editing || !list.filter.is_empty() { format!(" /{}{}", list.filter, if list.editing { "▏" } else { "" }) } else { String::new() };
+    let title = format!(" Preview: exactly what saving does ({}/{} lines){filter} ", len.min(list.selected + 1), len);
+    f.render_widget(Paragraph::new(lines).block(Block::bordered().title(title)), area);
+}
+
+pub fn help(f: &mut Frame, area: Rect, theme: &Theme) {
+    let mut rows = Vec::new();
+    for (scope, name) in [(Scope::Everywhere, "Everywhere"), (Scope::Lists, "Lists"), (Scope::Mapping, "Mapping screen"), (Scope::Fields, "Fields screen")] {
+        rows.push(Row::new(vec![Cell::from(Line::styled(name, theme.title())), Cell::from("")]));
+        for b in BINDINGS.iter().filter(|b| b.scope == scope) {
+            rows.push(Row::new(vec![Cell::from(Line::styled(format!("  {}", b.label), theme.key())), Cell::from(b.help)]));
+        }
+    }
+    rows.push(Row::new(vec![Cell::from(Line::styled("Marks", theme.title())), Cell::from("")]));
+    rows.push(Row::new(vec![Cell::from("  ›"), Cell::from("the selected row")]));
+    rows.push(Row::new(vec![Cell::from("  !"), Cell::from("value differs only by case or spaces from another (the field is case-sensitive)")]));
+    rows.push(Row::new(vec![Cell::from("  ?"), Cell::from("a row whose value no user has (typo or stale)")]));
+    rows.push(Row::new(vec![Cell::from("  ␣"), Cell::from("a leading or trailing space in a value")]));
+    let table = Table::new(rows, [Constraint::Length(16), Constraint::Fill(1)]).block(Block::bordered().title(" Help (Esc or ? closes) "));
+    f.render_widget(table, area);
+}
+
+pub fn fields(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
+    let Some(loaded) = &m.loaded else { return };
+    let rows_all = m.column_rows();
+    let visible_rows = list_rows(area);
+    let offset = scroll(m.columns.offset, m.columns.selected, visible_rows);
+    let rows: Vec<Row> = rows_all
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(visible_rows)
+        .map(|(pos, &(e, c))| {
+            let ex = &loaded.exports[e];
+            let role = match ex.columns(&m.fields) {
+                Ok((em, _)) if em == c => "login email",
+                Ok((_, idp)) if idp == c => "IdP group",
+                _ => "",
+            };
+            let samples: Vec<String> = ex.samples(c, 3).into_iter().map(visible).collect();
+            let style = if pos == m.columns.selected { theme.selected() } else { Style::new() };
+            Row::new(vec![
+                Cell::from(sanitize(&ex.file).into_owned()),
+                Cell::from(visible(&ex.headers[c])),
+                Cell::from(Line::styled(role, theme.accent())),
+                Cell::from(samples.join(", ")),
+            ])
+            .style(style)
+        })
+        .collect();
+    let table = Table::new(rows, [Constraint::Percentage(30), Constraint::Percentage(22), Constraint::Length(12), Constraint::Fill(1)])
+        .header(Row::new(vec!["EXPORT", "COLUMN", "USED AS", "SAMPLE VALUES"]).style(theme.dim()))
+        .block(Block::bordered().title(" Fields: which export column is which (e: login email, i: IdP group) "));
+    f.render_widget(table, area);
+}
