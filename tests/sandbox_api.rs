@@ -594,6 +594,7 @@ async fn a_stale_preview_digest_is_409_and_nothing_is_saved() {
         .put_mapping(Some("\"3\""), &put_body(&m, true, Some("00ff")))
         .await;
     r.assert_error(409, "Conflict");
+    assert_eq!(r.parameters(), ["preview_digest"]);
     let r = api
         .put_mapping(Some("\"3\""), &put_body(&m, true, None))
         .await;

@@ -203,13 +203,19 @@ fn put_locked(
                 ));
             }
             Some(t) if t != ours => {
-                return Err(ApiError::new(
+                let mut e = ApiError::new(
                     StatusCode::CONFLICT,
                     format!(
-                        "The organization changed since the preview: {} change(s) would apply now (digest {ours}, you sent {t}). Nothing was saved; reload and preview again.",
+                        "The organization changed since the preview: {} change(s) would apply now. Nothing was saved; reload and preview again.",
                         p.changes.len()
                     ),
-                ));
+                );
+                e.body.details = vec![detail(
+                    "preview_digest",
+                    format!("does not match the current plan (digest {ours}, you sent {t})"),
+                    "stale",
+                )];
+                return Err(e);
             }
             Some(_) => {}
         }
