@@ -50,9 +50,7 @@ pub struct Config {
 pub enum ConfigError {
     #[error("{path}: {message}")]
     File { path: String, message: String },
-    #[error(
-        "{path}: the token file can be read by other users (mode {mode:o}); run `chmod 600 {path}`"
-    )]
+    #[error("{path}: the token file can be read by other users (mode {mode:o}); run `chmod 600 {path}`")]
     TokenFileOpen { path: String, mode: u32 },
     #[error("{path}: the token file is empty")]
     TokenFileEmpty { path: String },
@@ -66,10 +64,7 @@ pub fn default_config_path() -> Option<PathBuf> {
 
 /// Where drafts, attempted mappings and the in-process sandbox's state live.
 pub fn state_dir() -> PathBuf {
-    dirs::state_dir()
-        .or_else(dirs::data_local_dir)
-        .unwrap_or_else(std::env::temp_dir)
-        .join("groupmap")
+    dirs::state_dir().or_else(dirs::data_local_dir).unwrap_or_else(std::env::temp_dir).join("groupmap")
 }
 
 fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -92,13 +87,15 @@ pub fn read_token_file(path: &Path) -> Result<Secret, ConfigError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let meta = std::fs::metadata(path).map_err(|e| ConfigError::File { path: shown.clone(), message: e.to_string() })?;
+        let meta =
+            std::fs::metadata(path).map_err(|e| ConfigError::File { path: shown.clone(), message: e.to_string() })?;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(ConfigError::TokenFileOpen { path: shown, mode });
         }
     }
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File { path: shown.clone(), message: e.to_string() })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| ConfigError::File { path: shown.clone(), message: e.to_string() })?;
     let token = text.trim();
     if token.is_empty() {
         return Err(ConfigError::TokenFileEmpty { path: shown });
@@ -118,7 +115,8 @@ impl Config {
         };
         let base_url = flags.base_url.clone().or_else(|| env("GROUPMAP_BASE_URL")).or(file.base_url);
         let base_url_set = base_url.is_some();
-        let token_file = flags.token_file.clone().or_else(|| env("GROUPMAP_TOKEN_FILE").map(PathBuf::from)).or(file.token_file);
+        let token_file =
+            flags.token_file.clone().or_else(|| env("GROUPMAP_TOKEN_FILE").map(PathBuf::from)).or(file.token_file);
         let token = match env("CALENDLY_TOKEN").filter(|t| !t.trim().is_empty()) {
             Some(t) => Some(Secret::new(t.trim())),
             None => match token_file {
@@ -157,8 +155,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("c.toml");
         std::fs::write(&cfg, "base_url = \"https://file\"\norganization = \"https://file/organizations/F\"\n").unwrap();
-        let flags = Flags { config: Some(cfg.clone()), organization: Some("https://flag/organizations/X".into()), ..Flags::default() };
-        let c = Config::resolve(&flags, &env_of(&[("CALENDLY_TOKEN", "t"), ("GROUPMAP_BASE_URL", "https://env")])).unwrap();
+        let flags = Flags {
+            config: Some(cfg.clone()),
+            organization: Some("https://flag/organizations/X".into()),
+            ..Flags::default()
+        };
+        let c =
+            Config::resolve(&flags, &env_of(&[("CALENDLY_TOKEN", "t"), ("GROUPMAP_BASE_URL", "https://env")])).unwrap();
         assert_eq!(c.base_url, "https://env");
         assert_eq!(c.organization.as_deref(), Some("https://flag/organizations/X"));
         assert_eq!(c.token.unwrap().expose(), "t");

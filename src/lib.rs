@@ -7,6 +7,6 @@ pub mod config;
 pub mod domain;
 pub mod report;
 pub mod runtime;
-pub mod ui;
 pub mod sandbox;
 pub mod terminal;
+pub mod ui;

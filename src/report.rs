@@ -133,7 +133,12 @@ pub fn render_human(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &Tabl
         }
         if !to_default.is_empty() {
             let name = plan.dest_name(snap, to_default[0].to);
-            let _ = writeln!(out, "\nTo the default group {} (no row matches their value): {}", quoted(name), to_default.len());
+            let _ = writeln!(
+                out,
+                "\nTo the default group {} (no row matches their value): {}",
+                quoted(name),
+                to_default.len()
+            );
             for c in to_default {
                 user_line(snap, plan, &mut out, c);
             }

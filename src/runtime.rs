@@ -151,8 +151,9 @@ fn run_effect(
             let (client, opts, tx) = (session.client.clone(), session.load.clone(), tx.clone());
             *loading = Some(tokio::spawn(async move {
                 let ptx = tx.clone();
-                let progress: crate::api::Progress =
-                    Arc::new(move |what: &str, n: usize| drop(ptx.send(Msg::LoadProgress { id, what: what.to_owned(), n })));
+                let progress: crate::api::Progress = Arc::new(move |what: &str, n: usize| {
+                    drop(ptx.send(Msg::LoadProgress { id, what: what.to_owned(), n }))
+                });
                 let result = load(&client, &opts, Some(progress)).await.map(Arc::new).map_err(|e| e.to_string());
                 let _ = tx.send(Msg::Loaded { id, result });
             }));
@@ -168,12 +169,18 @@ fn run_effect(
             let opts = LoadOptions { fields, ..session.load.clone() };
             tokio::spawn(async move {
                 let ptx = tx.clone();
-                let progress: crate::api::save::SaveProgress = Arc::new(move |stage| drop(ptx.send(Msg::SaveProgress(stage))));
+                let progress: crate::api::save::SaveProgress =
+                    Arc::new(move |stage| drop(ptx.send(Msg::SaveProgress(stage))));
                 let result = save(&client, &snap, &etag, &mapping, &opts, progress).await;
                 let msg = match result {
                     Ok(outcome) => Ok(Box::new(outcome)),
                     Err(e) => Err(SaveFailure {
-                        changed: matches!(e, SaveError::MappingChanged { .. } | SaveError::PreviewStale { .. } | SaveError::GroupExists { .. }),
+                        changed: matches!(
+                            e,
+                            SaveError::MappingChanged { .. }
+                                | SaveError::PreviewStale { .. }
+                                | SaveError::GroupExists { .. }
+                        ),
                         message: e.to_string(),
                     }),
                 };
@@ -187,7 +194,10 @@ fn run_effect(
         Effect::WriteDraft { organization, text } => {
             let path = draft_path(&organization);
             if let Err(e) = write_atomic(&path, &text) {
-                let _ = tx.send(Msg::Notice { text: format!("could not write the draft {}: {e}", path.display()), error: true });
+                let _ = tx.send(Msg::Notice {
+                    text: format!("could not write the draft {}: {e}", path.display()),
+                    error: true,
+                });
             }
         }
         Effect::DeleteDraft { organization } => {

@@ -56,22 +56,22 @@ async fn load_plan_save_with_apply_moves_users_and_replans_empty() {
     m.set(&snap.values[0], Target::New("Brand New Team".into()));
     let p = plan(&snap, &m);
     assert!(p.changes.len() > 10, "the demo should move people: {}", p.changes.len());
-    let movers: Vec<(String, String)> = p
-        .changes
-        .iter()
-        .map(|c| (snap.owner(c.owner).email.clone(), p.dest_name(&snap, c.to).to_owned()))
-        .collect();
+    let movers: Vec<(String, String)> =
+        p.changes.iter().map(|c| (snap.owner(c.owner).email.clone(), p.dest_name(&snap, c.to).to_owned())).collect();
 
     let (stages, progress) = recorder();
     let outcome = save(&c, &snap, loaded.etag.as_deref().unwrap(), &m, &opts, progress).await.expect("save");
     assert_eq!(outcome.version, snap.saved.as_ref().unwrap().version + 1);
     assert_eq!(outcome.created.len(), 1);
     let job = outcome.job.expect("a job for a non-empty plan");
-    assert_eq!((job.status.as_str(), job.completed, job.total), ("succeeded", p.changes.len() as u64, p.changes.len() as u64));
+    assert_eq!(
+        (job.status.as_str(), job.completed, job.total),
+        ("succeeded", p.changes.len() as u64, p.changes.len() as u64)
+    );
     for (email, group) in &movers {
         assert_eq!(sb.member_group_of(email).as_deref(), Some(group.as_str()), "{email}");
     }
-    let stages = stages.lock().unwrap();
+    let stages = stages.lock().unwrap().clone();
     assert!(stages.iter().any(|s| matches!(s, SaveStage::Job { .. })));
     assert_eq!(stages.last(), Some(&SaveStage::Verifying));
 
@@ -119,7 +119,11 @@ async fn someone_else_saving_gives_412_and_nothing_is_saved() {
     assert!(matches!(err, SaveError::MappingChanged { .. }), "{err}");
     assert!(err.to_string().contains("the organization changed since you loaded it"), "{err}");
     let (_, after) = load_snap(&c, &opts).await;
-    assert_eq!(after.saved.as_ref().unwrap().version, snap.saved.as_ref().unwrap().version + 1, "only the other save landed");
+    assert_eq!(
+        after.saved.as_ref().unwrap().version,
+        snap.saved.as_ref().unwrap().version + 1,
+        "only the other save landed"
+    );
     assert_ne!(after.saved_mapping().rows.len(), m.rows.len());
     sb.shutdown().await;
 }
@@ -152,7 +156,11 @@ async fn read_only_server_needs_csv_exports_and_refuses_to_save() {
     let mut files = Vec::new();
     for status in ["active", "pending"] {
         let body = reqwest::Client::new()
-            .get(format!("{}/organizations/{}/user_export?status={status}", full.base_url(), groupmap::api::wire::uuid_of(&full.organization())))
+            .get(format!(
+                "{}/organizations/{}/user_export?status={status}",
+                full.base_url(),
+                groupmap::api::wire::uuid_of(&full.organization())
+            ))
             .bearer_auth(full.token())
             .send()
             .await
@@ -191,8 +199,18 @@ async fn pagination_walks_many_pages() {
     let (_, snap) = load_snap(&c, &LoadOptions::default()).await;
     let server = sb.snapshot();
     assert_eq!(snap.owners.len(), server.owners.len());
-    let mut ours: Vec<_> = snap.owners.iter().map(|o| (o.uri.clone(), o.group.map(|g| snap.group(g).uri.clone()), o.value.map(|v| snap.value(v).to_owned()))).collect();
-    let mut theirs: Vec<_> = server.owners.iter().map(|o| (o.uri.clone(), o.group.map(|g| server.group(g).uri.clone()), o.value.map(|v| server.value(v).to_owned()))).collect();
+    let mut ours: Vec<_> = snap
+        .owners
+        .iter()
+        .map(|o| (o.uri.clone(), o.group.map(|g| snap.group(g).uri.clone()), o.value.map(|v| snap.value(v).to_owned())))
+        .collect();
+    let mut theirs: Vec<_> = server
+        .owners
+        .iter()
+        .map(|o| {
+            (o.uri.clone(), o.group.map(|g| server.group(g).uri.clone()), o.value.map(|v| server.value(v).to_owned()))
+        })
+        .collect();
     ours.sort();
     theirs.sort();
     assert_eq!(ours, theirs);

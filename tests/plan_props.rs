@@ -20,7 +20,11 @@ fn org() -> impl Strategy<Value = Org> {
             values.dedup();
             let nv = values.len();
             let owner = (prop::option::of(0..nv), prop::option::of(0..groups), any::<bool>());
-            (Just(groups), prop::collection::vec(owner, 0..40), Just(values.into_iter().map(String::from).collect::<Vec<_>>()))
+            (
+                Just(groups),
+                prop::collection::vec(owner, 0..40),
+                Just(values.into_iter().map(String::from).collect::<Vec<_>>()),
+            )
         })
         .prop_map(|(groups, owners, values)| Org { groups, owners, values })
 }
@@ -30,16 +34,19 @@ fn group_uri(i: usize) -> String {
 }
 
 fn build(org: &Org, current: &[Option<String>]) -> Snapshot {
-    let groups = (0..org.groups)
-        .map(|i| Group { uri: group_uri(i), name: format!("Group {i}"), member_count: None })
-        .collect();
+    let groups =
+        (0..org.groups).map(|i| Group { uri: group_uri(i), name: format!("Group {i}"), member_count: None }).collect();
     let owners = org
         .owners
         .iter()
         .enumerate()
         .map(|(i, (v, _, invitee))| OwnerInput {
             kind: if *invitee { OwnerKind::Invitee } else { OwnerKind::Member },
-            uri: if *invitee { format!("{BASE}/organizations/O/invitations/I{i}") } else { format!("{BASE}/organization_memberships/M{i}") },
+            uri: if *invitee {
+                format!("{BASE}/organizations/O/invitations/I{i}")
+            } else {
+                format!("{BASE}/organization_memberships/M{i}")
+            },
             name: format!("User {i}"),
             email: format!("u{i}@example.test"),
             value: v.map(|v| org.values[v].clone()),
@@ -57,12 +64,7 @@ fn mapping(org: &Org) -> impl Strategy<Value = Mapping> + use<> {
     let nv = org.values.len();
     let ng = org.groups;
     let values = org.values.clone();
-    (
-        any::<bool>(),
-        prop::collection::btree_map(0..nv + 1, 0..ng, 0..nv + 2),
-        prop::option::of(0..ng),
-        any::<bool>(),
-    )
+    (any::<bool>(), prop::collection::btree_map(0..nv + 1, 0..ng, 0..nv + 2), prop::option::of(0..ng), any::<bool>())
         .prop_map(move |(enabled, rows, default, apply)| Mapping {
             enabled,
             rows: rows
@@ -124,9 +126,18 @@ proptest! {
 
 #[test]
 fn digest_of_known_plan_matches_contract_formula() {
-    let org = Org { groups: 2, owners: vec![(Some(0), Some(1), false), (Some(0), None, true), (None, Some(1), false)], values: vec!["Sales".into()] };
+    let org = Org {
+        groups: 2,
+        owners: vec![(Some(0), Some(1), false), (Some(0), None, true), (None, Some(1), false)],
+        values: vec!["Sales".into()],
+    };
     let snap = build(&org, &initial(&org));
-    let m = Mapping { enabled: true, rows: vec![Row { idp_value: "Sales".into(), target: Target::Group(group_uri(0)) }], default_group: None, apply_to_existing: true };
+    let m = Mapping {
+        enabled: true,
+        rows: vec![Row { idp_value: "Sales".into(), target: Target::Group(group_uri(0)) }],
+        default_group: None,
+        apply_to_existing: true,
+    };
     let p = plan(&snap, &m);
     assert_eq!(p.changes.len(), 2);
     let expected = format!(
@@ -135,14 +146,26 @@ fn digest_of_known_plan_matches_contract_formula() {
     use sha2::Digest;
     let want: String = sha2::Sha256::digest(expected.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(p.digest(&snap), want);
-    assert_eq!(plan(&snap, &Mapping { enabled: false, ..m }).digest(&snap), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    assert_eq!(
+        plan(&snap, &Mapping { enabled: false, ..m }).digest(&snap),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
 }
 
 #[test]
 fn values_match_exactly_and_case_sensitively() {
-    let org = Org { groups: 1, owners: vec![(Some(0), None, false), (Some(1), None, false), (Some(2), None, false)], values: vec!["Sales".into(), "sales".into(), "Sales ".into()] };
+    let org = Org {
+        groups: 1,
+        owners: vec![(Some(0), None, false), (Some(1), None, false), (Some(2), None, false)],
+        values: vec!["Sales".into(), "sales".into(), "Sales ".into()],
+    };
     let snap = build(&org, &initial(&org));
-    let m = Mapping { enabled: true, rows: vec![Row { idp_value: "Sales".into(), target: Target::Group(group_uri(0)) }], default_group: None, apply_to_existing: true };
+    let m = Mapping {
+        enabled: true,
+        rows: vec![Row { idp_value: "Sales".into(), target: Target::Group(group_uri(0)) }],
+        default_group: None,
+        apply_to_existing: true,
+    };
     let p = plan(&snap, &m);
     assert_eq!(p.changes.len(), 1);
     assert_eq!(snap.owner(p.changes[0].owner).email, "u0@example.test");

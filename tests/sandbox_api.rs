@@ -35,22 +35,14 @@ impl Reply {
     fn parameters(&self) -> Vec<String> {
         self.json()["details"]
             .as_array()
-            .map(|d| {
-                d.iter()
-                    .map(|x| x["parameter"].as_str().unwrap_or("").to_owned())
-                    .collect()
-            })
+            .map(|d| d.iter().map(|x| x["parameter"].as_str().unwrap_or("").to_owned()).collect())
             .unwrap_or_default()
     }
     fn assert_error(&self, status: u16, title: &str) {
         assert_eq!(self.status.as_u16(), status, "{}", self.text);
         let body = self.json();
         assert_eq!(body["title"], title, "{}", self.text);
-        assert!(
-            !body["message"].as_str().unwrap_or("").is_empty(),
-            "{}",
-            self.text
-        );
+        assert!(!body["message"].as_str().unwrap_or("").is_empty(), "{}", self.text);
     }
 }
 
@@ -65,11 +57,7 @@ impl Api {
     }
 
     fn url(&self, path: &str) -> String {
-        if path.starts_with("http") {
-            path.to_owned()
-        } else {
-            format!("{}{path}", self.base)
-        }
+        if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) }
     }
 
     fn org_uuid(&self) -> &str {
@@ -80,21 +68,11 @@ impl Api {
         let res = rb.send().await.expect("request reaches the sandbox");
         let status = res.status();
         let headers = res.headers().clone();
-        Reply {
-            status,
-            headers,
-            text: res.text().await.unwrap(),
-        }
+        Reply { status, headers, text: res.text().await.unwrap() }
     }
 
     async fn get(&self, path: &str, query: &[(&str, &str)]) -> Reply {
-        self.send(
-            self.http
-                .get(self.url(path))
-                .bearer_auth(&self.token)
-                .query(query),
-        )
-        .await
+        self.send(self.http.get(self.url(path)).bearer_auth(&self.token).query(query)).await
     }
 
     async fn put_mapping(&self, if_match: Option<&str>, body: &Value) -> Reply {
@@ -111,21 +89,11 @@ impl Api {
 
     async fn post_group(&self, name: &str) -> Reply {
         let body = json!({"organization": self.org, "name": name});
-        self.send(
-            self.http
-                .post(self.url("/groups"))
-                .bearer_auth(&self.token)
-                .json(&body),
-        )
-        .await
+        self.send(self.http.post(self.url("/groups")).bearer_auth(&self.token).json(&body)).await
     }
 
     async fn mapping(&self) -> Reply {
-        self.get(
-            &format!("/organizations/{}/group_mapping", self.org_uuid()),
-            &[],
-        )
-        .await
+        self.get(&format!("/organizations/{}/group_mapping", self.org_uuid()), &[]).await
     }
 }
 
@@ -139,10 +107,7 @@ fn full_mapping(snap: &Snapshot) -> Mapping {
     m.enabled = true;
     for (i, v) in snap.values.iter().enumerate() {
         if m.row(v).is_none() {
-            m.set(
-                v,
-                Target::Group(snap.groups[(i * 5) % snap.groups.len()].uri.clone()),
-            );
+            m.set(v, Target::Group(snap.groups[(i * 5) % snap.groups.len()].uri.clone()));
         }
     }
     m
@@ -170,47 +135,26 @@ async fn requests_without_the_right_token_get_401_with_rate_limit_headers() {
     none.assert_error(401, "Unauthenticated");
     assert_eq!(none.header("www-authenticate"), "Bearer");
     assert_eq!(none.header("x-ratelimit-limit"), "500");
-    let wrong = api
-        .send(api.http.get(api.url("/users/me")).bearer_auth("nope"))
-        .await;
+    let wrong = api.send(api.http.get(api.url("/users/me")).bearer_auth("nope")).await;
     wrong.assert_error(401, "Unauthenticated");
     // Unknown routes are checked for the token too.
-    api.send(api.http.get(api.url("/no/such/route")))
-        .await
-        .assert_error(401, "Unauthenticated");
+    api.send(api.http.get(api.url("/no/such/route"))).await.assert_error(401, "Unauthenticated");
 
     let me = api.get("/users/me", &[]).await;
     assert_eq!(me.status, StatusCode::OK);
     let user: wire::Resource<wire::User> = serde_json::from_str(&me.text).unwrap();
-    assert_eq!(
-        user.resource.current_organization.as_deref(),
-        Some(api.org.as_str())
-    );
+    assert_eq!(user.resource.current_organization.as_deref(), Some(api.org.as_str()));
     assert_eq!(user.resource.resource_type.as_deref(), Some("User"));
-    assert!(
-        user.resource
-            .uri
-            .starts_with(&format!("{}/users/", api.base))
-    );
+    assert!(user.resource.uri.starts_with(&format!("{}/users/", api.base)));
     assert_eq!(sb.requests(), 4);
     sb.shutdown().await;
 }
 
 #[tokio::test]
 async fn pagination_walks_all_memberships_with_opaque_tokens() {
-    let sb = start(Options {
-        users: Some(250),
-        seed: 11,
-        ..Options::default()
-    })
-    .await;
+    let sb = start(Options { users: Some(250), seed: 11, ..Options::default() }).await;
     let api = Api::new(&sb);
-    let members = sb
-        .snapshot()
-        .owners
-        .iter()
-        .filter(|o| o.kind == groupmap::domain::OwnerKind::Member)
-        .count();
+    let members = sb.snapshot().owners.iter().filter(|o| o.kind == groupmap::domain::OwnerKind::Member).count();
     let mut seen = Vec::new();
     let mut token: Option<String> = None;
     let mut pages = Vec::new();
@@ -223,39 +167,20 @@ async fn pagination_walks_all_memberships_with_opaque_tokens() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         let body = r.json();
         let p = body["pagination"].as_object().unwrap();
-        for key in [
-            "count",
-            "next_page",
-            "previous_page",
-            "next_page_token",
-            "previous_page_token",
-        ] {
+        for key in ["count", "next_page", "previous_page", "next_page_token", "previous_page_token"] {
             assert!(p.contains_key(key), "pagination lacks {key}: {p:?}");
         }
-        let page: wire::Collection<wire::Membership> =
-            serde_json::from_value(body.clone()).unwrap();
+        let page: wire::Collection<wire::Membership> = serde_json::from_value(body.clone()).unwrap();
         assert_eq!(page.pagination.count as usize, page.collection.len());
-        assert_eq!(
-            page.pagination.previous_page_token.is_some(),
-            !pages.is_empty()
-        );
+        assert_eq!(page.pagination.previous_page_token.is_some(), !pages.is_empty());
         seen.extend(page.collection.iter().map(|m| m.uri.clone()));
         pages.push(body);
         match page.pagination.next_page_token {
             Some(t) => {
-                assert!(
-                    t.parse::<u64>().is_err(),
-                    "tokens are opaque, not offsets: {t}"
-                );
+                assert!(t.parse::<u64>().is_err(), "tokens are opaque, not offsets: {t}");
                 let next = page.pagination.next_page.unwrap();
-                assert!(
-                    next.starts_with(&format!("{}/organization_memberships?", api.base)),
-                    "{next}"
-                );
-                assert!(
-                    next.contains("organization=http%3A%2F%2F127.0.0.1"),
-                    "the URL repeats the filter: {next}"
-                );
+                assert!(next.starts_with(&format!("{}/organization_memberships?", api.base)), "{next}");
+                assert!(next.contains("organization=http%3A%2F%2F127.0.0.1"), "the URL repeats the filter: {next}");
                 assert!(next.contains(&format!("page_token={t}")), "{next}");
                 token = Some(t);
             }
@@ -271,48 +196,28 @@ async fn pagination_walks_all_memberships_with_opaque_tokens() {
     assert_eq!(unique.len(), members, "no membership twice");
 
     // next_page is directly usable, and previous_page leads back to the first page.
-    let next = pages[0]["pagination"]["next_page"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let next = pages[0]["pagination"]["next_page"].as_str().unwrap().to_owned();
     let second = api.get(&next, &[]).await.json();
     assert_eq!(second["collection"], pages[1]["collection"]);
-    let back = api
-        .get(second["pagination"]["previous_page"].as_str().unwrap(), &[])
-        .await
-        .json();
+    let back = api.get(second["pagination"]["previous_page"].as_str().unwrap(), &[]).await.json();
     assert_eq!(back["collection"], pages[0]["collection"]);
 
     // Default count is 20; out-of-range counts and forged tokens are 400s naming the parameter.
-    let r = api
-        .get("/organization_memberships", &[("organization", &api.org)])
-        .await;
+    let r = api.get("/organization_memberships", &[("organization", &api.org)]).await;
     assert_eq!(r.json()["collection"].as_array().unwrap().len(), 20);
     for bad in ["0", "101", "ten"] {
-        let r = api
-            .get(
-                "/organization_memberships",
-                &[("organization", &api.org), ("count", bad)],
-            )
-            .await;
+        let r = api.get("/organization_memberships", &[("organization", &api.org), ("count", bad)]).await;
         r.assert_error(400, "Invalid Argument");
         assert_eq!(r.parameters(), ["count"]);
     }
     for bad in ["100", "abc", "00112233445566778899"] {
-        let r = api
-            .get(
-                "/organization_memberships",
-                &[("organization", &api.org), ("page_token", bad)],
-            )
-            .await;
+        let r = api.get("/organization_memberships", &[("organization", &api.org), ("page_token", bad)]).await;
         r.assert_error(400, "Invalid Argument");
         assert_eq!(r.parameters(), ["page_token"]);
     }
     // A token from one list does not page another.
     let t = pages[0]["pagination"]["next_page_token"].as_str().unwrap();
-    let r = api
-        .get("/groups", &[("organization", &api.org), ("page_token", t)])
-        .await;
+    let r = api.get("/groups", &[("organization", &api.org), ("page_token", t)]).await;
     assert_eq!(r.parameters(), ["page_token"]);
     sb.shutdown().await;
 }
@@ -321,124 +226,55 @@ async fn pagination_walks_all_memberships_with_opaque_tokens() {
 async fn filters_org_checks_and_unknown_routes_answer_as_calendly_would() {
     let sb = start(Options::default()).await;
     let api = Api::new(&sb);
-    for path in [
-        "/groups",
-        "/group_relationships",
-        "/organization_memberships",
-    ] {
+    for path in ["/groups", "/group_relationships", "/organization_memberships"] {
         let r = api.get(path, &[]).await;
         r.assert_error(400, "Invalid Argument");
         assert_eq!(r.parameters(), ["organization"], "{path}");
     }
-    let other = format!(
-        "{}/organizations/00000000-0000-4000-8000-000000000000",
-        api.base
-    );
-    api.get("/groups", &[("organization", &other)])
+    let other = format!("{}/organizations/00000000-0000-4000-8000-000000000000", api.base);
+    api.get("/groups", &[("organization", &other)]).await.assert_error(403, "Permission Denied");
+    api.get("/organizations/00000000-0000-4000-8000-000000000000/invitations", &[])
         .await
         .assert_error(403, "Permission Denied");
-    api.get(
-        "/organizations/00000000-0000-4000-8000-000000000000/invitations",
-        &[],
-    )
-    .await
-    .assert_error(403, "Permission Denied");
-    api.get("/no/such/route", &[])
-        .await
-        .assert_error(404, "Resource Not Found");
-    api.get("/groups/00000000-0000-4000-8000-000000000000", &[])
-        .await
-        .assert_error(404, "Resource Not Found");
-    let r = api
-        .send(api.http.delete(api.url("/groups")).bearer_auth(&api.token))
-        .await;
+    api.get("/no/such/route", &[]).await.assert_error(404, "Resource Not Found");
+    api.get("/groups/00000000-0000-4000-8000-000000000000", &[]).await.assert_error(404, "Resource Not Found");
+    let r = api.send(api.http.delete(api.url("/groups")).bearer_auth(&api.token)).await;
     r.assert_error(404, "Resource Not Found");
 
     // Filters: email (any case), role, and a member's relationships by owner.
-    let owner = sb
-        .snapshot()
-        .owners
-        .iter()
-        .find(|o| o.email == "avery.chen@northwind.example")
-        .unwrap()
-        .clone();
+    let owner = sb.snapshot().owners.iter().find(|o| o.email == "avery.chen@northwind.example").unwrap().clone();
     let r = api
-        .get(
-            "/organization_memberships",
-            &[
-                ("organization", &api.org),
-                ("email", "Avery.Chen@northwind.example"),
-            ],
-        )
+        .get("/organization_memberships", &[("organization", &api.org), ("email", "Avery.Chen@northwind.example")])
         .await;
     let found: wire::Collection<wire::Membership> = serde_json::from_str(&r.text).unwrap();
     assert_eq!(found.collection.len(), 1);
     assert_eq!(found.collection[0].uri, owner.uri);
     assert_eq!(found.collection[0].role, "owner");
-    let r = api
-        .get(
-            "/organization_memberships",
-            &[
-                ("organization", &api.org),
-                ("role", "admin"),
-                ("count", "100"),
-            ],
-        )
-        .await;
+    let r =
+        api.get("/organization_memberships", &[("organization", &api.org), ("role", "admin"), ("count", "100")]).await;
     let admins: wire::Collection<wire::Membership> = serde_json::from_str(&r.text).unwrap();
     assert!(!admins.collection.is_empty() && admins.collection.iter().all(|m| m.role == "admin"));
-    let r = api
-        .get(
-            "/group_relationships",
-            &[("organization", &api.org), ("owner", &owner.uri)],
-        )
-        .await;
+    let r = api.get("/group_relationships", &[("organization", &api.org), ("owner", &owner.uri)]).await;
     let rels: wire::Collection<wire::GroupRelationship> = serde_json::from_str(&r.text).unwrap();
-    assert_eq!(
-        rels.collection
-            .iter()
-            .filter(|r| r.role == "member")
-            .count(),
-        1
-    );
-    assert!(
-        rels.collection.iter().filter(|r| r.role == "admin").count() >= 2,
-        "the owner administers groups"
-    );
+    assert_eq!(rels.collection.iter().filter(|r| r.role == "member").count(), 1);
+    assert!(rels.collection.iter().filter(|r| r.role == "admin").count() >= 2, "the owner administers groups");
     assert!(rels.collection.iter().all(|r| r.owner.uri() == owner.uri));
 
     // Invitations: pending only when asked; without a status, accepted ones too.
     let path = format!("/organizations/{}/invitations", api.org_uuid());
-    let pending: wire::Collection<wire::Invitation> = serde_json::from_str(
-        &api.get(&path, &[("status", "pending"), ("count", "100")])
-            .await
-            .text,
-    )
-    .unwrap();
-    assert!(
-        pending
-            .collection
-            .iter()
-            .all(|i| i.status == "pending" && i.user.is_none())
-    );
+    let pending: wire::Collection<wire::Invitation> =
+        serde_json::from_str(&api.get(&path, &[("status", "pending"), ("count", "100")]).await.text).unwrap();
+    assert!(pending.collection.iter().all(|i| i.status == "pending" && i.user.is_none()));
     assert!(pending.collection.len() >= 20);
     let all: wire::Collection<wire::Invitation> =
         serde_json::from_str(&api.get(&path, &[("count", "100")]).await.text).unwrap();
-    assert!(
-        all.collection
-            .iter()
-            .any(|i| i.status == "accepted" && i.user.is_some())
-    );
+    assert!(all.collection.iter().any(|i| i.status == "accepted" && i.user.is_some()));
     sb.shutdown().await;
 }
 
 #[tokio::test]
 async fn rate_limit_headers_count_down_then_429_with_retry_after() {
-    let sb = start(Options {
-        rate_limit: 5,
-        ..Options::default()
-    })
-    .await;
+    let sb = start(Options { rate_limit: 5, ..Options::default() }).await;
     let api = Api::new(&sb);
     for left in (0..5).rev() {
         let r = api.get("/users/me", &[]).await;
@@ -446,10 +282,7 @@ async fn rate_limit_headers_count_down_then_429_with_retry_after() {
         assert_eq!(r.header("x-ratelimit-limit"), "5");
         assert_eq!(r.header("x-ratelimit-remaining"), left.to_string());
         let reset: u64 = r.header("x-ratelimit-reset").parse().unwrap();
-        assert!(
-            (1..=60).contains(&reset),
-            "seconds until the window resets, not a timestamp: {reset}"
-        );
+        assert!((1..=60).contains(&reset), "seconds until the window resets, not a timestamp: {reset}");
     }
     let r = api.get("/users/me", &[]).await;
     r.assert_error(429, "Too Many Requests");
@@ -466,17 +299,11 @@ async fn injected_faults_answer_with_error_bodies_then_stop() {
     let sb = start(Options::default()).await;
     let api = Api::new(&sb);
     sb.fail_next(2, 503);
-    api.get("/users/me", &[])
-        .await
-        .assert_error(503, "Service Unavailable");
-    api.get("/groups", &[("organization", &api.org)])
-        .await
-        .assert_error(503, "Service Unavailable");
+    api.get("/users/me", &[]).await.assert_error(503, "Service Unavailable");
+    api.get("/groups", &[("organization", &api.org)]).await.assert_error(503, "Service Unavailable");
     assert_eq!(api.get("/users/me", &[]).await.status, StatusCode::OK);
     sb.fail_next(1, 500);
-    api.get("/users/me", &[])
-        .await
-        .assert_error(500, "Internal Server Error");
+    api.get("/users/me", &[]).await.assert_error(500, "Internal Server Error");
     sb.fail_next(1, 429);
     let r = api.get("/users/me", &[]).await;
     r.assert_error(429, "Too Many Requests");
@@ -498,16 +325,10 @@ async fn put_mapping_needs_a_current_if_match_and_a_valid_table() {
     let m = snap.saved_mapping();
     let body = put_body(&m, false, None);
 
-    api.put_mapping(None, &body)
-        .await
-        .assert_error(428, "Precondition Required");
-    api.put_mapping(Some("\"2\""), &body)
-        .await
-        .assert_error(412, "Precondition Failed");
+    api.put_mapping(None, &body).await.assert_error(428, "Precondition Required");
+    api.put_mapping(Some("\"2\""), &body).await.assert_error(412, "Precondition Failed");
     sb.someone_else_saves();
-    api.put_mapping(Some("\"3\""), &body)
-        .await
-        .assert_error(412, "Precondition Failed");
+    api.put_mapping(Some("\"3\""), &body).await.assert_error(412, "Precondition Failed");
     assert_eq!(api.mapping().await.header("etag"), "\"4\"");
 
     let g = |i: usize| snap.groups[i].uri.clone();
@@ -528,56 +349,27 @@ async fn put_mapping_needs_a_current_if_match_and_a_valid_table() {
     ]});
     let r = api.put_mapping(Some("\"4\""), &unknown).await;
     r.assert_error(400, "Invalid Argument");
-    assert_eq!(
-        r.parameters(),
-        [
-            "rows[1].group",
-            "rows[2].idp_value",
-            "rows[2].group",
-            "default_group"
-        ]
-    );
+    assert_eq!(r.parameters(), ["rows[1].group", "rows[2].idp_value", "rows[2].group", "default_group"]);
 
-    let r = api
-        .put_mapping(Some("\"4\""), &json!({"enabled": "yes"}))
-        .await;
+    let r = api.put_mapping(Some("\"4\""), &json!({"enabled": "yes"})).await;
     r.assert_error(400, "Invalid Argument");
-    assert_eq!(
-        api.mapping().await.header("etag"),
-        "\"4\"",
-        "nothing was saved"
-    );
+    assert_eq!(api.mapping().await.header("etag"), "\"4\"", "nothing was saved");
 
     // Without apply_to_existing the table is saved, nobody moves, and there is no job.
     let before = sb.snapshot();
-    let r = api
-        .put_mapping(
-            Some("W/\"4\""),
-            &put_body(&full_mapping(&snap), false, None),
-        )
-        .await;
+    let r = api.put_mapping(Some("W/\"4\""), &put_body(&full_mapping(&snap), false, None)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.header("etag"), "\"5\"");
     let saved: wire::PutGroupMappingResponse = serde_json::from_str(&r.text).unwrap();
     assert_eq!(saved.job, None);
     assert_eq!(saved.resource.version, 5);
-    let me: wire::Resource<wire::User> =
-        serde_json::from_str(&api.get("/users/me", &[]).await.text).unwrap();
-    assert_eq!(
-        saved.resource.updated_by.as_deref(),
-        Some(me.resource.uri.as_str())
-    );
+    let me: wire::Resource<wire::User> = serde_json::from_str(&api.get("/users/me", &[]).await.text).unwrap();
+    assert_eq!(saved.resource.updated_by.as_deref(), Some(me.resource.uri.as_str()));
     let stamp = saved.resource.updated_at.unwrap();
-    assert!(
-        stamp.len() == 27 && stamp.ends_with('Z') && stamp.as_bytes()[19] == b'.',
-        "{stamp}"
-    );
+    assert!(stamp.len() == 27 && stamp.ends_with('Z') && stamp.as_bytes()[19] == b'.', "{stamp}");
     assert_eq!(saved.resource.rows.len(), full_mapping(&snap).rows.len());
     let after = sb.snapshot();
-    assert_eq!(
-        plan(&after, &full_mapping(&snap)).digest(&after),
-        plan(&before, &full_mapping(&snap)).digest(&before)
-    );
+    assert_eq!(plan(&after, &full_mapping(&snap)).digest(&after), plan(&before, &full_mapping(&snap)).digest(&before));
     sb.shutdown().await;
 }
 
@@ -590,14 +382,10 @@ async fn a_stale_preview_digest_is_409_and_nothing_is_saved() {
     let p = plan(&snap, &m);
     let digest = p.digest(&snap);
 
-    let r = api
-        .put_mapping(Some("\"3\""), &put_body(&m, true, Some("00ff")))
-        .await;
+    let r = api.put_mapping(Some("\"3\""), &put_body(&m, true, Some("00ff"))).await;
     r.assert_error(409, "Conflict");
     assert_eq!(r.parameters(), ["preview_digest"]);
-    let r = api
-        .put_mapping(Some("\"3\""), &put_body(&m, true, None))
-        .await;
+    let r = api.put_mapping(Some("\"3\""), &put_body(&m, true, None)).await;
     assert_eq!(r.parameters(), ["preview_digest"]);
 
     // Someone moves one of the users the preview moves: the server's plan differs now.
@@ -606,12 +394,9 @@ async fn a_stale_preview_digest_is_409_and_nothing_is_saved() {
     let target = p.dest_name(&snap, c.to).to_owned();
     sb.move_member(&who, &target);
     assert_eq!(sb.member_group_of(&who).as_deref(), Some(target.as_str()));
-    let r = api
-        .put_mapping(Some("\"3\""), &put_body(&m, true, Some(&digest)))
-        .await;
+    let r = api.put_mapping(Some("\"3\""), &put_body(&m, true, Some(&digest))).await;
     r.assert_error(409, "Conflict");
-    let got: wire::Resource<wire::GroupMapping> =
-        serde_json::from_str(&api.mapping().await.text).unwrap();
+    let got: wire::Resource<wire::GroupMapping> = serde_json::from_str(&api.mapping().await.text).unwrap();
     assert_eq!(got.resource.version, 3, "nothing saved");
     assert_eq!(got.resource.rows.len(), snap.saved_mapping().rows.len());
     sb.shutdown().await;
@@ -619,25 +404,15 @@ async fn a_stale_preview_digest_is_409_and_nothing_is_saved() {
 
 #[tokio::test]
 async fn the_right_digest_saves_and_the_job_applies_exactly_the_preview() {
-    let sb = start(Options {
-        job_step: Duration::from_millis(40),
-        ..Options::default()
-    })
-    .await;
+    let sb = start(Options { job_step: Duration::from_millis(40), ..Options::default() }).await;
     let api = Api::new(&sb);
     let snap = sb.snapshot();
     let m = full_mapping(&snap);
     let p = plan(&snap, &m);
-    assert!(
-        p.changes.len() > 100,
-        "the demo moves many people: {}",
-        p.changes.len()
-    );
+    assert!(p.changes.len() > 100, "the demo moves many people: {}", p.changes.len());
     let admins_before: usize = admin_relationships(&api).await;
 
-    let r = api
-        .put_mapping(Some("\"3\""), &put_body(&m, true, Some(&p.digest(&snap))))
-        .await;
+    let r = api.put_mapping(Some("\"3\""), &put_body(&m, true, Some(&p.digest(&snap)))).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.header("etag"), "\"4\"");
     let saved: wire::PutGroupMappingResponse = serde_json::from_str(&r.text).unwrap();
@@ -648,8 +423,7 @@ async fn the_right_digest_saves_and_the_job_applies_exactly_the_preview() {
     let mut statuses = Vec::new();
     let mut partial = false;
     let job = loop {
-        let job: wire::Resource<wire::Job> =
-            serde_json::from_str(&api.get(&job_uri, &[]).await.text).unwrap();
+        let job: wire::Resource<wire::Job> = serde_json::from_str(&api.get(&job_uri, &[]).await.text).unwrap();
         let job = job.resource;
         assert_eq!(job.total, p.changes.len() as u64);
         partial |= job.status == "running" && job.completed > 0 && job.completed < job.total;
@@ -659,17 +433,10 @@ async fn the_right_digest_saves_and_the_job_applies_exactly_the_preview() {
         if job.finished() {
             break job;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the job finishes"
-        );
+        assert!(started.elapsed() < Duration::from_secs(30), "the job finishes");
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
-    assert_eq!(
-        statuses.last().map(String::as_str),
-        Some("succeeded"),
-        "{statuses:?}"
-    );
+    assert_eq!(statuses.last().map(String::as_str), Some("succeeded"), "{statuses:?}");
     assert!(statuses.contains(&"running".to_owned()), "{statuses:?}");
     assert!(partial, "progress is visible while the job runs");
     assert_eq!((job.completed, job.failed), (job.total, 0));
@@ -680,43 +447,21 @@ async fn the_right_digest_saves_and_the_job_applies_exactly_the_preview() {
     assert!(plan(&after, &m).is_empty());
     for c in &p.changes {
         let o = snap.owner(c.owner);
-        assert_eq!(
-            sb.member_group_of(&o.email).as_deref(),
-            Some(p.dest_name(&snap, c.to)),
-            "{}",
-            o.email
-        );
+        assert_eq!(sb.member_group_of(&o.email).as_deref(), Some(p.dest_name(&snap, c.to)), "{}", o.email);
     }
-    let r = api
-        .get("/groups", &[("organization", &api.org), ("count", "100")])
-        .await;
+    let r = api.get("/groups", &[("organization", &api.org), ("count", "100")]).await;
     let groups: wire::Collection<wire::Group> = serde_json::from_str(&r.text).unwrap();
     for g in &groups.collection {
         let id = snap.group_by_uri(&g.uri).unwrap();
-        assert_eq!(
-            g.member_count,
-            Some(p.group_after[id.0 as usize]),
-            "{}",
-            g.name
-        );
+        assert_eq!(g.member_count, Some(p.group_after[id.0 as usize]), "{}", g.name);
     }
-    assert_eq!(
-        admin_relationships(&api).await,
-        admins_before,
-        "admin relationships untouched"
-    );
-    let got: wire::Resource<wire::GroupMapping> =
-        serde_json::from_str(&api.mapping().await.text).unwrap();
+    assert_eq!(admin_relationships(&api).await, admins_before, "admin relationships untouched");
+    let got: wire::Resource<wire::GroupMapping> = serde_json::from_str(&api.mapping().await.text).unwrap();
     assert_eq!(got.resource.version, 4);
     assert_eq!(got.resource.rows.len(), m.rows.len());
 
     // Saving the same table again with apply: the plan is empty now, so no job.
-    let r = api
-        .put_mapping(
-            Some("\"4\""),
-            &put_body(&m, true, Some(&plan(&after, &m).digest(&after))),
-        )
-        .await;
+    let r = api.put_mapping(Some("\"4\""), &put_body(&m, true, Some(&plan(&after, &m).digest(&after)))).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert!(r.json()["job"].is_null());
     sb.shutdown().await;
@@ -753,12 +498,8 @@ async fn post_groups_creates_then_refuses_the_same_name_in_another_case() {
     let fetched = api.get(&g.resource.uri, &[]).await;
     assert_eq!(fetched.status, StatusCode::OK);
 
-    api.post_group("sales latam")
-        .await
-        .assert_error(409, "Conflict");
-    api.post_group("SALES EMEA")
-        .await
-        .assert_error(409, "Conflict");
+    api.post_group("sales latam").await.assert_error(409, "Conflict");
+    api.post_group("SALES EMEA").await.assert_error(409, "Conflict");
     let r = api.post_group("   ").await;
     r.assert_error(400, "Invalid Argument");
     assert_eq!(r.parameters(), ["name"]);
@@ -783,17 +524,8 @@ async fn user_export_is_crlf_csv_that_the_domain_parser_joins() {
     for status in ["active", "pending"] {
         let r = api.get(&path, &[("status", status)]).await;
         assert_eq!(r.status, StatusCode::OK);
-        assert!(
-            r.header("content-type").starts_with("text/csv"),
-            "{}",
-            r.header("content-type")
-        );
-        assert!(
-            r.text
-                .starts_with(&format!("{}\r\n", EXPORT_HEADERS.join(","))),
-            "{}",
-            &r.text[..80]
-        );
+        assert!(r.header("content-type").starts_with("text/csv"), "{}", r.header("content-type"));
+        assert!(r.text.starts_with(&format!("{}\r\n", EXPORT_HEADERS.join(","))), "{}", &r.text[..80]);
         assert!(!r.text.replace("\r\n", "").contains('\n'));
         let e = Export::parse(status, r.text.as_bytes()).unwrap();
         assert_eq!(e.headers, EXPORT_HEADERS);
@@ -802,52 +534,20 @@ async fn user_export_is_crlf_csv_that_the_domain_parser_joins() {
     }
     let (active, pending) = (&exports[0], &exports[1]);
     let col = |name: &str| EXPORT_HEADERS.iter().position(|h| *h == name).unwrap();
-    assert!(
-        pending
-            .records
-            .iter()
-            .all(|(_, r)| r[col("Name")].is_empty()),
-        "invitees have no name"
-    );
-    assert!(
-        active
-            .records
-            .iter()
-            .any(|(_, r)| r[col("Identity Provider Group")] == "Marketing "),
-        "whitespace kept"
-    );
-    assert!(
-        active
-            .records
-            .iter()
-            .any(|(_, r)| r[col("Name")].contains('ë'))
-    );
-    assert!(
-        active
-            .records
-            .iter()
-            .any(|(_, r)| r[col("Identity Provider Group")].is_empty())
-    );
-    let groups: HashMap<&str, &str> = snap
-        .owners
-        .iter()
-        .filter_map(|o| Some((o.email.as_str(), snap.group(o.group?).name.as_str())))
-        .collect();
+    assert!(pending.records.iter().all(|(_, r)| r[col("Name")].is_empty()), "invitees have no name");
+    assert!(active.records.iter().any(|(_, r)| r[col("Identity Provider Group")] == "Marketing "), "whitespace kept");
+    assert!(active.records.iter().any(|(_, r)| r[col("Name")].contains('ë')));
+    assert!(active.records.iter().any(|(_, r)| r[col("Identity Provider Group")].is_empty()));
+    let groups: HashMap<&str, &str> =
+        snap.owners.iter().filter_map(|o| Some((o.email.as_str(), snap.group(o.group?).name.as_str()))).collect();
     for (_, r) in active.records.iter().chain(&pending.records) {
         let email = r[col("Login email")].to_ascii_lowercase();
         if let Some(g) = groups.get(email.as_str()) {
             assert_eq!(r[col("Group")], *g, "{email}");
         }
     }
-    let members = snap
-        .owners
-        .iter()
-        .filter(|o| o.kind == groupmap::domain::OwnerKind::Member)
-        .count();
-    assert!(
-        active.records.len() > members,
-        "a stale row follows the members"
-    );
+    let members = snap.owners.iter().filter(|o| o.kind == groupmap::domain::OwnerKind::Member).count();
+    assert!(active.records.len() > members, "a stale row follows the members");
     assert_eq!(pending.records.len(), snap.owners.len() - members);
 
     let r = api.get(&path, &[("status", "gone")]).await;
@@ -857,32 +557,18 @@ async fn user_export_is_crlf_csv_that_the_domain_parser_joins() {
 
 #[tokio::test]
 async fn read_only_mode_hides_the_provisioning_endpoints() {
-    let sb = start(Options {
-        read_only: true,
-        ..Options::default()
-    })
-    .await;
+    let sb = start(Options { read_only: true, ..Options::default() }).await;
     let api = Api::new(&sb);
     let org = api.org_uuid().to_owned();
     api.mapping().await.assert_error(404, "Resource Not Found");
-    api.put_mapping(Some("\"3\""), &json!({}))
+    api.put_mapping(Some("\"3\""), &json!({})).await.assert_error(404, "Resource Not Found");
+    api.get(&format!("/organizations/{org}/user_export"), &[("status", "active")])
         .await
         .assert_error(404, "Resource Not Found");
-    api.get(
-        &format!("/organizations/{org}/user_export"),
-        &[("status", "active")],
-    )
-    .await
-    .assert_error(404, "Resource Not Found");
-    api.get(
-        "/group_mapping_jobs/00000000-0000-4000-8000-000000000000",
-        &[],
-    )
-    .await
-    .assert_error(404, "Resource Not Found");
-    api.post_group("Anything")
+    api.get("/group_mapping_jobs/00000000-0000-4000-8000-000000000000", &[])
         .await
         .assert_error(404, "Resource Not Found");
+    api.post_group("Anything").await.assert_error(404, "Resource Not Found");
     // The Calendly read endpoints still work.
     let r = api.get("/groups", &[("organization", &api.org)]).await;
     assert_eq!(r.status, StatusCode::OK);
@@ -894,26 +580,14 @@ async fn read_only_mode_hides_the_provisioning_endpoints() {
 async fn the_state_file_carries_changes_across_a_restart_on_another_port() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("sandbox.json");
-    let opts = || Options {
-        state_file: Some(file.clone()),
-        job_step: Duration::from_millis(1),
-        ..Options::default()
-    };
+    let opts = || Options { state_file: Some(file.clone()), job_step: Duration::from_millis(1), ..Options::default() };
     let sb = start(opts()).await;
     assert!(file.exists(), "written at start");
     let api = Api::new(&sb);
-    assert_eq!(
-        api.post_group("Operations").await.status,
-        StatusCode::CREATED
-    );
+    assert_eq!(api.post_group("Operations").await.status, StatusCode::CREATED);
     let snap = sb.snapshot();
     let m = full_mapping(&snap);
-    let r = api
-        .put_mapping(
-            Some("\"3\""),
-            &put_body(&m, true, Some(&plan(&snap, &m).digest(&snap))),
-        )
-        .await;
+    let r = api.put_mapping(Some("\"3\""), &put_body(&m, true, Some(&plan(&snap, &m).digest(&snap)))).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let job = r.json()["job"].as_str().unwrap().to_owned();
     let started = Instant::now();
@@ -927,22 +601,12 @@ async fn the_state_file_carries_changes_across_a_restart_on_another_port() {
     let sb = start(opts()).await;
     assert_ne!(sb.base_url(), first);
     let api = Api::new(&sb);
-    let got: wire::Resource<wire::GroupMapping> =
-        serde_json::from_str(&api.mapping().await.text).unwrap();
+    let got: wire::Resource<wire::GroupMapping> = serde_json::from_str(&api.mapping().await.text).unwrap();
     assert_eq!(got.resource.version, 4);
-    assert!(
-        got.resource
-            .rows
-            .iter()
-            .all(|r| r.group.starts_with(sb.base_url())),
-        "URIs follow the new base"
-    );
+    assert!(got.resource.rows.iter().all(|r| r.group.starts_with(sb.base_url())), "URIs follow the new base");
     let again = sb.snapshot();
     assert!(again.group_by_name("operations").is_some());
     let moved = full_mapping(&again);
-    assert!(
-        plan(&again, &moved).is_empty(),
-        "the applied moves were kept"
-    );
+    assert!(plan(&again, &moved).is_empty(), "the applied moves were kept");
     sb.shutdown().await;
 }

@@ -249,7 +249,11 @@ impl Client {
                 Ok((status, headers, body)) => {
                     return Ok(Response { status: status.as_u16(), headers, body });
                 }
-                Err(e) if idempotent && attempts < MAX_ATTEMPTS && (e.is_timeout() || e.is_connect() || e.is_request() || e.is_body()) => {
+                Err(e)
+                    if idempotent
+                        && attempts < MAX_ATTEMPTS
+                        && (e.is_timeout() || e.is_connect() || e.is_request() || e.is_body()) =>
+                {
                     tokio::time::sleep(self.backoff(attempts)).await;
                 }
                 Err(e) => {
@@ -273,11 +277,8 @@ impl Client {
         let endpoint = self.endpoint(method, &self.url(path));
         let mut body: ApiErrorBody = serde_json::from_slice(&resp.body).unwrap_or_default();
         if body.title.is_empty() {
-            body.title = StatusCode::from_u16(resp.status)
-                .ok()
-                .and_then(|s| s.canonical_reason())
-                .unwrap_or("Error")
-                .to_owned();
+            body.title =
+                StatusCode::from_u16(resp.status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error").to_owned();
         }
         if body.message.is_empty() {
             body.message = String::from_utf8_lossy(&resp.body).chars().take(200).collect();
@@ -343,7 +344,10 @@ impl Client {
             match page.pagination.next_page_token {
                 Some(next) if !next.is_empty() => {
                     if !seen.insert(next.clone()) {
-                        return Err(ApiError::PageLoop { endpoint: self.endpoint(&Method::GET, &self.url(path)), token: next });
+                        return Err(ApiError::PageLoop {
+                            endpoint: self.endpoint(&Method::GET, &self.url(path)),
+                            token: next,
+                        });
                     }
                     token = Some(next);
                 }

@@ -107,11 +107,7 @@ pub async fn fetch_mapping(client: &Client, org: &str) -> Result<Option<(GroupMa
         return Ok(None);
     }
     let resp = client.check(&reqwest::Method::GET, &path, resp)?;
-    let etag = resp
-        .headers
-        .get("etag")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let etag = resp.headers.get("etag").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let m: Resource<GroupMapping> = client.decode(&reqwest::Method::GET, &path, &resp.body)?;
     let etag = etag.unwrap_or_else(|| format!("\"{}\"", m.resource.version));
     Ok(Some((m.resource, etag)))
@@ -148,23 +144,22 @@ pub async fn load(client: &Client, opts: &LoadOptions, progress: Option<Progress
         }
     };
     let (members, invitees, groups, relationships, mapping, exports) = tokio::try_join!(
-        async { Ok::<_, LoadError>(client.get_all::<Membership>("/organization_memberships", &org_q, "members", p).await?) },
         async {
-            Ok(client
-                .get_all::<Invitation>(&invitations_path, &[("status", "pending")], "invitations", p)
-                .await?)
+            Ok::<_, LoadError>(client.get_all::<Membership>("/organization_memberships", &org_q, "members", p).await?)
+        },
+        async {
+            Ok(client.get_all::<Invitation>(&invitations_path, &[("status", "pending")], "invitations", p).await?)
         },
         async { Ok(client.get_all::<wire::Group>("/groups", &org_q, "groups", p).await?) },
-        async { Ok(client.get_all::<GroupRelationship>("/group_relationships", &org_q, "group relationships", p).await?) },
+        async {
+            Ok(client.get_all::<GroupRelationship>("/group_relationships", &org_q, "group relationships", p).await?)
+        },
         async { Ok(fetch_mapping(client, org).await?) },
         exports,
     )?;
 
-    let member_group: std::collections::HashMap<&str, &str> = relationships
-        .iter()
-        .filter(|r| r.role == "member")
-        .map(|r| (r.owner.uri(), r.group.as_str()))
-        .collect();
+    let member_group: std::collections::HashMap<&str, &str> =
+        relationships.iter().filter(|r| r.role == "member").map(|r| (r.owner.uri(), r.group.as_str())).collect();
     let group_of = |uri: &str| member_group.get(uri).map(|g| (*g).to_owned());
     let mut people = Vec::with_capacity(members.len() + invitees.len());
     for m in &members {
@@ -185,21 +180,10 @@ pub async fn load(client: &Client, opts: &LoadOptions, progress: Option<Progress
             group: group_of(&i.uri),
         });
     }
-    let groups = groups
-        .into_iter()
-        .map(|g| Group { uri: g.uri, name: g.name, member_count: g.member_count })
-        .collect();
+    let groups = groups.into_iter().map(|g| Group { uri: g.uri, name: g.name, member_count: g.member_count }).collect();
     let (saved, etag) = match mapping {
         Some((m, etag)) => (Some(saved_from_wire(&m)), Some(etag)),
         None => (None, None),
     };
-    Ok(Loaded {
-        base_url: client.base_url().to_owned(),
-        organization,
-        groups,
-        people,
-        exports,
-        saved,
-        etag,
-    })
+    Ok(Loaded { base_url: client.base_url().to_owned(), organization, groups, people, exports, saved, etag })
 }

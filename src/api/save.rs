@@ -43,11 +43,17 @@ pub enum SaveError {
          no longer matches (409 Conflict on PUT {endpoint}). Nothing was saved; reload, review the new preview and save again."
     )]
     PreviewStale { endpoint: String },
-    #[error("the organization changed since you loaded it: a group named {name:?} already exists (409 on POST /groups); reload and save again")]
+    #[error(
+        "the organization changed since you loaded it: a group named {name:?} already exists (409 on POST /groups); reload and save again"
+    )]
     GroupExists { name: String },
-    #[error("the mapping was saved as version {version}, but the job {job} failed: {completed} of {total} users moved, {failed} failed{errors}")]
+    #[error(
+        "the mapping was saved as version {version}, but the job {job} failed: {completed} of {total} users moved, {failed} failed{errors}"
+    )]
     JobFailed { version: u64, job: String, completed: u64, failed: u64, total: u64, errors: String },
-    #[error("the mapping was saved as version {version}, but verification found {remaining} user(s) still to move; run `groupmap plan` to see them")]
+    #[error(
+        "the mapping was saved as version {version}, but verification found {remaining} user(s) still to move; run `groupmap plan` to see them"
+    )]
     NotVerified { version: u64, remaining: usize },
     #[error(transparent)]
     Api(#[from] ApiError),
@@ -172,7 +178,8 @@ async fn follow_job(client: &Client, uri: &str, version: u64, progress: &SavePro
         let job = job.resource;
         progress(SaveStage::Job { completed: job.completed, failed: job.failed, total: job.total });
         if job.status == "failed" || (job.finished() && job.failed > 0) {
-            let errors: String = job.errors.iter().take(10).map(|e| format!("\n  - {}: {}", e.owner, e.message)).collect();
+            let errors: String =
+                job.errors.iter().take(10).map(|e| format!("\n  - {}: {}", e.owner, e.message)).collect();
             return Err(SaveError::JobFailed {
                 version,
                 job: uri.to_owned(),

@@ -105,7 +105,7 @@ pub struct Group {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "type")]
 pub enum RelationshipOwner {
-    OrganizationMembership(Membership),
+    OrganizationMembership(Box<Membership>),
     OrganizationInvitation(Invitation),
 }
 

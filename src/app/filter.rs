@@ -37,13 +37,10 @@ pub fn filter<'a>(items: impl Fn(usize) -> &'a str, total: usize, pattern: &str,
     }
     let matcher = SkimMatcherV2::default().ignore_case();
     let mut scored: Vec<(i64, u32)> = match narrow {
-        Some(prev) => prev
-            .iter()
-            .filter_map(|&i| matcher.fuzzy_match(items(i as usize), pattern).map(|s| (s, i)))
-            .collect(),
-        None => (0..total)
-            .filter_map(|i| matcher.fuzzy_match(items(i), pattern).map(|s| (s, i as u32)))
-            .collect(),
+        Some(prev) => {
+            prev.iter().filter_map(|&i| matcher.fuzzy_match(items(i as usize), pattern).map(|s| (s, i))).collect()
+        }
+        None => (0..total).filter_map(|i| matcher.fuzzy_match(items(i), pattern).map(|s| (s, i as u32))).collect(),
     };
     scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     Filtered { items: Some(scored.into_iter().map(|(_, i)| i).collect()) }
@@ -54,11 +51,7 @@ pub fn positions(text: &str, pattern: &str) -> Vec<usize> {
     if pattern.is_empty() {
         return Vec::new();
     }
-    SkimMatcherV2::default()
-        .ignore_case()
-        .fuzzy_indices(text, pattern)
-        .map(|(_, p)| p)
-        .unwrap_or_default()
+    SkimMatcherV2::default().ignore_case().fuzzy_indices(text, pattern).map(|(_, p)| p).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -163,21 +163,21 @@ impl Model {
         self.loaded
             .as_ref()
             .map(|l| {
-                l.exports
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(e, ex)| (0..ex.headers.len()).map(move |c| (e, c)))
-                    .collect()
+                l.exports.iter().enumerate().flat_map(|(e, ex)| (0..ex.headers.len()).map(move |c| (e, c))).collect()
             })
             .unwrap_or_default()
     }
 
     pub fn stage_text(stage: &SaveStage) -> Option<String> {
         Some(match stage {
-            SaveStage::CreatingGroup { name, done, total } => format!("creating group {}/{total}: {}", done + 1, crate::domain::text::quoted(name)),
+            SaveStage::CreatingGroup { name, done, total } => {
+                format!("creating group {}/{total}: {}", done + 1, crate::domain::text::quoted(name))
+            }
             SaveStage::GroupCreated { group } => format!("created group {}", crate::domain::text::quoted(&group.name)),
             SaveStage::Saving { version } => format!("saving the mapping (If-Match version {version})"),
-            SaveStage::Saved { version, job } => format!("saved as version {version}{}", if job.is_some() { "; moving users" } else { "" }),
+            SaveStage::Saved { version, job } => {
+                format!("saved as version {version}{}", if job.is_some() { "; moving users" } else { "" })
+            }
             SaveStage::Job { .. } => return None,
             SaveStage::Verifying => "verifying: reloading and re-planning".to_owned(),
         })

@@ -12,15 +12,27 @@ use crate::domain::{FieldChoice, Mapping, Snapshot};
 pub enum Msg {
     Key(KeyEvent),
     Resize(u16, u16),
-    LoadProgress { id: u64, what: String, n: usize },
-    Loaded { id: u64, result: Result<Arc<Loaded>, String> },
+    LoadProgress {
+        id: u64,
+        what: String,
+        n: usize,
+    },
+    Loaded {
+        id: u64,
+        result: Result<Arc<Loaded>, String>,
+    },
     /// A draft saved by an earlier session for this organization (TOML text).
     Draft(Option<String>),
     SaveProgress(SaveStage),
     Saved(Result<Box<SaveOutcome>, SaveFailure>),
-    Tick { elapsed_ms: u64 },
+    Tick {
+        elapsed_ms: u64,
+    },
     /// A line for the status bar from the runtime (e.g. a failed draft write).
-    Notice { text: String, error: bool },
+    Notice {
+        text: String,
+        error: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,12 +44,26 @@ pub struct SaveFailure {
 
 #[derive(Clone, Debug)]
 pub enum Effect {
-    Load { id: u64 },
+    Load {
+        id: u64,
+    },
     CancelLoad,
-    Save { snap: Arc<Snapshot>, etag: String, mapping: Mapping, fields: FieldChoice },
-    ReadDraft { organization: String },
-    WriteDraft { organization: String, text: String },
-    DeleteDraft { organization: String },
+    Save {
+        snap: Arc<Snapshot>,
+        etag: String,
+        mapping: Mapping,
+        fields: FieldChoice,
+    },
+    ReadDraft {
+        organization: String,
+    },
+    WriteDraft {
+        organization: String,
+        text: String,
+    },
+    DeleteDraft {
+        organization: String,
+    },
     /// Repaint everything (after Ctrl-l).
     Redraw,
     Quit,

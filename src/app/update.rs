@@ -102,7 +102,10 @@ fn on_loaded(m: &mut Model, loaded: Arc<Loaded>) -> Vec<Effect> {
         let kept = m.modified();
         m.base = newer;
         m.mapping = rebased;
-        m.status = Some((if kept { "reloaded; your edits were kept on top of the saved mapping".into() } else { "reloaded".into() }, false));
+        m.status = Some((
+            if kept { "reloaded; your edits were kept on top of the saved mapping".into() } else { "reloaded".into() },
+            false,
+        ));
         if !conflicts.is_empty() {
             m.dialog = Some(Dialog::Conflicts { items: conflicts, selected: 0 });
         }
@@ -154,9 +157,15 @@ fn on_saved(m: &mut Model, result: Result<Box<crate::api::save::SaveOutcome>, Sa
         }
         Err(SaveFailure { message, changed }) => {
             m.dialog = Some(Dialog::Result {
-                title: if changed { "The organization changed since you loaded it".into() } else { "Save failed".into() },
+                title: if changed {
+                    "The organization changed since you loaded it".into()
+                } else {
+                    "Save failed".into()
+                },
                 message: if changed {
-                    format!("{message}\n\nReloading now; your edits are kept on top of the new state. Review the new preview, then save again.")
+                    format!(
+                        "{message}\n\nReloading now; your edits are kept on top of the new state. Review the new preview, then save again."
+                    )
                 } else {
                     format!("{message}\n\nYour edits are kept (and in the draft file).")
                 },
@@ -174,12 +183,8 @@ pub fn recompute(m: &mut Model) {
     let keep_value = m.selected_value().map(|e| e.value.clone());
     let keep_group = m.selected_group().cloned();
 
-    let mut entries: Vec<ValueEntry> = snap
-        .values
-        .iter()
-        .zip(&snap.value_users)
-        .map(|(v, n)| ValueEntry { value: v.clone(), users: *n })
-        .collect();
+    let mut entries: Vec<ValueEntry> =
+        snap.values.iter().zip(&snap.value_users).map(|(v, n)| ValueEntry { value: v.clone(), users: *n }).collect();
     for r in &m.mapping.rows {
         if snap.value_id(&r.idp_value).is_none() {
             entries.push(ValueEntry { value: r.idp_value.clone(), users: 0 });
@@ -189,7 +194,8 @@ pub fn recompute(m: &mut Model) {
     entries.sort_by_cached_key(|e| (e.value.trim().to_lowercase(), e.value.clone()));
     m.value_entries = entries;
 
-    let mut groups: Vec<GroupEntry> = (0..snap.groups.len()).map(|i| GroupEntry::Existing(crate::domain::GroupId(i as u32))).collect();
+    let mut groups: Vec<GroupEntry> =
+        (0..snap.groups.len()).map(|i| GroupEntry::Existing(crate::domain::GroupId(i as u32))).collect();
     groups.sort_by_cached_key(|g| m.group_entry_name(g).to_lowercase());
     groups.extend(m.plan.new_groups.iter().cloned().map(GroupEntry::New));
     m.group_entries = groups;
@@ -356,7 +362,18 @@ fn move_by(m: &mut Model, delta: isize) {
 pub fn unavailable(m: &Model, a: Action) -> Option<&'static str> {
     let editing = matches!(
         a,
-        Action::Map | Action::Unmap | Action::ToggleMapping | Action::SetDefault | Action::ToggleApplyExisting | Action::NewGroup | Action::Suggest | Action::Undo | Action::Redo | Action::Save | Action::UseAsEmail | Action::UseAsIdp
+        Action::Map
+            | Action::Unmap
+            | Action::ToggleMapping
+            | Action::SetDefault
+            | Action::ToggleApplyExisting
+            | Action::NewGroup
+            | Action::Suggest
+            | Action::Undo
+            | Action::Redo
+            | Action::Save
+            | Action::UseAsEmail
+            | Action::UseAsIdp
     );
     if editing && !m.ready() && !(matches!(a, Action::UseAsEmail | Action::UseAsIdp) && m.loaded.is_some()) {
         return Some("the organization is not loaded");
@@ -367,13 +384,19 @@ pub fn unavailable(m: &Model, a: Action) -> Option<&'static str> {
     match a {
         Action::Undo if m.undo.is_empty() => Some("nothing to undo"),
         Action::Redo if m.redo.is_empty() => Some("nothing to redo"),
-        Action::Save if m.snap.read_only() => Some("this server has no mapping endpoint (read-only); export the table as CSV with `groupmap mapping export --format csv`"),
+        Action::Save if m.snap.read_only() => Some(
+            "this server has no mapping endpoint (read-only); export the table as CSV with `groupmap mapping export --format csv`",
+        ),
         Action::Save if !m.modified() && !m.plan.applies() => Some("nothing to save: no edits and no user to move"),
-        Action::Save if m.plan.lint.iter().any(|f| f.severity == Severity::Error) => Some("the mapping has errors (see the preview's findings)"),
+        Action::Save if m.plan.lint.iter().any(|f| f.severity == Severity::Error) => {
+            Some("the mapping has errors (see the preview's findings)")
+        }
         Action::Map | Action::NewGroup if m.selected_value().is_none() => Some("no value selected"),
         Action::Map if m.selected_group().is_none() => Some("no group selected"),
         Action::SetDefault if m.selected_group().is_none() => Some("no group selected"),
-        Action::Unmap if m.selected_value().is_none_or(|v| m.mapping.row(&v.value).is_none()) => Some("the selected value has no row"),
+        Action::Unmap if m.selected_value().is_none_or(|v| m.mapping.row(&v.value).is_none()) => {
+            Some("the selected value has no row")
+        }
         _ => None,
     }
 }
@@ -513,7 +536,14 @@ fn choose_column(m: &mut Model, email: bool) -> Vec<Effect> {
                 m.mapping = m.base.clone();
             }
             recompute(m);
-            m.status = Some((format!("{} column: {} (joined and re-planned)", if email { "login email" } else { "IdP group" }, quoted(&header)), false));
+            m.status = Some((
+                format!(
+                    "{} column: {} (joined and re-planned)",
+                    if email { "login email" } else { "IdP group" },
+                    quoted(&header)
+                ),
+                false,
+            ));
         }
         Err(err) => m.status = Some((err.to_string(), true)),
     }
@@ -547,14 +577,25 @@ fn on_dialog_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
     let code = k.code;
     match dialog {
         Dialog::ConfirmSave { save_focused } => match code {
-            KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right | KeyCode::Char('h') | KeyCode::Char('l') => {
+            KeyCode::Tab
+            | KeyCode::BackTab
+            | KeyCode::Left
+            | KeyCode::Right
+            | KeyCode::Char('h')
+            | KeyCode::Char('l') => {
                 m.dialog = Some(Dialog::ConfirmSave { save_focused: !save_focused });
             }
             KeyCode::Enter if save_focused => {
                 m.saving = true;
                 m.dialog = Some(Dialog::Saving { stages: Vec::new(), job: None, elapsed_ms: 0 });
-                let etag = m.etag.clone().unwrap_or_else(|| format!("\"{}\"", m.snap.saved.as_ref().map_or(0, |s| s.version)));
-                return vec![Effect::Save { snap: m.snap.clone(), etag, mapping: m.mapping.clone(), fields: m.fields.clone() }];
+                let etag =
+                    m.etag.clone().unwrap_or_else(|| format!("\"{}\"", m.snap.saved.as_ref().map_or(0, |s| s.version)));
+                return vec![Effect::Save {
+                    snap: m.snap.clone(),
+                    etag,
+                    mapping: m.mapping.clone(),
+                    fields: m.fields.clone(),
+                }];
             }
             KeyCode::Enter | KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('q') => {
                 m.status = Some(("save cancelled; nothing was saved".into(), false));
@@ -601,7 +642,8 @@ fn on_dialog_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
                 }
                 KeyCode::Char('A') => {
                     let n = items.len();
-                    let rows: Vec<(String, String)> = items.iter().map(|s| (s.value.clone(), m.snap.group(s.group).uri.clone())).collect();
+                    let rows: Vec<(String, String)> =
+                        items.iter().map(|s| (s.value.clone(), m.snap.group(s.group).uri.clone())).collect();
                     let effects = edit(m, |map| {
                         for (v, uri) in rows {
                             map.set(&v, Target::Group(uri));

@@ -154,6 +154,15 @@ pub struct SandboxArgs {
     pub job_step_ms: u64,
 }
 
+/// Writes results to stdout; a closed pipe (`| head`) ends output quietly instead of panicking.
+fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
@@ -185,7 +194,11 @@ impl Connection {
             idp_column: global.idp_column.clone(),
         };
         let cfg = Config::resolve(&flags, &|k| std::env::var(k).ok())?;
-        let load = LoadOptions { organization: cfg.organization.clone(), users_csv: cfg.users_csv.clone(), fields: cfg.fields.clone() };
+        let load = LoadOptions {
+            organization: cfg.organization.clone(),
+            users_csv: cfg.users_csv.clone(),
+            fields: cfg.fields.clone(),
+        };
         match cfg.token {
             Some(token) => Ok(Connection { client: Client::new(&cfg.base_url, token)?, load, sandbox: None }),
             None => Self::start_sandbox(LoadOptions { organization: None, users_csv: Vec::new(), ..load }).await,
@@ -197,13 +210,18 @@ impl Connection {
         let load = LoadOptions {
             organization: None,
             users_csv: Vec::new(),
-            fields: crate::domain::FieldChoice { email: global.email_column.clone(), idp_value: global.idp_column.clone() },
+            fields: crate::domain::FieldChoice {
+                email: global.email_column.clone(),
+                idp_value: global.idp_column.clone(),
+            },
         };
         Self::start_sandbox(load).await
     }
 
     async fn start_sandbox(load: LoadOptions) -> Result<Connection> {
         let state = config::state_dir().join("sandbox-state.json");
+        std::fs::create_dir_all(config::state_dir())
+            .with_context(|| format!("creating {}", config::state_dir().display()))?;
         let opts = sandbox::Options { state_file: Some(state.clone()), ..sandbox::Options::default() };
         let sb = Sandbox::start(opts).await.context("starting the bundled sandbox")?;
         eprintln!(
@@ -288,9 +306,12 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 let p = plan(&snap, &m);
                 let d = diff(&snap.saved_mapping(), &m);
                 if json {
-                    println!("{}", serde_json::to_string_pretty(&view::render_json(&snap, &p, conn.is_sandbox()))?);
+                    emit(&format!(
+                        "{}\n",
+                        serde_json::to_string_pretty(&view::render_json(&snap, &p, conn.is_sandbox()))?
+                    ))?;
                 } else {
-                    print!("{}", view::render_human(&snap, &m, &p, &d, conn.is_sandbox()));
+                    emit(&view::render_human(&snap, &m, &p, &d, conn.is_sandbox()))?;
                 }
                 let changes = p.applies() || (!snap.read_only() && !d.is_empty());
                 Ok::<u8, anyhow::Error>(if detailed_exitcode && changes { 2 } else { 0 })
@@ -322,7 +343,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
                         eprintln!("Wrote {} rows to {}", m.rows.len(), path.display());
                     }
-                    None => print!("{text}"),
+                    None => emit(&text)?,
                 }
                 Ok::<u8, anyhow::Error>(0)
             }
@@ -337,7 +358,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 let (_, snap) = conn.load().await?;
                 let m = parsed.resolve(&snap)?;
                 let p = plan(&snap, &m);
-                let errors: Vec<_> = p.lint.iter().filter(|f| f.severity == crate::domain::lint::Severity::Error).collect();
+                let errors: Vec<_> =
+                    p.lint.iter().filter(|f| f.severity == crate::domain::lint::Severity::Error).collect();
                 for f in &p.lint {
                     eprintln!("{}: {:?}: {}", file.display(), f.severity, crate::domain::text::sanitize(&f.message));
                 }
@@ -362,14 +384,20 @@ pub async fn run(cli: Cli) -> Result<u8> {
 }
 
 async fn tui(conn: Connection, mouse: bool) -> Result<u8> {
-    let session = crate::runtime::Session { client: conn.client.clone(), load: conn.load.clone(), sandbox: conn.is_sandbox(), mouse };
+    let session = crate::runtime::Session {
+        client: conn.client.clone(),
+        load: conn.load.clone(),
+        sandbox: conn.is_sandbox(),
+        mouse,
+    };
     let result = crate::runtime::run(session).await;
     conn.close().await;
     result.map(|()| 0)
 }
 
 async fn run_sandbox(args: SandboxArgs) -> Result<u8> {
-    let token = std::env::var("GROUPMAP_SANDBOX_TOKEN").unwrap_or_else(|_| format!("sandbox-{:016x}", fastrand::u64(..)));
+    let token =
+        std::env::var("GROUPMAP_SANDBOX_TOKEN").unwrap_or_else(|_| format!("sandbox-{:016x}", fastrand::u64(..)));
     let opts = sandbox::Options {
         listen: args.listen,
         token,
@@ -434,7 +462,7 @@ async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_exist
     let mapping = mapping_for(&snap, file, no_apply_existing)?;
     let p = plan(&snap, &mapping);
     let d = diff(&snap.saved_mapping(), &mapping);
-    print!("{}", view::render_human(&snap, &mapping, &p, &d, conn.is_sandbox()));
+    emit(&view::render_human(&snap, &mapping, &p, &d, conn.is_sandbox()))?;
     if snap.read_only() {
         bail!(
             "this server has no group-mapping endpoint (Calendly's public API is read-only), so nothing can be \
@@ -447,11 +475,16 @@ async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_exist
         return Ok(0);
     }
     if !yes {
-        let moves = if p.applies() { format!("move {} user(s)", p.changes.len()) } else { "move no existing user".to_owned() };
+        let moves =
+            if p.applies() { format!("move {} user(s)", p.changes.len()) } else { "move no existing user".to_owned() };
         let prompt = format!(
             "\nSave this mapping to {}? It will {moves}{}.\n  Only 'yes' will be accepted: ",
             view::org_label(&snap, conn.is_sandbox()),
-            if p.new_groups.is_empty() { String::new() } else { format!(" and create {} group(s)", p.new_groups.len()) }
+            if p.new_groups.is_empty() {
+                String::new()
+            } else {
+                format!(" and create {} group(s)", p.new_groups.len())
+            }
         );
         if !confirm(&prompt)? {
             println!("Apply cancelled; nothing was saved.");
@@ -460,10 +493,14 @@ async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_exist
     }
     let etag = loaded.etag.clone().unwrap_or_else(|| format!("\"{}\"", snap.saved.as_ref().map_or(0, |s| s.version)));
     let progress = Arc::new(|stage: SaveStage| match stage {
-        SaveStage::CreatingGroup { name, done, total } => eprintln!("Creating group {}/{total}: {}", done + 1, crate::domain::text::quoted(&name)),
+        SaveStage::CreatingGroup { name, done, total } => {
+            eprintln!("Creating group {}/{total}: {}", done + 1, crate::domain::text::quoted(&name))
+        }
         SaveStage::GroupCreated { group } => eprintln!("  created {}", group.uri),
         SaveStage::Saving { version } => eprintln!("Saving the mapping (If-Match version {version})..."),
-        SaveStage::Saved { version, job } => eprintln!("Saved as version {version}{}", job.map(|j| format!("; job {j}")).unwrap_or_default()),
+        SaveStage::Saved { version, job } => {
+            eprintln!("Saved as version {version}{}", job.map(|j| format!("; job {j}")).unwrap_or_default())
+        }
         SaveStage::Job { completed, failed, total } => eprintln!("  job: {completed}/{total} moved, {failed} failed"),
         SaveStage::Verifying => eprintln!("Verifying: reloading and re-planning..."),
     });

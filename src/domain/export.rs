@@ -35,17 +35,8 @@ pub struct FieldChoice {
     pub idp_value: Option<String>,
 }
 
-const EMAIL_HEADERS: &[&str] = &[
-    "login email",
-    "email",
-    "email address",
-    "username",
-    "user name",
-    "login",
-    "primary email",
-    "work email",
-    "mail",
-];
+const EMAIL_HEADERS: &[&str] =
+    &["login email", "email", "email address", "username", "user name", "login", "primary email", "work email", "mail"];
 const IDP_HEADERS: &[&str] = &[
     "identity provider group",
     "idp group",
@@ -64,10 +55,7 @@ impl Export {
     /// Parses an export. Accepts a UTF-8 BOM, CRLF line ends and quoted fields.
     pub fn parse(source: &str, bytes: &[u8]) -> Result<Export, ExportError> {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(bytes);
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
         let mut records = Vec::new();
         let mut headers: Option<Vec<String>> = None;
         let mut raw = csv::ByteRecord::new();
@@ -92,10 +80,7 @@ impl Export {
                         return Err(ExportError::Malformed {
                             file: source.to_owned(),
                             line,
-                            message: format!(
-                                "column {} is not valid UTF-8 (save the export as UTF-8 CSV)",
-                                col + 1
-                            ),
+                            message: format!("column {} is not valid UTF-8 (save the export as UTF-8 CSV)", col + 1),
                         });
                     }
                 }
@@ -142,24 +127,20 @@ impl Export {
                 let name = norm_header(name);
                 self.headers.iter().position(|h| norm_header(h) == name)
             }
-            None => candidates.iter().find_map(|c| {
-                self.headers.iter().position(|h| norm_header(h) == *c)
-            }),
+            None => candidates.iter().find_map(|c| self.headers.iter().position(|h| norm_header(h) == *c)),
         }
     }
 
     /// The (email, IdP value) column indices for this export.
     pub fn columns(&self, fields: &FieldChoice) -> Result<(usize, usize), ExportError> {
-        let missing = |what: &'static str, wanted: &Option<String>, flag: &str| {
-            ExportError::MissingColumn {
-                file: self.file.clone(),
-                what,
-                found: self.headers.join(", "),
-                hint: match wanted {
-                    Some(w) => format!("`{w}` was asked for; check the spelling"),
-                    None => format!("name it with {flag}"),
-                },
-            }
+        let missing = |what: &'static str, wanted: &Option<String>, flag: &str| ExportError::MissingColumn {
+            file: self.file.clone(),
+            what,
+            found: self.headers.join(", "),
+            hint: match wanted {
+                Some(w) => format!("`{w}` was asked for; check the spelling"),
+                None => format!("name it with {flag}"),
+            },
         };
         let email = self
             .find(fields.email.as_deref(), EMAIL_HEADERS)
@@ -244,12 +225,8 @@ pub fn join(people: &[Person], exports: &[Export], fields: &FieldChoice) -> Join
             if email.is_empty() {
                 continue;
             }
-            let row = || StaleRow {
-                file: export.file.clone(),
-                line: *line,
-                email: email.to_owned(),
-                value: value.clone(),
-            };
+            let row =
+                || StaleRow { file: export.file.clone(), line: *line, email: email.to_owned(), value: value.clone() };
             match by_email.get(&email.to_ascii_lowercase()) {
                 None => stale.push(row()),
                 Some(&i) => match &values[i] {
@@ -317,11 +294,8 @@ mod tests {
             email: "ana@x.com".into(),
             group: None,
         }];
-        let e = Export::parse(
-            "a.csv",
-            b"Login email,Identity Provider Group\nANA@X.com,Sales \ngone@x.com,Ops\n",
-        )
-        .unwrap();
+        let e =
+            Export::parse("a.csv", b"Login email,Identity Provider Group\nANA@X.com,Sales \ngone@x.com,Ops\n").unwrap();
         let j = join(&people, &[e], &FieldChoice::default());
         assert_eq!(j.owners[0].value.as_deref(), Some("Sales "));
         assert_eq!(j.stale.len(), 1);

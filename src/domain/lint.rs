@@ -46,13 +46,13 @@ pub struct Finding {
     #[serde(skip)]
     pub severity: Severity,
     pub message: String,
-    /// The IdP value the finding is about, if any (for marks in the value list).
+    /// The IdP values the finding is about (for marks in the value list).
     #[serde(skip)]
-    pub value: Option<String>,
+    pub values: Vec<String>,
 }
 
 fn finding(kind: LintKind, severity: Severity, message: String, value: Option<&str>) -> Finding {
-    Finding { kind, severity, message, value: value.map(str::to_owned) }
+    Finding { kind, severity, message, values: value.into_iter().map(str::to_owned).collect() }
 }
 
 pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
@@ -66,12 +66,21 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
         out.push(finding(
             UnknownGroup,
             Error,
-            format!("rows[{i}] ({}) maps to {}, which is not a group of this organization", quoted(&row.idp_value), row.target.wire()),
+            format!(
+                "rows[{i}] ({}) maps to {}, which is not a group of this organization",
+                quoted(&row.idp_value),
+                row.target.wire()
+            ),
             Some(&row.idp_value),
         ));
     }
     if let (Some(Target::Group(uri)), None) = (&mapping.default_group, plan.default_dest) {
-        out.push(finding(UnknownGroup, Error, format!("default_group {uri} is not a group of this organization"), None));
+        out.push(finding(
+            UnknownGroup,
+            Error,
+            format!("default_group {uri} is not a group of this organization"),
+            None,
+        ));
     }
 
     // Near-duplicates among the values users have and the values rows name.
@@ -85,52 +94,89 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
     }
     for fam in families.values().filter(|f| f.len() > 1) {
         let list: Vec<String> = fam.iter().map(|v| quoted(v)).collect();
-        for v in fam {
-            out.push(finding(
-                NearDuplicate,
-                Warning,
-                format!("{} differs only by case or whitespace from {}", quoted(v), list.iter().filter(|q| **q != quoted(v)).cloned().collect::<Vec<_>>().join(", ")),
-                Some(v),
-            ));
-        }
+        out.push(Finding {
+            kind: NearDuplicate,
+            severity: Warning,
+            message: format!("{} differ only by case or surrounding whitespace (matching is exact)", list.join(", ")),
+            values: fam.iter().map(|v| (*v).to_owned()).collect(),
+        });
     }
 
     for row in &mapping.rows {
         if snap.value_id(&row.idp_value).is_none() {
-            out.push(finding(UnusedRow, Warning, format!("row {} matches no user (typo or stale value?)", quoted(&row.idp_value)), Some(&row.idp_value)));
+            out.push(finding(
+                UnusedRow,
+                Warning,
+                format!("row {} matches no user (typo or stale value?)", quoted(&row.idp_value)),
+                Some(&row.idp_value),
+            ));
         }
     }
     if mapping.default_group.is_none() {
-        for (i, v) in snap.values.iter().enumerate() {
-            if mapping.row(v).is_none() {
-                let n = snap.value_users[i];
-                out.push(finding(
-                    UnmappedValue,
-                    Warning,
-                    format!("{} ({n} user{}) has no row and there is no default group", quoted(v), if n == 1 { "" } else { "s" }),
-                    Some(v),
-                ));
+        let unmapped: Vec<(usize, &String)> =
+            snap.values.iter().enumerate().filter(|(_, v)| mapping.row(v).is_none()).collect();
+        if !unmapped.is_empty() {
+            let users: u32 = unmapped.iter().map(|(i, _)| snap.value_users[*i]).sum();
+            let mut names: Vec<String> = unmapped.iter().take(5).map(|(_, v)| quoted(v)).collect();
+            if unmapped.len() > 5 {
+                names.push(format!("and {} more", unmapped.len() - 5));
             }
+            out.push(Finding {
+                kind: UnmappedValue,
+                severity: Warning,
+                message: format!(
+                    "{} value(s) held by {users} user(s) have no row and there is no default group: {}",
+                    unmapped.len(),
+                    names.join(", ")
+                ),
+                values: unmapped.iter().map(|(_, v)| (*v).clone()).collect(),
+            });
         }
     }
     if plan.enabled {
         for (i, g) in snap.groups.iter().enumerate() {
             if plan.group_now[i] > 0 && plan.group_after[i] == 0 {
-                out.push(finding(GroupEmptied, Warning, format!("group {} would have no members left ({} now)", quoted(&g.name), plan.group_now[i]), None));
+                out.push(finding(
+                    GroupEmptied,
+                    Warning,
+                    format!("group {} would have no members left ({} now)", quoted(&g.name), plan.group_now[i]),
+                    None,
+                ));
             }
         }
     }
     if let Some(d) = plan.default_dest
         && plan.row_dest.contains(&Some(d))
     {
-        out.push(finding(DefaultIsRowTarget, Info, format!("the default group {} is also the target of a row", quoted(plan.dest_name(snap, d))), None));
+        out.push(finding(
+            DefaultIsRowTarget,
+            Info,
+            format!("the default group {} is also the target of a row", quoted(plan.dest_name(snap, d))),
+            None,
+        ));
     }
     for r in &snap.stale_rows {
-        out.push(finding(StaleExportRow, Warning, format!("{}:{}: {} matches no member or pending invitee (stale export?)", r.file, r.line, r.email), None));
+        out.push(finding(
+            StaleExportRow,
+            Warning,
+            format!("{}:{}: {} matches no member or pending invitee (stale export?)", r.file, r.line, r.email),
+            None,
+        ));
     }
     for r in &snap.conflicting_rows {
-        out.push(finding(ConflictingExportRow, Warning, format!("{}:{}: {} appears again with value {}; the first row was kept", r.file, r.line, r.email, quoted(&r.value)), None));
+        out.push(finding(
+            ConflictingExportRow,
+            Warning,
+            format!(
+                "{}:{}: {} appears again with value {}; the first row was kept",
+                r.file,
+                r.line,
+                r.email,
+                quoted(&r.value)
+            ),
+            None,
+        ));
     }
-    out.sort_by(|a, b| a.severity.cmp(&b.severity));
+    out.sort_by_key(|f| f.severity);
     out
 }

@@ -78,9 +78,7 @@ impl Mapping {
             .map(|r| &r.target)
             .chain(self.default_group.as_ref())
             .filter_map(|t| match t {
-                Target::New(name) if seen.insert(super::snapshot::fold_name(name)) => {
-                    Some(name.clone())
-                }
+                Target::New(name) if seen.insert(super::snapshot::fold_name(name)) => Some(name.clone()),
                 _ => None,
             })
             .collect()
@@ -98,10 +96,7 @@ impl Mapping {
         let mut seen: std::collections::HashMap<&str, usize> = Default::default();
         for (i, row) in self.rows.iter().enumerate() {
             if row.idp_value.is_empty() {
-                out.push(Problem {
-                    parameter: format!("rows[{i}].idp_value"),
-                    message: "must not be empty".into(),
-                });
+                out.push(Problem { parameter: format!("rows[{i}].idp_value"), message: "must not be empty".into() });
             } else if let Some(first) = seen.insert(&row.idp_value, i) {
                 out.push(Problem {
                     parameter: format!("rows[{i}].idp_value"),
@@ -221,7 +216,14 @@ mod tests {
         assert_eq!(out.row("A").unwrap().target, Target::Group("g2".into()));
         assert_eq!(out.row("C").unwrap().target, Target::Group("g3".into()));
         assert_eq!(out.row("D").unwrap().target, Target::Group("g4".into()));
-        assert_eq!(conflicts, vec![Conflict { value: "A".into(), mine: Some(Target::Group("g2".into())), theirs: Some(Target::Group("g9".into())) }]);
+        assert_eq!(
+            conflicts,
+            vec![Conflict {
+                value: "A".into(),
+                mine: Some(Target::Group("g2".into())),
+                theirs: Some(Target::Group("g9".into()))
+            }]
+        );
         let d = diff(&newer, &out);
         assert_eq!((d.added.len(), d.changed.len(), d.removed.len()), (1, 1, 0));
     }

@@ -97,10 +97,7 @@ impl MappingFile {
         let doc: Doc = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start));
             let message = e.message().trim().to_owned();
-            let key = message
-                .strip_prefix("unknown field `")
-                .and_then(|m| m.split('`').next())
-                .map(str::to_owned);
+            let key = message.strip_prefix("unknown field `").and_then(|m| m.split('`').next()).map(str::to_owned);
             FileErrors(vec![err(line, key.as_deref(), message)])
         })?;
         let mut problems = Vec::new();
@@ -129,7 +126,11 @@ impl MappingFile {
             rows.push(FileRow { idp_value: value, group, line, group_line });
         }
         if rows.len() > super::mapping::MAX_ROWS {
-            problems.push(err(None, Some("rows"), format!("{} rows; at most {} are allowed", rows.len(), super::mapping::MAX_ROWS)));
+            problems.push(err(
+                None,
+                Some("rows"),
+                format!("{} rows; at most {} are allowed", rows.len(), super::mapping::MAX_ROWS),
+            ));
         }
         if !problems.is_empty() {
             return Err(FileErrors(problems));
@@ -161,7 +162,11 @@ impl MappingFile {
         if let Some((org, line)) = &self.organization
             && org.trim_end_matches('/') != snap.organization
         {
-            problems.push(err(*line, "organization", format!("the file is for {org}, but the loaded organization is {}", snap.organization)));
+            problems.push(err(
+                *line,
+                "organization",
+                format!("the file is for {org}, but the loaded organization is {}", snap.organization),
+            ));
         }
         let mut target = |group: &str, line: usize, key: &str| -> Option<Target> {
             if is_uri(group) {
@@ -179,10 +184,7 @@ impl MappingFile {
                 })
             }
         };
-        let default_group = self
-            .default_group
-            .as_ref()
-            .and_then(|(g, line)| target(g, *line, "default_group"));
+        let default_group = self.default_group.as_ref().and_then(|(g, line)| target(g, *line, "default_group"));
         let rows: Vec<Row> = self
             .rows
             .iter()
@@ -267,7 +269,10 @@ mod tests {
         Snapshot::new(
             "https://api.calendly.com",
             "https://api.calendly.com/organizations/ORG",
-            vec![g("https://api.calendly.com/groups/G1", "Sales EMEA"), g("https://api.calendly.com/groups/G9", "Everyone")],
+            vec![
+                g("https://api.calendly.com/groups/G1", "Sales EMEA"),
+                g("https://api.calendly.com/groups/G9", "Everyone"),
+            ],
             vec![],
             None,
         )
@@ -299,18 +304,27 @@ group = "Operations"
 
     #[test]
     fn errors_name_file_line_and_key() {
-        let text = "enabled = true\n[[rows]]\nidp_value = \"A\"\ngroup = \"X\"\n[[rows]]\nidp_value = \"A\"\ngroup = \"Y\"\n";
+        let text =
+            "enabled = true\n[[rows]]\nidp_value = \"A\"\ngroup = \"X\"\n[[rows]]\nidp_value = \"A\"\ngroup = \"Y\"\n";
         let e = MappingFile::parse("m.toml", text).unwrap_err().to_string();
-        assert_eq!(e, "m.toml:6: rows[1].idp_value: duplicate value \"A\" (first on line 3); each value maps to one group");
+        assert_eq!(
+            e,
+            "m.toml:6: rows[1].idp_value: duplicate value \"A\" (first on line 3); each value maps to one group"
+        );
 
         let e = MappingFile::parse("m.toml", "enabled = true\ncolour = 1\n").unwrap_err();
         assert_eq!((e.0[0].line, e.0[0].key.as_deref()), (Some(2), Some("colour")));
 
-        let e = MappingFile::parse("m.toml", "enabled = true\n[[rows]]\nidp_value = \"\"\ngroup = \"X\"\n").unwrap_err().to_string();
+        let e = MappingFile::parse("m.toml", "enabled = true\n[[rows]]\nidp_value = \"\"\ngroup = \"X\"\n")
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "m.toml:3: rows[0].idp_value: must not be empty");
 
         let text = "enabled = true\n[[rows]]\nidp_value = \"A\"\ngroup = \"https://api.calendly.com/groups/NOPE\"\n";
         let e = MappingFile::parse("m.toml", text).unwrap().resolve(&snap()).unwrap_err().to_string();
-        assert_eq!(e, "m.toml:4: rows[0].group: no group with URI https://api.calendly.com/groups/NOPE in this organization");
+        assert_eq!(
+            e,
+            "m.toml:4: rows[0].group: no group with URI https://api.calendly.com/groups/NOPE in this organization"
+        );
     }
 }

@@ -145,10 +145,7 @@ pub fn plan(snap: &Snapshot, mapping: &Mapping) -> Plan {
             }
         }
     }
-    let default = mapping
-        .default_group
-        .as_ref()
-        .and_then(|t| resolve(snap, t, &mut new_groups));
+    let default = mapping.default_group.as_ref().and_then(|t| resolve(snap, t, &mut new_groups));
     if let Some(d) = default {
         let mut has_row = vec![false; snap.values.len()];
         for row in &mapping.rows {

@@ -119,27 +119,16 @@ impl Snapshot {
         for (i, g) in groups.iter().enumerate() {
             group_by_uri.insert(g.uri.clone(), GroupId(i as u32));
         }
-        let mut values: Vec<String> = owners
-            .iter()
-            .filter_map(|o| o.value.as_deref())
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let mut values: Vec<String> =
+            owners.iter().filter_map(|o| o.value.as_deref()).filter(|v| !v.is_empty()).map(str::to_owned).collect();
         values.sort_unstable();
         values.dedup();
-        let value_by_str: HashMap<String, ValueId> = values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (v.clone(), ValueId(i as u32)))
-            .collect();
+        let value_by_str: HashMap<String, ValueId> =
+            values.iter().enumerate().map(|(i, v)| (v.clone(), ValueId(i as u32))).collect();
         let mut value_users = vec![0u32; values.len()];
         let mut interned = Vec::with_capacity(owners.len());
         for o in owners {
-            let value = o
-                .value
-                .as_deref()
-                .filter(|v| !v.is_empty())
-                .map(|v| value_by_str[v]);
+            let value = o.value.as_deref().filter(|v| !v.is_empty()).map(|v| value_by_str[v]);
             if let Some(v) = value {
                 value_users[v.0 as usize] += 1;
             }
@@ -152,20 +141,9 @@ impl Snapshot {
                     next
                 })
             });
-            interned.push(Owner {
-                kind: o.kind,
-                uri: o.uri,
-                name: o.name,
-                email: o.email,
-                value,
-                group,
-            });
+            interned.push(Owner { kind: o.kind, uri: o.uri, name: o.name, email: o.email, value, group });
         }
-        let group_by_name = groups
-            .iter()
-            .enumerate()
-            .map(|(i, g)| (fold_name(&g.name), GroupId(i as u32)))
-            .collect();
+        let group_by_name = groups.iter().enumerate().map(|(i, g)| (fold_name(&g.name), GroupId(i as u32))).collect();
         Snapshot {
             base_url: base_url.trim_end_matches('/').to_owned(),
             organization: organization.to_owned(),

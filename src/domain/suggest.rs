@@ -38,7 +38,8 @@ pub fn suggest(snap: &Snapshot, mapping: &Mapping) -> Vec<Suggestion> {
                     EXACT
                 } else {
                     // The shorter string must appear (fuzzily) in the longer one.
-                    let (hay, needle) = if name.len() >= v.len() { (name.as_str(), v.as_str()) } else { (v.as_str(), name.as_str()) };
+                    let (hay, needle) =
+                        if name.len() >= v.len() { (name.as_str(), v.as_str()) } else { (v.as_str(), name.as_str()) };
                     let s = matcher.fuzzy_match(hay, needle)?;
                     // Weak matches of very short needles are noise.
                     if needle.chars().count() < 3 || s < 40 {
@@ -72,7 +73,14 @@ mod tests {
         let owners = ["sales emea ", "Eng", "Engineering Team", "Zzz", "Support"]
             .iter()
             .enumerate()
-            .map(|(i, v)| OwnerInput { kind: OwnerKind::Member, uri: format!("m{i}"), name: String::new(), email: format!("{i}@x"), value: Some((*v).into()), group: None })
+            .map(|(i, v)| OwnerInput {
+                kind: OwnerKind::Member,
+                uri: format!("m{i}"),
+                name: String::new(),
+                email: format!("{i}@x"),
+                value: Some((*v).into()),
+                group: None,
+            })
             .collect();
         let snap = Snapshot::new("b", "o", groups, owners, None);
         let mut m = Mapping::default();

@@ -30,22 +30,14 @@ pub fn title(status: StatusCode) -> &'static str {
 }
 
 pub fn detail(parameter: &str, message: impl Into<String>, code: &str) -> ErrorDetail {
-    ErrorDetail {
-        parameter: Some(parameter.to_owned()),
-        message: message.into(),
-        code: Some(code.to_owned()),
-    }
+    ErrorDetail { parameter: Some(parameter.to_owned()), message: message.into(), code: Some(code.to_owned()) }
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
-            body: ApiErrorBody {
-                title: title(status).to_owned(),
-                message: message.into(),
-                details: Vec::new(),
-            },
+            body: ApiErrorBody { title: title(status).to_owned(), message: message.into(), details: Vec::new() },
             retry_after: None,
         }
     }
@@ -60,10 +52,7 @@ impl ApiError {
     /// 400 naming one parameter.
     pub fn param(parameter: &str, message: impl Into<String>, code: &str) -> ApiError {
         let message = message.into();
-        ApiError::invalid(
-            "The supplied parameters are invalid.",
-            vec![detail(parameter, message, code)],
-        )
+        ApiError::invalid("The supplied parameters are invalid.", vec![detail(parameter, message, code)])
     }
 
     pub fn not_found(message: impl Into<String>) -> ApiError {
@@ -71,10 +60,7 @@ impl ApiError {
     }
 
     pub fn forbidden() -> ApiError {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "You do not have permission to access this resource.",
-        )
+        ApiError::new(StatusCode::FORBIDDEN, "You do not have permission to access this resource.")
     }
 }
 
@@ -82,8 +68,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut res = (self.status, Json(self.body)).into_response();
         if let Some(secs) = self.retry_after {
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         res
     }

@@ -20,22 +20,13 @@ fn as_exported(email: &str, n: usize) -> String {
         return email.to_owned();
     }
     let mut chars = email.chars();
-    chars.next().map_or_else(String::new, |c| {
-        c.to_ascii_uppercase().to_string() + chars.as_str()
-    })
+    chars.next().map_or_else(String::new, |c| c.to_ascii_uppercase().to_string() + chars.as_str())
 }
 
 pub fn render_csv(st: &OrgState, active: bool, pending: bool) -> Vec<u8> {
     let current = st.member_groups();
-    let group_name = |owner: &OwnerRef| {
-        current
-            .get(owner)
-            .and_then(|g| st.group(g))
-            .map_or("", |g| g.name.as_str())
-    };
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+    let group_name = |owner: &OwnerRef| current.get(owner).and_then(|g| st.group(g)).map_or("", |g| g.name.as_str());
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     let mut row = |fields: [&str; 6]| w.write_record(fields).expect("writing to memory");
     row(EXPORT_HEADERS);
     if active {
@@ -44,14 +35,7 @@ pub fn render_csv(st: &OrgState, active: bool, pending: bool) -> Vec<u8> {
             let email = as_exported(&m.user.email, n);
             let link = scheduling_url(&m.user.slug);
             let value = m.idp_value.as_deref().unwrap_or("");
-            row([
-                &m.user.name,
-                &email,
-                &m.role,
-                &link,
-                value,
-                group_name(&owner),
-            ]);
+            row([&m.user.name, &email, &m.role, &link, value, group_name(&owner)]);
         }
         for s in &st.stale {
             row([&s.name, &s.email, &s.role, "", &s.idp_value, &s.group]);
@@ -67,11 +51,7 @@ pub fn render_csv(st: &OrgState, active: bool, pending: bool) -> Vec<u8> {
     w.into_inner().expect("writing to memory")
 }
 
-pub async fn user_export(
-    State(s): State<Arc<Shared>>,
-    Path(org): Path<String>,
-    params: Params,
-) -> ApiResult<Response> {
+pub async fn user_export(State(s): State<Arc<Shared>>, Path(org): Path<String>, params: Params) -> ApiResult<Response> {
     s.provisioning()?;
     check_org_path(s.uris(), &org)?;
     let (active, pending) = match params.filter("status") {
@@ -79,11 +59,7 @@ pub async fn user_export(
         Some("active") => (true, false),
         Some("pending") => (false, true),
         Some(_) => {
-            return Err(ApiError::param(
-                "status",
-                "status must be active or pending",
-                "invalid",
-            ));
+            return Err(ApiError::param("status", "status must be active or pending", "invalid"));
         }
     };
     let csv = render_csv(&s.state(), active, pending);
@@ -94,15 +70,9 @@ pub async fn user_export(
     };
     let mut res = csv.into_response();
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
     let disposition = format!("attachment; filename=\"{name}\"");
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&disposition).expect("ASCII"),
-    );
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).expect("ASCII"));
     Ok(res)
 }
 
@@ -128,11 +98,7 @@ mod tests {
             .collect();
         let active = Export::parse("active", &render_csv(&st, true, false)).unwrap();
         let pending = Export::parse("pending", &render_csv(&st, false, true)).unwrap();
-        assert!(
-            String::from_utf8(render_csv(&st, true, false))
-                .unwrap()
-                .contains("\r\n")
-        );
+        assert!(String::from_utf8(render_csv(&st, true, false)).unwrap().contains("\r\n"));
         let client = Snapshot::from_parts(
             "http://h",
             &server.organization,
@@ -145,9 +111,6 @@ mod tests {
         assert_eq!(client.values, server.values);
         assert_eq!(client.stale_rows.len(), st.stale.len());
         let m = server.saved_mapping();
-        assert_eq!(
-            plan(&client, &m).digest(&client),
-            plan(&server, &m).digest(&server)
-        );
+        assert_eq!(plan(&client, &m).digest(&client), plan(&server, &m).digest(&server));
     }
 }

@@ -34,11 +34,7 @@ pub async fn gate(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
     let authed = bearer(req.headers()) == Some(shared.token.as_str());
     let quota = {
         let mut limiter = lock(&shared.limiter);
-        if authed {
-            limiter.take(Instant::now())
-        } else {
-            limiter.peek(Instant::now())
-        }
+        if authed { limiter.take(Instant::now()) } else { limiter.peek(Instant::now()) }
     };
     let mut res = if !authed {
         let mut res = ApiError::new(
@@ -46,28 +42,19 @@ pub async fn gate(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
             "The access token is missing, expired or invalid. Send `Authorization: Bearer <token>`.",
         )
         .into_response();
-        res.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         res
     } else if !quota.allowed {
         shared.rate_limited.fetch_add(1, Ordering::Relaxed);
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "Rate limit of {} requests per minute exceeded; retry in {} s.",
-                quota.limit, quota.reset
-            ),
+            format!("Rate limit of {} requests per minute exceeded; retry in {} s.", quota.limit, quota.reset),
         );
         e.retry_after = Some(quota.reset);
         e.into_response()
     } else if let Some(status) = take_fault(&shared) {
-        let mut e = ApiError::new(
-            status,
-            format!(
-                "Injected fault: the sandbox was told to answer {}.",
-                status.as_u16()
-            ),
-        );
+        let mut e =
+            ApiError::new(status, format!("Injected fault: the sandbox was told to answer {}.", status.as_u16()));
         if status == StatusCode::TOO_MANY_REQUESTS {
             shared.rate_limited.fetch_add(1, Ordering::Relaxed);
             e.retry_after = Some(1);

@@ -63,21 +63,12 @@ pub fn advance(st: &mut OrgState, uuid: &str, batch: usize) -> Option<bool> {
     let job = st.job_mut(uuid)?;
     job.completed += ok.len() as u64;
     job.failed += bad.len() as u64;
-    job.errors.extend(bad.into_iter().map(|(owner, _)| {
-        (
-            owner,
-            "the user or the target group no longer exists".to_owned(),
-        )
-    }));
+    job.errors
+        .extend(bad.into_iter().map(|(owner, _)| (owner, "the user or the target group no longer exists".to_owned())));
     job.updated_at = at;
     let done = to == job.todo.len();
     if done {
-        job.status = if job.failed == 0 {
-            "succeeded"
-        } else {
-            "failed"
-        }
-        .into();
+        job.status = if job.failed == 0 { "succeeded" } else { "failed" }.into();
         job.todo = Vec::new();
     }
     Some(done)
@@ -92,18 +83,10 @@ mod tests {
     #[test]
     fn a_job_moves_members_in_batches_and_leaves_admin_relationships() {
         let mut st = seed::demo();
-        let admins_before = st
-            .relationships
-            .iter()
-            .filter(|r| r.role == RelRole::Admin)
-            .count();
+        let admins_before = st.relationships.iter().filter(|r| r.role == RelRole::Admin).count();
         let group = st.groups[0].uuid.clone();
-        let todo: Vec<_> = st
-            .members
-            .iter()
-            .take(30)
-            .map(|m| (OwnerRef::Membership(m.uuid.clone()), group.clone()))
-            .collect();
+        let todo: Vec<_> =
+            st.members.iter().take(30).map(|m| (OwnerRef::Membership(m.uuid.clone()), group.clone())).collect();
         let job = st.add_job(todo);
         assert_eq!(advance(&mut st, &job, 25), Some(false));
         assert_eq!(st.job(&job).unwrap().status, "running");
@@ -111,35 +94,16 @@ mod tests {
         assert_eq!(st.job(&job).unwrap().completed, 25);
         assert_eq!(advance(&mut st, &job, 25), Some(true));
         let j = st.job(&job).unwrap();
-        assert_eq!(
-            (j.status.as_str(), j.completed, j.total),
-            ("succeeded", 30, 30)
-        );
+        assert_eq!((j.status.as_str(), j.completed, j.total), ("succeeded", 30, 30));
         // Each moved member has exactly one member relationship, to the target.
-        let moved: Vec<OwnerRef> = st
-            .members
-            .iter()
-            .take(30)
-            .map(|m| OwnerRef::Membership(m.uuid.clone()))
-            .collect();
-        let rels: Vec<_> = st
-            .relationships
-            .iter()
-            .filter(|r| r.role == RelRole::Member && moved.contains(&r.owner))
-            .collect();
+        let moved: Vec<OwnerRef> = st.members.iter().take(30).map(|m| OwnerRef::Membership(m.uuid.clone())).collect();
+        let rels: Vec<_> =
+            st.relationships.iter().filter(|r| r.role == RelRole::Member && moved.contains(&r.owner)).collect();
         assert_eq!(rels.len(), 30);
         assert!(rels.iter().all(|r| r.group == group));
-        let admins_after = st
-            .relationships
-            .iter()
-            .filter(|r| r.role == RelRole::Admin)
-            .count();
+        let admins_after = st.relationships.iter().filter(|r| r.role == RelRole::Admin).count();
         assert_eq!(admins_before, admins_after);
         // Lists stay sorted by (created_at, uuid).
-        assert!(
-            st.relationships
-                .windows(2)
-                .all(|w| (&w[0].created_at, &w[0].uuid) < (&w[1].created_at, &w[1].uuid))
-        );
+        assert!(st.relationships.windows(2).all(|w| (&w[0].created_at, &w[0].uuid) < (&w[1].created_at, &w[1].uuid)));
     }
 }

@@ -95,10 +95,7 @@ impl Shared {
     }
 
     fn uris(&self) -> state::Uris<'_> {
-        state::Uris {
-            base: &self.base,
-            org: &self.org_uuid,
-        }
+        state::Uris { base: &self.base, org: &self.org_uuid }
     }
 
     /// The provisioning endpoints do not exist on a read-only (Calendly-like) server.
@@ -155,12 +152,7 @@ impl Sandbox {
             ip => ip,
         };
         let base = format!("http://{}", SocketAddr::new(ip, addr.port()));
-        let unfinished: Vec<String> = state
-            .jobs
-            .iter()
-            .filter(|j| !j.finished())
-            .map(|j| j.uuid.clone())
-            .collect();
+        let unfinished: Vec<String> = state.jobs.iter().filter(|j| !j.finished()).map(|j| j.uuid.clone()).collect();
         let shared = Arc::new(Shared {
             page_key: PageKey::new(&["groupmap-sandbox-pages", &state.org_uuid, &opts.token]),
             base,
@@ -193,11 +185,7 @@ impl Sandbox {
                 eprintln!("sandbox: server stopped: {e}");
             }
         });
-        Ok(Sandbox {
-            shared,
-            server: Some(server),
-            stop: Some(stop),
-        })
+        Ok(Sandbox { shared, server: Some(server), stop: Some(stop) })
     }
 
     /// `http://127.0.0.1:PORT`, no trailing slash.
@@ -243,9 +231,7 @@ impl Sandbox {
     pub fn move_member(&self, email: &str, group_name: &str) {
         {
             let mut st = self.shared.state();
-            let owner = st
-                .owner_by_email(email)
-                .unwrap_or_else(|| panic!("sandbox: no member or invitee {email}"));
+            let owner = st.owner_by_email(email).unwrap_or_else(|| panic!("sandbox: no member or invitee {email}"));
             let group = st
                 .group_by_name(group_name)
                 .unwrap_or_else(|| panic!("sandbox: no group named {group_name:?}"))
@@ -278,10 +264,7 @@ impl Sandbox {
     /// The server's own view, as a client would build it from the API (without the saved
     /// mapping on a read-only server, like a client reading real Calendly).
     pub fn snapshot(&self) -> crate::domain::Snapshot {
-        self.shared
-            .state()
-            .snapshot(&self.shared.base, !self.shared.read_only)
-            .0
+        self.shared.state().snapshot(&self.shared.base, !self.shared.read_only).0
     }
 
     pub async fn shutdown(mut self) {
@@ -291,10 +274,7 @@ impl Sandbox {
         }
         if let Some(mut server) = self.server.take() {
             // Idle keep-alive connections can hold a graceful shutdown open; do not wait long.
-            if tokio::time::timeout(Duration::from_secs(2), &mut server)
-                .await
-                .is_err()
-            {
+            if tokio::time::timeout(Duration::from_secs(2), &mut server).await.is_err() {
                 server.abort();
             }
         }

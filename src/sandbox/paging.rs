@@ -18,10 +18,7 @@ pub struct Params(pub Vec<(String, String)>);
 
 impl Params {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// A filter's value; an empty value counts as absent.
@@ -30,8 +27,7 @@ impl Params {
     }
 
     pub fn required(&self, name: &str) -> ApiResult<&str> {
-        self.filter(name)
-            .ok_or_else(|| ApiError::param(name, format!("{name} is required"), "required"))
+        self.filter(name).ok_or_else(|| ApiError::param(name, format!("{name} is required"), "required"))
     }
 }
 
@@ -41,12 +37,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
             .map(|Query(v)| Params(v))
-            .map_err(|e| {
-                ApiError::invalid(
-                    format!("The query string is malformed: {}", e.body_text()),
-                    Vec::new(),
-                )
-            })
+            .map_err(|e| ApiError::invalid(format!("The query string is malformed: {}", e.body_text()), Vec::new()))
     }
 }
 
@@ -103,11 +94,7 @@ impl PageKey {
         let mut payload = format!("{list}\x1f{dir}\x1f{}\x1f{}", c.created_at, c.uuid).into_bytes();
         let tag = self.hash(b"tag", &payload);
         self.xor(&mut payload);
-        tag[..8]
-            .iter()
-            .chain(&payload)
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        tag[..8].iter().chain(&payload).map(|b| format!("{b:02x}")).collect()
     }
 
     pub fn open(&self, list: &str, token: &str) -> Option<Cursor> {
@@ -125,18 +112,13 @@ impl PageKey {
         }
         let text = String::from_utf8(payload).ok()?;
         let mut parts = text.split('\x1f');
-        let (l, dir, created_at, uuid) =
-            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let (l, dir, created_at, uuid) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
         let dir = match dir {
             "n" => Dir::After,
             "p" => Dir::Before,
             _ => return None,
         };
-        (l == list).then(|| Cursor {
-            dir,
-            created_at: created_at.to_owned(),
-            uuid: uuid.to_owned(),
-        })
+        (l == list).then(|| Cursor { dir, created_at: created_at.to_owned(), uuid: uuid.to_owned() })
     }
 }
 
@@ -148,26 +130,14 @@ pub struct PageReq {
 pub fn page_req(params: &Params, list: &str, key: &PageKey) -> ApiResult<PageReq> {
     let count = match params.get("count") {
         None => DEFAULT_COUNT,
-        Some(c) => c
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_COUNT).contains(n))
-            .ok_or_else(|| {
-                ApiError::param(
-                    "count",
-                    format!("count must be an integer between 1 and {MAX_COUNT}"),
-                    "invalid",
-                )
-            })?,
+        Some(c) => c.parse::<usize>().ok().filter(|n| (1..=MAX_COUNT).contains(n)).ok_or_else(|| {
+            ApiError::param("count", format!("count must be an integer between 1 and {MAX_COUNT}"), "invalid")
+        })?,
     };
     let cursor = match params.filter("page_token") {
         None => None,
         Some(t) => Some(key.open(list, t).ok_or_else(|| {
-            ApiError::param(
-                "page_token",
-                "page_token is invalid or belongs to another list",
-                "invalid",
-            )
+            ApiError::param("page_token", "page_token is invalid or belongs to another list", "invalid")
         })?),
     };
     Ok(PageReq { count, cursor })
@@ -188,59 +158,31 @@ pub fn page<'a, T>(
 ) -> Page<'a, T> {
     let cursor_at = |it: &T, dir| {
         let (c, u) = key(it);
-        Cursor {
-            dir,
-            created_at: c.to_owned(),
-            uuid: u.to_owned(),
-        }
+        Cursor { dir, created_at: c.to_owned(), uuid: u.to_owned() }
     };
     match &req.cursor {
         Some(c) if c.dir == Dir::Before => {
             let end = items.partition_point(|it| key(it) < c.key());
-            let mut out: Vec<&T> = items[..end]
-                .iter()
-                .rev()
-                .filter(|it| keep(it))
-                .take(req.count + 1)
-                .collect();
+            let mut out: Vec<&T> = items[..end].iter().rev().filter(|it| keep(it)).take(req.count + 1).collect();
             let more_before = out.len() > req.count;
             out.truncate(req.count);
             out.reverse();
             let more_after = items[end..].iter().any(&keep);
             Page {
-                next: out
-                    .last()
-                    .filter(|_| more_after)
-                    .map(|it| cursor_at(it, Dir::After)),
-                prev: out
-                    .first()
-                    .filter(|_| more_before)
-                    .map(|it| cursor_at(it, Dir::Before)),
+                next: out.last().filter(|_| more_after).map(|it| cursor_at(it, Dir::After)),
+                prev: out.first().filter(|_| more_before).map(|it| cursor_at(it, Dir::Before)),
                 items: out,
             }
         }
         _ => {
-            let start = req
-                .cursor
-                .as_ref()
-                .map_or(0, |c| items.partition_point(|it| key(it) <= c.key()));
-            let mut out: Vec<&T> = items[start..]
-                .iter()
-                .filter(|it| keep(it))
-                .take(req.count + 1)
-                .collect();
+            let start = req.cursor.as_ref().map_or(0, |c| items.partition_point(|it| key(it) <= c.key()));
+            let mut out: Vec<&T> = items[start..].iter().filter(|it| keep(it)).take(req.count + 1).collect();
             let more_after = out.len() > req.count;
             out.truncate(req.count);
             let more_before = items[..start].iter().any(&keep);
             Page {
-                next: out
-                    .last()
-                    .filter(|_| more_after)
-                    .map(|it| cursor_at(it, Dir::After)),
-                prev: out
-                    .first()
-                    .filter(|_| more_before)
-                    .map(|it| cursor_at(it, Dir::Before)),
+                next: out.last().filter(|_| more_after).map(|it| cursor_at(it, Dir::After)),
+                prev: out.first().filter(|_| more_before).map(|it| cursor_at(it, Dir::Before)),
                 items: out,
             }
         }
@@ -252,9 +194,7 @@ pub fn enc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -273,11 +213,7 @@ pub fn pagination<T>(
     let link = |c: &Cursor| {
         let token = key.seal(list, c);
         let mut q = format!("count={}", req.count);
-        for (k, v) in params
-            .0
-            .iter()
-            .filter(|(k, _)| k != "count" && k != "page_token")
-        {
+        for (k, v) in params.0.iter().filter(|(k, _)| k != "count" && k != "page_token") {
             q.push_str(&format!("&{}={}", enc(k), enc(v)));
         }
         q.push_str(&format!("&page_token={token}"));
@@ -299,9 +235,7 @@ mod tests {
     use super::*;
 
     fn items(n: usize) -> Vec<(String, String)> {
-        (0..n)
-            .map(|i| (format!("2024-01-01T00:00:{i:02}.000000Z"), format!("u{i}")))
-            .collect()
+        (0..n).map(|i| (format!("2024-01-01T00:00:{i:02}.000000Z"), format!("u{i}"))).collect()
     }
     fn key(it: &(String, String)) -> (&str, &str) {
         (&it.0, &it.1)
@@ -310,11 +244,7 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_reject_tampering_and_other_lists() {
         let k = PageKey::new(&["s"]);
-        let c = Cursor {
-            dir: Dir::After,
-            created_at: "2024".into(),
-            uuid: "abc".into(),
-        };
+        let c = Cursor { dir: Dir::After, created_at: "2024".into(), uuid: "abc".into() };
         let t = k.seal("groups", &c);
         assert_eq!(k.open("groups", &t), Some(c));
         assert_eq!(k.open("memberships", &t), None);
@@ -330,10 +260,7 @@ mod tests {
     fn walking_forward_then_back_visits_each_filtered_item_once() {
         let all = items(25);
         let keep = |it: &(String, String)| !it.1.ends_with('3');
-        let mut req = PageReq {
-            count: 5,
-            cursor: None,
-        };
+        let mut req = PageReq { count: 5, cursor: None };
         let mut seen = Vec::new();
         let mut pages = Vec::new();
         loop {
@@ -349,28 +276,9 @@ mod tests {
         assert_eq!(seen.len(), 22); // u3, u13 and u23 filtered out
         assert_eq!(pages.len(), 5);
         // Back from the last page gives the page before it.
-        let last = page(
-            &all,
-            key,
-            keep,
-            &PageReq {
-                count: 5,
-                cursor: req.cursor.clone(),
-            },
-        );
-        let back = page(
-            &all,
-            key,
-            keep,
-            &PageReq {
-                count: 5,
-                cursor: last.prev,
-            },
-        );
-        assert_eq!(
-            back.items.iter().map(|it| it.1.clone()).collect::<Vec<_>>(),
-            pages[3]
-        );
+        let last = page(&all, key, keep, &PageReq { count: 5, cursor: req.cursor.clone() });
+        let back = page(&all, key, keep, &PageReq { count: 5, cursor: last.prev });
+        assert_eq!(back.items.iter().map(|it| it.1.clone()).collect::<Vec<_>>(), pages[3]);
     }
 
     #[test]

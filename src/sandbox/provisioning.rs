@@ -13,9 +13,7 @@ use super::error::{ApiError, ApiResult, detail};
 use super::routes::{check_org_path, check_org_uri};
 use super::state::{MappingRec, OrgState, RowRec, Uris};
 use super::{Shared, jobs, render};
-use crate::api::wire::{
-    CreateGroup, ErrorDetail, PutGroupMapping, PutGroupMappingResponse, Resource,
-};
+use crate::api::wire::{CreateGroup, ErrorDetail, PutGroupMapping, PutGroupMappingResponse, Resource};
 use crate::domain::{Dest, Mapping, Row, Target, plan};
 
 fn etag(version: u64) -> HeaderValue {
@@ -30,23 +28,15 @@ fn mapping_response(status: StatusCode, body: impl serde::Serialize, version: u6
 
 fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(body).map_err(|e| {
-        ApiError::invalid(
-            format!("The request body is not valid JSON for this endpoint: {e}"),
-            Vec::new(),
-        )
+        ApiError::invalid(format!("The request body is not valid JSON for this endpoint: {e}"), Vec::new())
     })
 }
 
-pub async fn get_mapping(
-    State(s): State<Arc<Shared>>,
-    Path(org): Path<String>,
-) -> ApiResult<Response> {
+pub async fn get_mapping(State(s): State<Arc<Shared>>, Path(org): Path<String>) -> ApiResult<Response> {
     s.provisioning()?;
     check_org_path(s.uris(), &org)?;
     let st = s.state();
-    let body = Resource {
-        resource: render::mapping(&st.mapping, s.uris()),
-    };
+    let body = Resource { resource: render::mapping(&st.mapping, s.uris()) };
     Ok(mapping_response(StatusCode::OK, body, st.mapping.version))
 }
 
@@ -64,32 +54,18 @@ fn if_match(headers: &HeaderMap) -> ApiResult<Option<u64>> {
     }
     let bare = text.trim_start_matches("W/").trim_matches('"');
     bare.parse::<u64>().map(Some).map_err(|_| {
-        ApiError::new(
-            StatusCode::PRECONDITION_FAILED,
-            format!("If-Match {text} names no version of this mapping."),
-        )
+        ApiError::new(StatusCode::PRECONDITION_FAILED, format!("If-Match {text} names no version of this mapping."))
     })
 }
 
 /// One detail per problem, in body order: the row count, each row's value and group, then the
 /// default group.
-fn problems(
-    st: &OrgState,
-    u: Uris<'_>,
-    body: &PutGroupMapping,
-    mapping: &Mapping,
-) -> Vec<ErrorDetail> {
-    let known = |uri: &str| {
-        u.parse("groups", uri)
-            .is_some_and(|id| st.group(id).is_some())
-    };
+fn problems(st: &OrgState, u: Uris<'_>, body: &PutGroupMapping, mapping: &Mapping) -> Vec<ErrorDetail> {
+    let known = |uri: &str| u.parse("groups", uri).is_some_and(|id| st.group(id).is_some());
     let mut out: Vec<(usize, u8, ErrorDetail)> = Vec::new();
     for p in mapping.problems() {
-        let row = p
-            .parameter
-            .strip_prefix("rows[")
-            .and_then(|r| r.split(']').next())
-            .and_then(|i| i.parse::<usize>().ok());
+        let row =
+            p.parameter.strip_prefix("rows[").and_then(|r| r.split(']').next()).and_then(|i| i.parse::<usize>().ok());
         let code = if p.parameter == "rows" {
             "too_many"
         } else if p.message.starts_with("duplicate") {
@@ -97,11 +73,7 @@ fn problems(
         } else {
             "blank"
         };
-        out.push((
-            row.map_or(0, |i| i + 1),
-            0,
-            detail(&p.parameter, p.message, code),
-        ));
+        out.push((row.map_or(0, |i| i + 1), 0, detail(&p.parameter, p.message, code)));
     }
     for (i, r) in body.rows.iter().enumerate() {
         if !known(&r.group) {
@@ -116,15 +88,7 @@ fn problems(
     if let Some(g) = &body.default_group
         && !known(g)
     {
-        out.push((
-            usize::MAX,
-            0,
-            detail(
-                "default_group",
-                format!("no group {g:?} in this organization"),
-                "not_found",
-            ),
-        ));
+        out.push((usize::MAX, 0, detail("default_group", format!("no group {g:?} in this organization"), "not_found")));
     }
     out.sort_by_key(|(row, field, _)| (*row, *field));
     out.into_iter().map(|(_, _, d)| d).collect()
@@ -147,12 +111,7 @@ pub async fn put_mapping(
 
 /// The whole check-and-save under one lock, so nothing changes between the digest check and
 /// the save. Returns the response and the job to start.
-fn put_locked(
-    s: &Shared,
-    org: &str,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> ApiResult<(Response, Option<String>)> {
+fn put_locked(s: &Shared, org: &str, headers: &HeaderMap, body: &[u8]) -> ApiResult<(Response, Option<String>)> {
     let u = s.uris();
     check_org_path(u, org)?;
     let wanted = if_match(headers)?;
@@ -174,20 +133,14 @@ fn put_locked(
         rows: body
             .rows
             .iter()
-            .map(|r| Row {
-                idp_value: r.idp_value.clone(),
-                target: Target::Group(r.group.clone()),
-            })
+            .map(|r| Row { idp_value: r.idp_value.clone(), target: Target::Group(r.group.clone()) })
             .collect(),
         default_group: body.default_group.clone().map(Target::Group),
         apply_to_existing: body.apply_to_existing,
     };
     let details = problems(&st, u, &body, &mapping);
     if !details.is_empty() {
-        return Err(ApiError::invalid(
-            format!("The mapping has {} problem(s).", details.len()),
-            details,
-        ));
+        return Err(ApiError::invalid(format!("The mapping has {} problem(s).", details.len()), details));
     }
     let (snap, refs) = st.snapshot(&s.base, true);
     let p = plan(&snap, &mapping);
@@ -227,10 +180,7 @@ fn put_locked(
         rows: body
             .rows
             .iter()
-            .map(|r| RowRec {
-                idp_value: r.idp_value.clone(),
-                group: group_uuid(&r.group),
-            })
+            .map(|r| RowRec { idp_value: r.idp_value.clone(), group: group_uuid(&r.group) })
             .collect(),
         default_group: body.default_group.as_deref().map(group_uuid),
         version: st.mapping.version + 1,
@@ -242,35 +192,22 @@ fn put_locked(
             .changes
             .iter()
             .filter_map(|c| match c.to {
-                Dest::Group(g) => Some((
-                    refs[c.owner.0 as usize].clone(),
-                    group_uuid(&snap.group(g).uri),
-                )),
+                Dest::Group(g) => Some((refs[c.owner.0 as usize].clone(), group_uuid(&snap.group(g).uri))),
                 Dest::New(_) => None,
             })
             .collect();
         st.add_job(todo)
     });
-    let out = PutGroupMappingResponse {
-        resource: render::mapping(&st.mapping, u),
-        job: job.as_deref().map(|j| u.job(j)),
-    };
-    Ok((
-        mapping_response(StatusCode::OK, out, st.mapping.version),
-        job,
-    ))
+    let out =
+        PutGroupMappingResponse { resource: render::mapping(&st.mapping, u), job: job.as_deref().map(|j| u.job(j)) };
+    Ok((mapping_response(StatusCode::OK, out, st.mapping.version), job))
 }
 
 pub async fn job(State(s): State<Arc<Shared>>, Path(uuid): Path<String>) -> ApiResult<Response> {
     s.provisioning()?;
     let st = s.state();
-    let job = st
-        .job(&uuid)
-        .ok_or_else(|| ApiError::not_found("No group mapping job with that UUID."))?;
-    Ok(Json(Resource {
-        resource: render::job(job, s.uris()),
-    })
-    .into_response())
+    let job = st.job(&uuid).ok_or_else(|| ApiError::not_found("No group mapping job with that UUID."))?;
+    Ok(Json(Resource { resource: render::job(job, s.uris()) }).into_response())
 }
 
 pub const MAX_GROUP_NAME: usize = 100;
@@ -281,11 +218,7 @@ pub async fn create_group(State(s): State<Arc<Shared>>, body: Bytes) -> ApiResul
         let u = s.uris();
         let body: CreateGroup = parse_json(&body)?;
         if body.organization.is_empty() {
-            return Err(ApiError::param(
-                "organization",
-                "organization is required",
-                "required",
-            ));
+            return Err(ApiError::param("organization", "organization is required", "required"));
         }
         check_org_uri(u, &body.organization)?;
         if body.name.trim().is_empty() {
@@ -303,19 +236,12 @@ pub async fn create_group(State(s): State<Arc<Shared>>, body: Bytes) -> ApiResul
         if let Some(g) = st.group_by_name(&body.name) {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
-                format!(
-                    "A group named {:?} already exists in this organization ({}).",
-                    g.name,
-                    u.group(&g.uuid)
-                ),
+                format!("A group named {:?} already exists in this organization ({}).", g.name, u.group(&g.uuid)),
             ));
         }
         let g = render::group(st.add_group(&body.name), u, 0);
         let mut res = (StatusCode::CREATED, Json(Resource { resource: &g })).into_response();
-        res.headers_mut().insert(
-            header::LOCATION,
-            HeaderValue::from_str(&g.uri).expect("an ASCII URI"),
-        );
+        res.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&g.uri).expect("an ASCII URI"));
         res
     };
     s.persist();

@@ -22,11 +22,7 @@ pub struct Quota {
 
 impl RateLimit {
     pub fn new(limit: u32) -> RateLimit {
-        RateLimit {
-            limit,
-            started: None,
-            used: 0,
-        }
+        RateLimit { limit, started: None, used: 0 }
     }
 
     fn roll(&mut self, now: Instant) -> Instant {

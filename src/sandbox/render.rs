@@ -1,8 +1,6 @@
 //! Records → wire types (src/api/wire.rs), so the client and the sandbox agree on every field.
 
-use super::state::{
-    GroupRec, InviteRec, JobRec, MappingRec, MemberRec, OrgState, OwnerRef, RelRec, Uris, UserRec,
-};
+use super::state::{GroupRec, InviteRec, JobRec, MappingRec, MemberRec, OrgState, OwnerRef, RelRec, Uris, UserRec};
 use crate::api::wire;
 
 pub fn scheduling_url(slug: &str) -> String {
@@ -65,11 +63,9 @@ pub fn group(r: &GroupRec, u: Uris<'_>, member_count: u32) -> wire::Group {
 pub fn relationship(r: &RelRec, st: &OrgState, u: Uris<'_>) -> Option<wire::GroupRelationship> {
     let owner = match &r.owner {
         OwnerRef::Membership(id) => {
-            wire::RelationshipOwner::OrganizationMembership(membership(st.member(id)?, u))
+            wire::RelationshipOwner::OrganizationMembership(Box::new(membership(st.member(id)?, u)))
         }
-        OwnerRef::Invitation(id) => {
-            wire::RelationshipOwner::OrganizationInvitation(invitation(st.invitation(id)?, u))
-        }
+        OwnerRef::Invitation(id) => wire::RelationshipOwner::OrganizationInvitation(invitation(st.invitation(id)?, u)),
     };
     Some(wire::GroupRelationship {
         uri: u.relationship(&r.uuid),
@@ -90,10 +86,7 @@ pub fn mapping(r: &MappingRec, u: Uris<'_>) -> wire::GroupMapping {
         rows: r
             .rows
             .iter()
-            .map(|row| wire::MappingRow {
-                idp_value: row.idp_value.clone(),
-                group: u.group(&row.group),
-            })
+            .map(|row| wire::MappingRow { idp_value: row.idp_value.clone(), group: u.group(&row.group) })
             .collect(),
         default_group: r.default_group.as_ref().map(|g| u.group(g)),
         version: r.version,
@@ -112,10 +105,7 @@ pub fn job(r: &JobRec, u: Uris<'_>) -> wire::Job {
         errors: r
             .errors
             .iter()
-            .map(|(owner, message)| wire::JobError {
-                owner: u.owner(owner),
-                message: message.clone(),
-            })
+            .map(|(owner, message)| wire::JobError { owner: u.owner(owner), message: message.clone() })
             .collect(),
         created_at: r.created_at.clone(),
         updated_at: r.updated_at.clone(),

@@ -26,17 +26,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/group_relationships", get(relationships))
         .route("/group_relationships/{uuid}", get(relationship))
         .route("/organizations/{org}/user_export", get(export::user_export))
-        .route(
-            "/organizations/{org}/group_mapping",
-            get(provisioning::get_mapping).put(provisioning::put_mapping),
-        )
+        .route("/organizations/{org}/group_mapping", get(provisioning::get_mapping).put(provisioning::put_mapping))
         .route("/group_mapping_jobs/{uuid}", get(provisioning::job))
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            shared.clone(),
-            gate::gate,
-        ))
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), gate::gate))
         .with_state(shared)
 }
 
@@ -49,37 +43,20 @@ pub fn check_org_uri(u: Uris<'_>, uri: &str) -> ApiResult<()> {
     match u.parse("organizations", uri) {
         Some(id) if id == u.org => Ok(()),
         Some(_) => Err(ApiError::forbidden()),
-        None => Err(ApiError::param(
-            "organization",
-            format!("{uri:?} is not an organization URI"),
-            "invalid",
-        )),
+        None => Err(ApiError::param("organization", format!("{uri:?} is not an organization URI"), "invalid")),
     }
 }
 
 /// An organization UUID in a path must be this organization.
 pub fn check_org_path(u: Uris<'_>, uuid: &str) -> ApiResult<()> {
-    if uuid == u.org {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden())
-    }
+    if uuid == u.org { Ok(()) } else { Err(ApiError::forbidden()) }
 }
 
 /// A filter that takes a resource URI: its UUID, or 400 naming the parameter.
-fn uri_filter<'p>(
-    u: Uris<'_>,
-    params: &'p Params,
-    name: &str,
-    kind: &str,
-) -> ApiResult<Option<&'p str>> {
+fn uri_filter<'p>(u: Uris<'_>, params: &'p Params, name: &str, kind: &str) -> ApiResult<Option<&'p str>> {
     params
         .filter(name)
-        .map(|v| {
-            u.parse(kind, v).ok_or_else(|| {
-                ApiError::param(name, format!("{v:?} is not a {kind} URI"), "invalid")
-            })
-        })
+        .map(|v| u.parse(kind, v).ok_or_else(|| ApiError::param(name, format!("{v:?} is not a {kind} URI"), "invalid")))
         .transpose()
 }
 
@@ -92,26 +69,13 @@ fn owner_filter(u: Uris<'_>, params: &Params) -> ApiResult<Option<OwnerRef>> {
     }
     let invitations = format!("{}/invitations/", u.org());
     match v.strip_prefix(&invitations) {
-        Some(id) if !id.is_empty() && !id.contains('/') => {
-            Ok(Some(OwnerRef::Invitation(id.to_owned())))
-        }
-        _ => Err(ApiError::param(
-            "owner",
-            format!("{v:?} is not a membership or invitation URI"),
-            "invalid",
-        )),
+        Some(id) if !id.is_empty() && !id.contains('/') => Ok(Some(OwnerRef::Invitation(id.to_owned()))),
+        _ => Err(ApiError::param("owner", format!("{v:?} is not a membership or invitation URI"), "invalid")),
     }
 }
 
-fn list<T: serde::Serialize>(
-    collection: Vec<T>,
-    pagination: crate::api::wire::Pagination,
-) -> Response {
-    Json(Collection {
-        collection,
-        pagination,
-    })
-    .into_response()
+fn list<T: serde::Serialize>(collection: Vec<T>, pagination: crate::api::wire::Pagination) -> Response {
+    Json(Collection { collection, pagination }).into_response()
 }
 
 fn one<T: serde::Serialize>(resource: T) -> Response {
@@ -125,9 +89,7 @@ async fn me(State(s): State<Arc<Shared>>) -> Response {
 
 async fn user(State(s): State<Arc<Shared>>, Path(uuid): Path<String>) -> ApiResult<Response> {
     let st = s.state();
-    let m = st
-        .member_by_user(&uuid)
-        .ok_or_else(|| ApiError::not_found("No user with that UUID."))?;
+    let m = st.member_by_user(&uuid).ok_or_else(|| ApiError::not_found("No user with that UUID."))?;
     Ok(one(render::user(&m.user, s.uris(), m.user.uuid == st.me)))
 }
 
@@ -143,18 +105,8 @@ fn paged<T, W: serde::Serialize>(
 ) -> ApiResult<Response> {
     let req: PageReq = page_req(params, path, &s.page_key)?;
     let p = page(items, key, keep, &req);
-    let pag = pagination(
-        &format!("{}{path}", s.base),
-        params,
-        &req,
-        path,
-        &s.page_key,
-        &p,
-    );
-    Ok(list(
-        p.items.iter().filter_map(|it| render(it)).collect(),
-        pag,
-    ))
+    let pag = pagination(&format!("{}{path}", s.base), params, &req, path, &s.page_key, &p);
+    Ok(list(p.items.iter().filter_map(|it| render(it)).collect(), pag))
 }
 
 async fn memberships(State(s): State<Arc<Shared>>, params: Params) -> ApiResult<Response> {
@@ -166,11 +118,7 @@ async fn memberships(State(s): State<Arc<Shared>>, params: Params) -> ApiResult<
     if let Some(r) = role
         && !matches!(r, "user" | "admin" | "owner")
     {
-        return Err(ApiError::param(
-            "role",
-            "role must be one of user, admin, owner",
-            "invalid",
-        ));
+        return Err(ApiError::param("role", "role must be one of user, admin, owner", "invalid"));
     }
     let st = s.state();
     paged(
@@ -190,28 +138,18 @@ async fn memberships(State(s): State<Arc<Shared>>, params: Params) -> ApiResult<
 
 async fn membership(State(s): State<Arc<Shared>>, Path(uuid): Path<String>) -> ApiResult<Response> {
     let st = s.state();
-    let m = st
-        .member(&uuid)
-        .ok_or_else(|| ApiError::not_found("No organization membership with that UUID."))?;
+    let m = st.member(&uuid).ok_or_else(|| ApiError::not_found("No organization membership with that UUID."))?;
     Ok(one(render::membership(m, s.uris())))
 }
 
-async fn invitations(
-    State(s): State<Arc<Shared>>,
-    Path(org): Path<String>,
-    params: Params,
-) -> ApiResult<Response> {
+async fn invitations(State(s): State<Arc<Shared>>, Path(org): Path<String>, params: Params) -> ApiResult<Response> {
     let u = s.uris();
     check_org_path(u, &org)?;
     let status = params.filter("status");
     if let Some(v) = status
         && !matches!(v, "pending" | "accepted" | "declined")
     {
-        return Err(ApiError::param(
-            "status",
-            "status must be one of pending, accepted, declined",
-            "invalid",
-        ));
+        return Err(ApiError::param("status", "status must be one of pending, accepted, declined", "invalid"));
     }
     let email = params.filter("email");
     let st = s.state();
@@ -221,23 +159,15 @@ async fn invitations(
         &format!("/organizations/{org}/invitations"),
         &st.invitations,
         |i| (&i.created_at, &i.uuid),
-        |i| {
-            status.is_none_or(|v| i.status == v)
-                && email.is_none_or(|e| i.email.eq_ignore_ascii_case(e))
-        },
+        |i| status.is_none_or(|v| i.status == v) && email.is_none_or(|e| i.email.eq_ignore_ascii_case(e)),
         |i| Some(render::invitation(i, u)),
     )
 }
 
-async fn invitation(
-    State(s): State<Arc<Shared>>,
-    Path((org, uuid)): Path<(String, String)>,
-) -> ApiResult<Response> {
+async fn invitation(State(s): State<Arc<Shared>>, Path((org, uuid)): Path<(String, String)>) -> ApiResult<Response> {
     check_org_path(s.uris(), &org)?;
     let st = s.state();
-    let i = st
-        .invitation(&uuid)
-        .ok_or_else(|| ApiError::not_found("No invitation with that UUID."))?;
+    let i = st.invitation(&uuid).ok_or_else(|| ApiError::not_found("No invitation with that UUID."))?;
     Ok(one(render::invitation(i, s.uris())))
 }
 
@@ -253,20 +183,12 @@ async fn groups(State(s): State<Arc<Shared>>, params: Params) -> ApiResult<Respo
         &st.groups,
         |g| (&g.created_at, &g.uuid),
         |_| true,
-        |g| {
-            Some(render::group(
-                g,
-                u,
-                counts.get(g.uuid.as_str()).copied().unwrap_or(0),
-            ))
-        },
+        |g| Some(render::group(g, u, counts.get(g.uuid.as_str()).copied().unwrap_or(0))),
     )
 }
 
 fn group_resource(st: &OrgState, u: Uris<'_>, uuid: &str) -> ApiResult<Response> {
-    let g = st
-        .group(uuid)
-        .ok_or_else(|| ApiError::not_found("No group with that UUID."))?;
+    let g = st.group(uuid).ok_or_else(|| ApiError::not_found("No group with that UUID."))?;
     let count = st.member_counts().get(uuid).copied().unwrap_or(0);
     Ok(one(render::group(g, u, count)))
 }
@@ -292,18 +214,9 @@ async fn relationships(State(s): State<Arc<Shared>>, params: Params) -> ApiResul
     )
 }
 
-async fn relationship(
-    State(s): State<Arc<Shared>>,
-    Path(uuid): Path<String>,
-) -> ApiResult<Response> {
+async fn relationship(State(s): State<Arc<Shared>>, Path(uuid): Path<String>) -> ApiResult<Response> {
     let st = s.state();
     let not_found = || ApiError::not_found("No group relationship with that UUID.");
-    let r = st
-        .relationships
-        .iter()
-        .find(|r| r.uuid == uuid)
-        .ok_or_else(not_found)?;
-    Ok(one(
-        render::relationship(r, &st, s.uris()).ok_or_else(not_found)?
-    ))
+    let r = st.relationships.iter().find(|r| r.uuid == uuid).ok_or_else(not_found)?;
+    Ok(one(render::relationship(r, &st, s.uris()).ok_or_else(not_found)?))
 }

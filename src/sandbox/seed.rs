@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use super::state::{
-    GroupRec, InviteRec, MappingRec, MemberRec, OrgState, OwnerRef, RelRec, RelRole, RowRec,
-    StaleRec, UserRec, fmt_micros, uuid_from,
+    GroupRec, InviteRec, MappingRec, MemberRec, OrgState, OwnerRef, RelRec, RelRole, RowRec, StaleRec, UserRec,
+    fmt_micros, uuid_from,
 };
 use crate::domain::mapping_file::MappingFile;
 use crate::domain::snapshot::Group as SnapGroup;
@@ -73,14 +73,7 @@ fn user(uuid: String, name: &str, email: &str, n: usize, at: &str) -> UserRec {
 }
 
 fn rel(uuid: String, role: RelRole, group: &str, owner: OwnerRef, at: &str) -> RelRec {
-    RelRec {
-        uuid,
-        role,
-        group: group.to_owned(),
-        owner,
-        created_at: at.to_owned(),
-        updated_at: at.to_owned(),
-    }
+    RelRec { uuid, role, group: group.to_owned(), owner, created_at: at.to_owned(), updated_at: at.to_owned() }
 }
 
 fn nonempty(s: &str) -> Option<String> {
@@ -102,15 +95,9 @@ pub fn demo() -> OrgState {
             updated_at: at,
         });
     }
-    let group_uuid: HashMap<String, String> = groups
-        .iter()
-        .map(|g| (g.name.clone(), g.uuid.clone()))
-        .collect();
+    let group_uuid: HashMap<String, String> = groups.iter().map(|g| (g.name.clone(), g.uuid.clone())).collect();
     let gid = |name: &str| -> String {
-        group_uuid
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| panic!("assets/demo/people.csv: unknown group {name:?}"))
+        group_uuid.get(name).cloned().unwrap_or_else(|| panic!("assets/demo/people.csv: unknown group {name:?}"))
     };
 
     let mut me = None;
@@ -121,9 +108,8 @@ pub fn demo() -> OrgState {
     let mut rdr = csv::Reader::from_reader(DEMO_PEOPLE.as_bytes());
     for (n, rec) in rdr.records().enumerate() {
         let rec = rec.expect("assets/demo/people.csv is valid CSV");
-        let (kind, uuid, name, email, role, value, group, admin_of) = (
-            &rec[0], &rec[1], &rec[2], &rec[3], &rec[4], &rec[5], &rec[6], &rec[7],
-        );
+        let (kind, uuid, name, email, role, value, group, admin_of) =
+            (&rec[0], &rec[1], &rec[2], &rec[3], &rec[4], &rec[5], &rec[6], &rec[7]);
         let at = clock.tick(7 * 60 * MINUTE + (n as i64 % 13) * MINUTE);
         let owner = match kind {
             "member" => {
@@ -181,30 +167,15 @@ pub fn demo() -> OrgState {
         };
         if !group.is_empty() {
             let g = gid(group);
-            rels.push(rel(
-                derived_uuid(&["member", uuid, &g]),
-                RelRole::Member,
-                &g,
-                owner.clone(),
-                &at,
-            ));
+            rels.push(rel(derived_uuid(&["member", uuid, &g]), RelRole::Member, &g, owner.clone(), &at));
         }
         for name in admin_of.split(';').filter(|s| !s.is_empty()) {
             let g = gid(name);
-            rels.push(rel(
-                derived_uuid(&["admin", uuid, &g]),
-                RelRole::Admin,
-                &g,
-                owner.clone(),
-                &at,
-            ));
+            rels.push(rel(derived_uuid(&["admin", uuid, &g]), RelRole::Admin, &g, owner.clone(), &at));
         }
     }
     let me = me.expect("assets/demo/people.csv has an owner");
-    let updated_by = members
-        .iter()
-        .find(|m| m.role == "admin")
-        .map_or_else(|| me.clone(), |m| m.user.uuid.clone());
+    let updated_by = members.iter().find(|m| m.role == "admin").map_or_else(|| me.clone(), |m| m.user.uuid.clone());
     let mut state = OrgState::empty(0, DEMO_ORG.to_owned(), fmt_micros(EPOCH_MICROS), me);
     state.members = members;
     state.invitations = invitations;
@@ -225,17 +196,12 @@ fn demo_mapping(groups: &[GroupRec], updated_by: String) -> MappingRec {
         &format!("{BASE}/organizations/{DEMO_ORG}"),
         groups
             .iter()
-            .map(|g| SnapGroup {
-                uri: format!("{BASE}/groups/{}", g.uuid),
-                name: g.name.clone(),
-                member_count: None,
-            })
+            .map(|g| SnapGroup { uri: format!("{BASE}/groups/{}", g.uuid), name: g.name.clone(), member_count: None })
             .collect(),
         Vec::new(),
         None,
     );
-    let file = MappingFile::parse("assets/demo/mapping.toml", DEMO_MAPPING)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let file = MappingFile::parse("assets/demo/mapping.toml", DEMO_MAPPING).unwrap_or_else(|e| panic!("{e}"));
     let mapping = file.resolve(&snap).unwrap_or_else(|e| panic!("{e}"));
     let uuid = |t: &Target| match t {
         Target::Group(uri) => crate::api::wire::uuid_of(uri).to_owned(),
@@ -245,14 +211,7 @@ fn demo_mapping(groups: &[GroupRec], updated_by: String) -> MappingRec {
     };
     MappingRec {
         enabled: mapping.enabled,
-        rows: mapping
-            .rows
-            .iter()
-            .map(|r| RowRec {
-                idp_value: r.idp_value.clone(),
-                group: uuid(&r.target),
-            })
-            .collect(),
+        rows: mapping.rows.iter().map(|r| RowRec { idp_value: r.idp_value.clone(), group: uuid(&r.target) }).collect(),
         default_group: mapping.default_group.as_ref().map(uuid),
         version: DEMO_MAPPING_VERSION,
         updated_at: Some("2026-10-02T14:31:07.000000Z".into()),
@@ -356,11 +315,7 @@ fn group_name(k: usize) -> String {
     if k == 0 {
         return "Everyone".into();
     }
-    format!(
-        "{} {}",
-        DEPTS[(k - 1) % DEPTS.len()],
-        REGIONS[((k - 1) / DEPTS.len()) % REGIONS.len()]
-    )
+    format!("{} {}", DEPTS[(k - 1) % DEPTS.len()], REGIONS[((k - 1) / DEPTS.len()) % REGIONS.len()])
 }
 
 /// Value `j` for `groups` groups: first each group's exact name, then variants of it (the traps
@@ -398,12 +353,7 @@ pub fn generated(users: usize, seed: u64) -> OrgState {
     let groups: Vec<GroupRec> = (0..n_groups)
         .map(|k| {
             let at = clock.tick(MINUTE);
-            GroupRec {
-                uuid: id(),
-                name: group_name(k),
-                created_at: at.clone(),
-                updated_at: at,
-            }
+            GroupRec { uuid: id(), name: group_name(k), created_at: at.clone(), updated_at: at }
         })
         .collect();
     let values: Vec<(String, usize)> = (0..n_values).map(|j| value_name(j, n_groups)).collect();
@@ -467,35 +417,19 @@ pub fn generated(users: usize, seed: u64) -> OrgState {
             if role == "admin" {
                 for _ in 0..rng.usize(1..=3) {
                     let g = &groups[rng.usize(..n_groups)].uuid;
-                    rels.push(rel(
-                        uuid_from(rng.u128(..)),
-                        RelRole::Admin,
-                        g,
-                        OwnerRef::Membership(m.clone()),
-                        &at,
-                    ));
+                    rels.push(rel(uuid_from(rng.u128(..)), RelRole::Admin, g, OwnerRef::Membership(m.clone()), &at));
                 }
             }
             OwnerRef::Membership(m)
         };
         // Most members are already in a group, often the one their value points at.
-        let in_group = if invitee {
-            rng.f32() < 0.2
-        } else {
-            rng.f32() < 0.85
-        };
+        let in_group = if invitee { rng.f32() < 0.2 } else { rng.f32() < 0.85 };
         if in_group {
             let g = match value {
                 Some(v) if rng.f32() < 0.6 => values[v].1,
                 _ => rng.usize(..n_groups),
             };
-            rels.push(rel(
-                uuid_from(rng.u128(..)),
-                RelRole::Member,
-                &groups[g].uuid,
-                owner,
-                &at,
-            ));
+            rels.push(rel(uuid_from(rng.u128(..)), RelRole::Member, &groups[g].uuid, owner, &at));
         }
     }
     let me = members[0].user.uuid.clone();
@@ -526,36 +460,20 @@ mod tests {
     #[test]
     fn demo_has_the_promised_traps_and_a_plannable_saved_mapping() {
         let s = demo();
-        assert!(
-            s.members.len() >= 250 && s.members.iter().filter(|m| m.role == "owner").count() == 1
-        );
-        let pending = s
-            .invitations
-            .iter()
-            .filter(|i| i.status == "pending")
-            .count();
+        assert!(s.members.len() >= 250 && s.members.iter().filter(|m| m.role == "owner").count() == 1);
+        let pending = s.invitations.iter().filter(|i| i.status == "pending").count();
         assert!((20..=30).contains(&pending), "{pending}");
         assert!(!s.stale.is_empty());
         assert_eq!(s.mapping.version, 3);
         let (snap, _) = s.snapshot("http://x", true);
-        assert!(
-            snap.values.iter().any(|v| v == "Marketing ")
-                && snap.values.iter().any(|v| v == "sales emea")
-        );
-        assert!(
-            (25..=40).contains(&snap.values.len()),
-            "{}",
-            snap.values.len()
-        );
+        assert!(snap.values.iter().any(|v| v == "Marketing ") && snap.values.iter().any(|v| v == "sales emea"));
+        assert!((25..=40).contains(&snap.values.len()), "{}", snap.values.len());
         let p = plan(&snap, &snap.saved_mapping());
         assert!(!p.changes.is_empty() && !p.unmapped.is_empty() && p.unchanged > 0);
         // A pending invitee already sits in a group.
         let (_, refs) = s.snapshot("http://x", true);
         let current = s.member_groups();
-        assert!(
-            refs.iter()
-                .any(|r| matches!(r, OwnerRef::Invitation(_)) && current.contains_key(r))
-        );
+        assert!(refs.iter().any(|r| matches!(r, OwnerRef::Invitation(_)) && current.contains_key(r)));
     }
 
     #[test]

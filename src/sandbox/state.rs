@@ -193,10 +193,7 @@ impl Uris<'_> {
         format!("{}/organization_memberships/{uuid}", self.base)
     }
     pub fn invitation(&self, uuid: &str) -> String {
-        format!(
-            "{}/organizations/{}/invitations/{uuid}",
-            self.base, self.org
-        )
+        format!("{}/organizations/{}/invitations/{uuid}", self.base, self.org)
     }
     pub fn group(&self, uuid: &str) -> String {
         format!("{}/groups/{uuid}", self.base)
@@ -218,10 +215,7 @@ impl Uris<'_> {
     }
     /// The UUID of `{base}/{kind}/{uuid}`, if `uri` has that shape.
     pub fn parse<'u>(&self, kind: &str, uri: &'u str) -> Option<&'u str> {
-        let rest = uri
-            .strip_prefix(self.base)?
-            .strip_prefix('/')?
-            .strip_prefix(kind)?;
+        let rest = uri.strip_prefix(self.base)?.strip_prefix('/')?.strip_prefix(kind)?;
         let uuid = rest.strip_prefix('/')?.trim_end_matches('/');
         (!uuid.is_empty() && !uuid.contains('/')).then_some(uuid)
     }
@@ -231,14 +225,7 @@ impl Uris<'_> {
 pub fn uuid_from(bits: u128) -> String {
     let b = (bits & !(0xF << 76) | (0x4 << 76)) & !(0b11 << 62) | (0b10 << 62);
     let h = format!("{b:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
 /// ISO-8601 UTC with microseconds, as Calendly writes timestamps.
@@ -291,28 +278,17 @@ impl OrgState {
     }
 
     pub fn uris<'a>(&'a self, base: &'a str) -> Uris<'a> {
-        Uris {
-            base,
-            org: &self.org_uuid,
-        }
+        Uris { base, org: &self.org_uuid }
     }
 
     /// Sorts every list by (created_at, uuid) and rebuilds the lookups. Called after seeding
     /// and loading.
     pub fn finish(&mut self) {
-        self.members
-            .sort_by(|a, b| (&a.created_at, &a.uuid).cmp(&(&b.created_at, &b.uuid)));
-        self.invitations
-            .sort_by(|a, b| (&a.created_at, &a.uuid).cmp(&(&b.created_at, &b.uuid)));
-        self.groups
-            .sort_by(|a, b| (&a.created_at, &a.uuid).cmp(&(&b.created_at, &b.uuid)));
-        self.relationships
-            .sort_by(|a, b| (&a.created_at, &a.uuid).cmp(&(&b.created_at, &b.uuid)));
-        let pos = |it: &mut dyn Iterator<Item = String>| {
-            it.enumerate()
-                .map(|(i, u)| (u, i))
-                .collect::<HashMap<_, _>>()
-        };
+        self.members.sort_by(|a, b| (&a.created_at, &a.uuid).cmp(&(&b.created_at, &b.uuid)));
+        self.invitations.sort_by(|a, b| (&a.created_at, &a.uuid).cmp(&(&b.created_at, &b.uuid)));
+        self.groups.sort_by(|a, b| (&a.created_at, &a.uuid).cmp(&(&b.created_at, &b.uuid)));
+        self.relationships.sort_by(|a, b| (&a.created_at, &a.uuid).cmp(&(&b.created_at, &b.uuid)));
+        let pos = |it: &mut dyn Iterator<Item = String>| it.enumerate().map(|(i, u)| (u, i)).collect::<HashMap<_, _>>();
         self.index = Index {
             member: pos(&mut self.members.iter().map(|m| m.uuid.clone())),
             member_by_user: pos(&mut self.members.iter().map(|m| m.user.uuid.clone())),
@@ -341,10 +317,7 @@ impl OrgState {
         self.index.member.get(uuid).map(|&i| &self.members[i])
     }
     pub fn member_by_user(&self, user_uuid: &str) -> Option<&MemberRec> {
-        self.index
-            .member_by_user
-            .get(user_uuid)
-            .map(|&i| &self.members[i])
+        self.index.member_by_user.get(user_uuid).map(|&i| &self.members[i])
     }
     pub fn invitation(&self, uuid: &str) -> Option<&InviteRec> {
         self.index.invite.get(uuid).map(|&i| &self.invitations[i])
@@ -359,23 +332,17 @@ impl OrgState {
         self.index.job.get(uuid).map(|&i| &mut self.jobs[i])
     }
     pub fn me(&self) -> &MemberRec {
-        self.member_by_user(&self.me)
-            .expect("the token's user is a member")
+        self.member_by_user(&self.me).expect("the token's user is a member")
     }
 
     pub fn group_by_name(&self, name: &str) -> Option<&GroupRec> {
         let folded = crate::domain::snapshot::fold_name(name);
-        self.groups
-            .iter()
-            .find(|g| crate::domain::snapshot::fold_name(&g.name) == folded)
+        self.groups.iter().find(|g| crate::domain::snapshot::fold_name(&g.name) == folded)
     }
 
     /// The owner (membership or pending invitation) with this email, ASCII case-insensitively.
     pub fn owner_by_email(&self, email: &str) -> Option<OwnerRef> {
-        let m = self
-            .members
-            .iter()
-            .find(|m| m.user.email.eq_ignore_ascii_case(email));
+        let m = self.members.iter().find(|m| m.user.email.eq_ignore_ascii_case(email));
         if let Some(m) = m {
             return Some(OwnerRef::Membership(m.uuid.clone()));
         }
@@ -387,21 +354,13 @@ impl OrgState {
 
     /// Each owner's current member group UUID.
     pub fn member_groups(&self) -> HashMap<&OwnerRef, &str> {
-        self.relationships
-            .iter()
-            .filter(|r| r.role == RelRole::Member)
-            .map(|r| (&r.owner, r.group.as_str()))
-            .collect()
+        self.relationships.iter().filter(|r| r.role == RelRole::Member).map(|r| (&r.owner, r.group.as_str())).collect()
     }
 
     /// Member relationships per group UUID.
     pub fn member_counts(&self) -> HashMap<&str, u32> {
         let mut counts: HashMap<&str, u32> = HashMap::new();
-        for r in self
-            .relationships
-            .iter()
-            .filter(|r| r.role == RelRole::Member)
-        {
+        for r in self.relationships.iter().filter(|r| r.role == RelRole::Member) {
             *counts.entry(r.group.as_str()).or_default() += 1;
         }
         counts
@@ -424,8 +383,7 @@ impl OrgState {
     /// to the target. `admin` relationships stay. One pass over the relationships per call.
     pub fn move_members(&mut self, moves: &[(OwnerRef, String)]) {
         let owners: HashSet<&OwnerRef> = moves.iter().map(|(o, _)| o).collect();
-        self.relationships
-            .retain(|r| r.role != RelRole::Member || !owners.contains(&r.owner));
+        self.relationships.retain(|r| r.role != RelRole::Member || !owners.contains(&r.owner));
         for (owner, group) in moves {
             let uuid = self.new_uuid();
             let at = self.stamp();
@@ -467,16 +425,9 @@ impl OrgState {
                 .mapping
                 .rows
                 .iter()
-                .map(|r| Row {
-                    idp_value: r.idp_value.clone(),
-                    target: Target::Group(u.group(&r.group)),
-                })
+                .map(|r| Row { idp_value: r.idp_value.clone(), target: Target::Group(u.group(&r.group)) })
                 .collect(),
-            default_group: self
-                .mapping
-                .default_group
-                .as_ref()
-                .map(|g| Target::Group(u.group(g))),
+            default_group: self.mapping.default_group.as_ref().map(|g| Target::Group(u.group(g))),
             apply_to_existing: true,
         }
     }
@@ -512,13 +463,7 @@ impl OrgState {
         };
         for m in &self.members {
             let r = OwnerRef::Membership(m.uuid.clone());
-            push(
-                r,
-                OwnerKind::Member,
-                &m.user.name,
-                &m.user.email,
-                &m.idp_value,
-            );
+            push(r, OwnerKind::Member, &m.user.name, &m.user.email, &m.idp_value);
         }
         for i in self.invitations.iter().filter(|i| i.status == "pending") {
             let r = OwnerRef::Invitation(i.uuid.clone());
@@ -545,8 +490,8 @@ impl OrgState {
                 return Err(e).with_context(|| format!("reading sandbox state {}", path.display()));
             }
         };
-        let mut state: OrgState = serde_json::from_slice(&bytes)
-            .with_context(|| format!("parsing sandbox state {}", path.display()))?;
+        let mut state: OrgState =
+            serde_json::from_slice(&bytes).with_context(|| format!("parsing sandbox state {}", path.display()))?;
         anyhow::ensure!(
             state.format == FORMAT,
             "{}: state format {} is not supported (expected {FORMAT}); delete the file to start afresh",
@@ -564,8 +509,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     tmp.push(".tmp");
     let tmp = std::path::PathBuf::from(tmp);
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
 }
 
 #[cfg(test)]
@@ -578,18 +522,12 @@ mod tests {
         assert_eq!(u.len(), 36);
         assert_eq!(&u[14..15], "4");
         assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"), "{u}");
-        assert_eq!(
-            fmt_micros(1_764_324_000_000_001),
-            "2025-11-28T10:00:00.000001Z"
-        );
+        assert_eq!(fmt_micros(1_764_324_000_000_001), "2025-11-28T10:00:00.000001Z");
     }
 
     #[test]
     fn uris_parse_back_only_their_own_shape() {
-        let u = Uris {
-            base: "http://127.0.0.1:9",
-            org: "O",
-        };
+        let u = Uris { base: "http://127.0.0.1:9", org: "O" };
         assert_eq!(u.parse("groups", &u.group("G1")), Some("G1"));
         assert_eq!(u.parse("groups", "http://127.0.0.1:9/groups/"), None);
         assert_eq!(u.parse("groups", "http://other/groups/G1"), None);

@@ -19,7 +19,9 @@ fn target_text(m: &Model, t: &Option<crate::domain::Target>) -> String {
     match t {
         None => "(no row)".into(),
         Some(crate::domain::Target::New(n)) => format!("{} (new)", visible(n)),
-        Some(crate::domain::Target::Group(uri)) => m.snap.group_by_uri(uri).map_or_else(|| uri.clone(), |g| visible(&m.snap.group(g).name)),
+        Some(crate::domain::Target::Group(uri)) => {
+            m.snap.group_by_uri(uri).map_or_else(|| uri.clone(), |g| visible(&m.snap.group(g).name))
+        }
     }
 }
 
@@ -29,18 +31,29 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
             let p = &m.plan;
             let org = crate::report::org_label(&m.snap, m.sandbox);
             let mut lines = vec![Line::raw(format!("Save the group mapping of {}?", sanitize(&org))), Line::raw("")];
-            let errs: Vec<_> = p.lint.iter().filter(|l| l.severity != crate::domain::lint::Severity::Info).take(3).collect();
+            let errs: Vec<_> =
+                p.lint.iter().filter(|l| l.severity != crate::domain::lint::Severity::Info).take(3).collect();
             for w in &errs {
                 lines.push(Line::styled(format!("warning: {}", sanitize(&w.message)), theme.warn()));
             }
             if !errs.is_empty() {
                 lines.push(Line::raw(""));
             }
-            lines.push(Line::raw(format!("mapping {}, {} rows", if m.mapping.enabled { "ON" } else { "OFF" }, m.mapping.rows.len())));
+            lines.push(Line::raw(format!(
+                "mapping {}, {} rows",
+                if m.mapping.enabled { "ON" } else { "OFF" },
+                m.mapping.rows.len()
+            )));
             if p.applies() {
-                lines.push(Line::styled(format!("{} user(s) will move ({} to the default group)", p.changes.len(), p.to_default()), theme.accent()));
+                lines.push(Line::styled(
+                    format!("{} user(s) will move ({} to the default group)", p.changes.len(), p.to_default()),
+                    theme.accent(),
+                ));
             } else if p.enabled && !p.changes.is_empty() {
-                lines.push(Line::raw(format!("apply-existing is OFF: no existing user moves ({} would)", p.changes.len())));
+                lines.push(Line::raw(format!(
+                    "apply-existing is OFF: no existing user moves ({} would)",
+                    p.changes.len()
+                )));
             } else {
                 lines.push(Line::raw("no existing user moves"));
             }
@@ -48,8 +61,14 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
                 lines.push(Line::raw(format!("{} new group(s) will be created", p.new_groups.len())));
             }
             lines.push(Line::raw(""));
-            let button = |label: &str, on: bool| Span::styled(format!("[ {label} ]"), if on { theme.selected() } else { theme.dim() });
-            lines.push(Line::from(vec![button("Cancel", !save_focused), Span::raw("   "), button("Save", *save_focused)]));
+            let button = |label: &str, on: bool| {
+                Span::styled(format!("[ {label} ]"), if on { theme.selected() } else { theme.dim() })
+            };
+            lines.push(Line::from(vec![
+                button("Cancel", !save_focused),
+                Span::raw("   "),
+                button("Save", *save_focused),
+            ]));
             lines.push(Line::styled("Tab switches · Enter chooses · Esc cancels", theme.dim()));
             ("Save mapping".into(), lines, 16)
         }
@@ -66,7 +85,10 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
         Dialog::NewGroup { name } => (
             "New group".into(),
             vec![
-                Line::raw(format!("Map {} to a new group named:", m.selected_value().map(|v| visible(&v.value)).unwrap_or_default())),
+                Line::raw(format!(
+                    "Map {} to a new group named:",
+                    m.selected_value().map(|v| visible(&v.value)).unwrap_or_default()
+                )),
                 Line::styled(format!("> {}▏", sanitize(name)), theme.key()),
                 Line::styled("The group is created when you save. Enter confirms · Esc cancels", theme.dim()),
             ],
@@ -77,8 +99,16 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
             let rows = (area.height as usize).saturating_sub(8).max(3);
             let start = selected.saturating_sub(rows - 1);
             for (i, s) in items.iter().enumerate().skip(start).take(rows) {
-                let text = format!("{} {} → {}", if i == *selected { "›" } else { " " }, visible(&s.value), visible(&m.snap.group(s.group).name));
-                lines.push(Line::styled(text, if i == *selected { theme.selected() } else { ratatui::style::Style::new() }));
+                let text = format!(
+                    "{} {} → {}",
+                    if i == *selected { "›" } else { " " },
+                    visible(&s.value),
+                    visible(&m.snap.group(s.group).name)
+                );
+                lines.push(Line::styled(
+                    text,
+                    if i == *selected { theme.selected() } else { ratatui::style::Style::new() },
+                ));
             }
             (format!("Suggestions ({})", items.len()), lines, area.height.saturating_sub(4))
         }
@@ -100,7 +130,12 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
             ("Saving…".into(), lines, 12)
         }
         Dialog::Result { title, message, ok } => {
-            let mut lines: Vec<Line> = message.lines().map(|l| Line::styled(sanitize(l).into_owned(), if *ok { theme.ok() } else { ratatui::style::Style::new() })).collect();
+            let mut lines: Vec<Line> = message
+                .lines()
+                .map(|l| {
+                    Line::styled(sanitize(l).into_owned(), if *ok { theme.ok() } else { ratatui::style::Style::new() })
+                })
+                .collect();
             lines.push(Line::raw(""));
             lines.push(Line::styled("any key closes", theme.dim()));
             (title.clone(), lines, 12)
@@ -111,8 +146,17 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
                 Line::styled("m keeps mine · t takes theirs · Enter done", theme.dim()),
             ];
             for (i, c) in items.iter().enumerate() {
-                let text = format!("{} {}: mine {} · theirs {}", if i == *selected { "›" } else { " " }, visible(&c.value), target_text(m, &c.mine), target_text(m, &c.theirs));
-                lines.push(Line::styled(text, if i == *selected { theme.selected() } else { ratatui::style::Style::new() }));
+                let text = format!(
+                    "{} {}: mine {} · theirs {}",
+                    if i == *selected { "›" } else { " " },
+                    visible(&c.value),
+                    target_text(m, &c.mine),
+                    target_text(m, &c.theirs)
+                );
+                lines.push(Line::styled(
+                    text,
+                    if i == *selected { theme.selected() } else { ratatui::style::Style::new() },
+                ));
             }
             ("Conflicting edits".into(), lines, (items.len() as u16 + 4).min(area.height))
         }
@@ -120,7 +164,9 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
     let rect = centered(area, 76, height.max(5));
     f.render_widget(Clear, rect);
     f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(format!(" {title} ")).border_style(theme.title())),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(format!(" {title} ")).border_style(theme.title())),
         rect,
     );
 }

@@ -57,14 +57,20 @@ pub fn values(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
         .lint
         .iter()
         .filter(|l| l.kind == LintKind::NearDuplicate)
-        .filter_map(|l| l.value.as_deref())
+        .flat_map(|l| l.values.iter().map(String::as_str))
         .collect();
     let rows: Vec<Row> = window(list, len, list_rows(area))
         .filter_map(|pos| {
             let e = &m.value_entries[list.filtered.get(pos)?];
             let selected = pos == list.selected;
             let mut mark = String::from(if selected { "›" } else { " " });
-            mark.push(if near.contains(e.value.as_str()) { '!' } else if e.users == 0 { '?' } else { ' ' });
+            mark.push(if near.contains(e.value.as_str()) {
+                '!'
+            } else if e.users == 0 {
+                '?'
+            } else {
+                ' '
+            });
             let group = match m.mapping.row(&e.value) {
                 Some(r) => match &r.target {
                     Target::New(n) => Line::styled(format!("→ {} (new)", visible(n)), theme.accent()),
@@ -74,7 +80,9 @@ pub fn values(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
                     },
                 },
                 None => match m.plan.default_dest {
-                    Some(d) => Line::styled(format!("→ {} (default)", visible(m.plan.dest_name(&m.snap, d))), theme.dim()),
+                    Some(d) => {
+                        Line::styled(format!("→ {} (default)", visible(m.plan.dest_name(&m.snap, d))), theme.dim())
+                    }
                     None => Line::styled("unmapped", theme.warn()),
                 },
             };
@@ -90,10 +98,11 @@ pub fn values(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
             )
         })
         .collect();
-    let table = Table::new(rows, [Constraint::Length(2), Constraint::Fill(3), Constraint::Length(6), Constraint::Fill(2)])
-        .header(Row::new(vec!["", "IdP VALUE", " USERS", "GROUP"]).style(theme.dim()))
-        .column_spacing(1)
-        .block(Block::bordered().title(title("IdP values", list, len, total)).border_style(theme.border(focused)));
+    let table =
+        Table::new(rows, [Constraint::Length(2), Constraint::Fill(1), Constraint::Length(6), Constraint::Fill(1)])
+            .header(Row::new(vec!["", "IdP VALUE", " USERS", "GROUP"]).style(theme.dim()))
+            .column_spacing(1)
+            .block(Block::bordered().title(title("IdP values", list, len, total)).border_style(theme.border(focused)));
     f.render_widget(table, area);
 }
 
@@ -114,32 +123,41 @@ pub fn groups(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
                     (Dest::New(i as u32), 0, p.new_group_after.get(i).copied().unwrap_or(0))
                 }
             };
-            let mut flags = Vec::new();
+            let mut flags = String::new();
             if p.default_dest == Some(dest) {
-                flags.push("default");
+                flags.push_str(" (default)");
             }
             if matches!(e, GroupEntry::New(_)) {
-                flags.push("new");
+                flags.push_str(" (new)");
             }
             if now > 0 && after == 0 && p.enabled {
-                flags.push("empties!");
+                flags.push_str(" (empties!)");
             }
             let counts = if now == after { format!("{now}") } else { format!("{now} → {after}") };
-            let counts_style = if after > now { theme.ok() } else if after < now { theme.warn() } else { Style::new() };
+            let counts_style = if after > now {
+                theme.ok()
+            } else if after < now {
+                theme.warn()
+            } else {
+                Style::new()
+            };
             let style = if selected && focused { theme.selected() } else { Style::new() };
             Some(
                 Row::new(vec![
                     Cell::from(if selected { "›" } else { " " }),
-                    Cell::from(highlighted(visible(m.group_entry_name(e)), &list.filter, Style::new(), theme)),
+                    Cell::from({
+                        let mut name = highlighted(visible(m.group_entry_name(e)), &list.filter, Style::new(), theme);
+                        name.push_span(Span::styled(flags, theme.accent()));
+                        name
+                    }),
                     Cell::from(Line::styled(counts, counts_style).right_aligned()),
-                    Cell::from(Line::styled(flags.join(" "), theme.accent())),
                 ])
                 .style(style),
             )
         })
         .collect();
-    let table = Table::new(rows, [Constraint::Length(1), Constraint::Fill(1), Constraint::Length(11), Constraint::Length(9)])
-        .header(Row::new(vec!["", "CALENDLY GROUP", "NOW → AFTER", ""]).style(theme.dim()))
+    let table = Table::new(rows, [Constraint::Length(1), Constraint::Fill(1), Constraint::Length(11)])
+        .header(Row::new(vec!["", "GROUP", "NOW → AFTER"]).style(theme.dim()))
         .column_spacing(1)
         .block(Block::bordered().title(title("Calendly groups", list, len, total)).border_style(theme.border(focused)));
     f.render_widget(table, area);

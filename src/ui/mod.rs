@@ -11,11 +11,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::keymap::{BINDINGS, Scope};
+use crate::app::keymap::{Action, BINDINGS, Binding, Scope};
 use crate::app::model::{Model, Phase, Screen};
 use crate::app::update::unavailable;
 use crate::domain::text::sanitize;
 use layout::{MIN_HEIGHT, MIN_WIDTH, layout};
+use ratatui::style::Style;
 use theme::Theme;
 
 pub fn view(m: &Model, f: &mut Frame, theme: &Theme) {
@@ -57,7 +58,12 @@ fn too_small(f: &mut Frame, area: Rect, theme: &Theme) {
 
 fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     let snap = &m.snap;
-    let org = if snap.organization.is_empty() { "loading…".to_owned() } else { sanitize(&snap.organization).into_owned() };
+    let org = if snap.organization.is_empty() {
+        "loading…".to_owned()
+    } else {
+        let host = snap.base_url.split("://").nth(1).unwrap_or(&snap.base_url);
+        format!("{} · org {}", sanitize(host), sanitize(crate::api::wire::uuid_of(&snap.organization)))
+    };
     let mut first = vec![Span::styled("groupmap ", theme.title())];
     if m.sandbox {
         first.push(Span::styled("[SANDBOX] ", theme.accent()));
@@ -68,21 +74,24 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     first.push(Span::raw(org));
     let tab = |name: &str, on: bool| Span::styled(format!(" {name} "), if on { theme.selected() } else { theme.dim() });
     let mapping = &m.mapping;
-    let default = mapping
-        .default_group
-        .as_ref()
-        .and_then(|_| m.plan.default_dest)
-        .map_or_else(|| "none".to_owned(), |d| sanitize(m.plan.dest_name(snap, d)).into_owned());
+    let default =
+        m.plan.default_dest.map_or_else(|| "none".to_owned(), |d| sanitize(m.plan.dest_name(snap, d)).into_owned());
     let mut second = vec![
         tab("Mapping", m.screen == Screen::Mapping && !m.help),
         tab("Fields", m.screen == Screen::Fields && !m.help),
         tab("Preview", m.screen == Screen::Preview && !m.help),
         Span::raw("  mapping "),
-        Span::styled(if mapping.enabled { "ON" } else { "OFF" }, if mapping.enabled { theme.ok() } else { theme.warn() }),
+        Span::styled(
+            if mapping.enabled { "ON" } else { "OFF" },
+            if mapping.enabled { theme.ok() } else { theme.warn() },
+        ),
         Span::raw(" · default "),
         Span::raw(default),
         Span::raw(" · apply-existing "),
-        Span::styled(if mapping.apply_to_existing { "ON" } else { "OFF" }, if mapping.apply_to_existing { theme.ok() } else { theme.warn() }),
+        Span::styled(
+            if mapping.apply_to_existing { "ON" } else { "OFF" },
+            if mapping.apply_to_existing { theme.ok() } else { theme.warn() },
+        ),
     ];
     if let Some(s) = &snap.saved {
         second.push(Span::styled(format!(" · v{}", s.version), theme.dim()));
@@ -112,7 +121,12 @@ pub fn summary(m: &Model) -> String {
         return "mapping OFF: nobody moves".into();
     }
     let moves = p.changes.len() - p.to_default();
-    let mut s = format!("{moves} move · {} join default · {} unmapped · {} unchanged", p.to_default(), p.unmapped.len(), p.unchanged);
+    let mut s = format!(
+        "{moves} move · {} join default · {} unmapped · {} unchanged",
+        p.to_default(),
+        p.unmapped.len(),
+        p.unchanged
+    );
     if !p.apply_to_existing && !p.changes.is_empty() {
         s.push_str(" · NOT APPLIED (apply-existing OFF)");
     }
@@ -133,13 +147,41 @@ fn footer(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
         Screen::Fields => &[Scope::Fields, Scope::Lists],
         Screen::Preview => &[Scope::Lists],
     };
-    let mut hints = Vec::new();
-    for b in BINDINGS.iter().filter(|b| b.hint.is_some() && (b.scope == Scope::Everywhere || scopes.contains(&b.scope))) {
+    // Help and quit always show, at the right; the rest fill the line in table order.
+    let always = |a: Action| matches!(a, Action::Help | Action::Quit);
+    let hint = |b: &Binding| -> (Vec<Span<'static>>, usize) {
         let off = unavailable(m, b.action).is_some();
-        let style = if off { theme.dim() } else { theme.key() };
-        hints.push(Span::styled(b.label.to_owned(), style));
-        hints.push(Span::styled(format!(" {}  ", b.hint.unwrap_or_default()), if off { theme.dim() } else { ratatui::style::Style::new() }));
+        let text = format!(" {}  ", b.hint.unwrap_or_default());
+        // The first key is enough in the footer; help lists them all.
+        let label = b.label.split_once('/').map_or(b.label, |(first, _)| first);
+        let width = label.chars().count() + text.chars().count();
+        let spans = vec![
+            Span::styled(label, if off { theme.dim() } else { theme.key() }),
+            Span::styled(text, if off { theme.dim() } else { Style::new() }),
+        ];
+        (spans, width)
+    };
+    let shown: Vec<&Binding> = BINDINGS
+        .iter()
+        .filter(|b| b.hint.is_some() && (b.scope == Scope::Everywhere || scopes.contains(&b.scope)))
+        .collect();
+    let (right, right_w) =
+        shown.iter().filter(|b| always(b.action)).map(|b| hint(b)).fold((Vec::new(), 0), |(mut v, w), (s, n)| {
+            v.extend(s);
+            (v, w + n)
+        });
+    let mut hints = Vec::new();
+    let mut used = 0;
+    for b in shown.iter().filter(|b| !always(b.action)) {
+        let (spans, w) = hint(b);
+        if used + w + right_w > area.width as usize {
+            break;
+        }
+        used += w;
+        hints.extend(spans);
     }
+    hints.push(Span::raw(" ".repeat((area.width as usize).saturating_sub(used + right_w))));
+    hints.extend(right);
     let summary = Line::styled(summary(m), ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::BOLD));
     f.render_widget(Paragraph::new(vec![summary, Line::from(hints)]), area);
 }

@@ -28,7 +28,12 @@ pub fn failed(f: &mut Frame, area: Rect, message: &str, theme: &Theme) {
     lines.extend(message.lines().map(|l| Line::raw(sanitize(l).into_owned())));
     lines.push(Line::raw(""));
     lines.push(Line::styled("r retries · f chooses the export's columns · q quits", theme.dim()));
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(" Error ").border_style(theme.error())), area);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(" Error ").border_style(theme.error())),
+        area,
+    );
 }
 
 fn preview_style(line: &str, theme: &Theme) -> Style {
@@ -66,25 +71,41 @@ pub fn preview(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
             Some(highlighted(text.clone(), &list.filter, style, theme))
         })
         .collect();
-    let filter = if list.editing || !list.filter.is_empty() { format!(" /{}{}", list.filter, if list.editing { "▏" } else { "" }) } else { String::new() };
+    let filter = if list.editing || !list.filter.is_empty() {
+        format!(" /{}{}", list.filter, if list.editing { "▏" } else { "" })
+    } else {
+        String::new()
+    };
     let title = format!(" Preview: exactly what saving does ({}/{} lines){filter} ", len.min(list.selected + 1), len);
     f.render_widget(Paragraph::new(lines).block(Block::bordered().title(title)), area);
 }
 
 pub fn help(f: &mut Frame, area: Rect, theme: &Theme) {
     let mut rows = Vec::new();
-    for (scope, name) in [(Scope::Everywhere, "Everywhere"), (Scope::Lists, "Lists"), (Scope::Mapping, "Mapping screen"), (Scope::Fields, "Fields screen")] {
+    for (scope, name) in [
+        (Scope::Everywhere, "Everywhere"),
+        (Scope::Lists, "Lists"),
+        (Scope::Mapping, "Mapping screen"),
+        (Scope::Fields, "Fields screen"),
+    ] {
         rows.push(Row::new(vec![Cell::from(Line::styled(name, theme.title())), Cell::from("")]));
         for b in BINDINGS.iter().filter(|b| b.scope == scope) {
-            rows.push(Row::new(vec![Cell::from(Line::styled(format!("  {}", b.label), theme.key())), Cell::from(b.help)]));
+            rows.push(Row::new(vec![
+                Cell::from(Line::styled(format!("  {}", b.label), theme.key())),
+                Cell::from(b.help),
+            ]));
         }
     }
     rows.push(Row::new(vec![Cell::from(Line::styled("Marks", theme.title())), Cell::from("")]));
     rows.push(Row::new(vec![Cell::from("  ›"), Cell::from("the selected row")]));
-    rows.push(Row::new(vec![Cell::from("  !"), Cell::from("value differs only by case or spaces from another (the field is case-sensitive)")]));
+    rows.push(Row::new(vec![
+        Cell::from("  !"),
+        Cell::from("value differs only by case or spaces from another (the field is case-sensitive)"),
+    ]));
     rows.push(Row::new(vec![Cell::from("  ?"), Cell::from("a row whose value no user has (typo or stale)")]));
     rows.push(Row::new(vec![Cell::from("  ␣"), Cell::from("a leading or trailing space in a value")]));
-    let table = Table::new(rows, [Constraint::Length(16), Constraint::Fill(1)]).block(Block::bordered().title(" Help (Esc or ? closes) "));
+    let table = Table::new(rows, [Constraint::Length(16), Constraint::Fill(1)])
+        .block(Block::bordered().title(" Help (Esc or ? closes) "));
     f.render_widget(table, area);
 }
 
@@ -116,8 +137,11 @@ pub fn fields(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
             .style(style)
         })
         .collect();
-    let table = Table::new(rows, [Constraint::Percentage(30), Constraint::Percentage(22), Constraint::Length(12), Constraint::Fill(1)])
-        .header(Row::new(vec!["EXPORT", "COLUMN", "USED AS", "SAMPLE VALUES"]).style(theme.dim()))
-        .block(Block::bordered().title(" Fields: which export column is which (e: login email, i: IdP group) "));
+    let table = Table::new(
+        rows,
+        [Constraint::Percentage(30), Constraint::Percentage(22), Constraint::Length(12), Constraint::Fill(1)],
+    )
+    .header(Row::new(vec!["EXPORT", "COLUMN", "USED AS", "SAMPLE VALUES"]).style(theme.dim()))
+    .block(Block::bordered().title(" Fields: which export column is which (e: login email, i: IdP group) "));
     f.render_widget(table, area);
 }

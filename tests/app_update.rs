@@ -1,0 +1,268 @@
+//! Transition tests of the editor: state and effects, no terminal, no IO.
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use groupmap::api::Loaded;
+use groupmap::api::save::SaveOutcome;
+use groupmap::app::model::{Dialog, Pane, Phase, Screen};
+use groupmap::app::msg::SaveFailure;
+use groupmap::app::{Effect, Model, Msg, update};
+use groupmap::domain::{Export, FieldChoice, Group, Mapping, OwnerKind, Person, Row, SavedMapping, Target};
+
+const B: &str = "https://api.example.test";
+
+fn g(id: &str) -> String {
+    format!("{B}/groups/{id}")
+}
+
+fn loaded(version: u64, rows: &[(&str, &str)]) -> Arc<Loaded> {
+    let groups = [("G1", "Sales EMEA"), ("G2", "Engineering"), ("G3", "Everyone")]
+        .iter()
+        .map(|(id, n)| Group { uri: g(id), name: (*n).into(), member_count: None })
+        .collect();
+    let people = (0..6)
+        .map(|i| Person {
+            kind: if i == 5 { OwnerKind::Invitee } else { OwnerKind::Member },
+            uri: format!("{B}/organization_memberships/M{i}"),
+            name: format!("User {i}"),
+            email: format!("u{i}@x.test"),
+            group: if i == 0 { Some(g("G2")) } else { None },
+        })
+        .collect();
+    let csv = "Name,Login email,Identity Provider Group\nU0,u0@x.test,Sales EMEA\nU1,u1@x.test,Sales EMEA\nU2,u2@x.test,Engineering\nU3,u3@x.test,sales emea\nU4,u4@x.test,\n,u5@x.test,Engineering\n";
+    let mapping = Mapping {
+        enabled: true,
+        rows: rows.iter().map(|(v, id)| Row { idp_value: (*v).into(), target: Target::Group(g(id)) }).collect(),
+        default_group: None,
+        apply_to_existing: true,
+    };
+    Arc::new(Loaded {
+        base_url: B.into(),
+        organization: format!("{B}/organizations/ORG"),
+        groups,
+        people,
+        exports: vec![Export::parse("active.csv", csv.as_bytes()).unwrap()],
+        saved: Some(SavedMapping { mapping, version, updated_at: None, updated_by: None }),
+        etag: Some(format!("\"{version}\"")),
+    })
+}
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn code(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+/// A model that has loaded the fixture organization (saved: Engineering → G2).
+fn ready() -> Model {
+    let mut m = Model::new(true, FieldChoice::default());
+    let effects = groupmap::app::update::start_load(&mut m);
+    let Effect::Load { id } = effects[0] else { panic!("load first") };
+    let effects = update(&mut m, Msg::Loaded { id, result: Ok(loaded(3, &[("Engineering", "G2")])) });
+    assert!(matches!(&effects[..], [Effect::ReadDraft { .. }]));
+    assert_eq!(m.phase, Phase::Ready);
+    m
+}
+
+fn select_value(m: &mut Model, value: &str) {
+    let pos = m.value_entries.iter().position(|e| e.value == value).unwrap();
+    m.values.selected = m.values.filtered.position_of(pos).unwrap();
+}
+
+fn select_group(m: &mut Model, name: &str) {
+    let pos = m.group_entries.iter().position(|e| m.group_entry_name(e) == name).unwrap();
+    m.groups.selected = m.groups.filtered.position_of(pos).unwrap();
+}
+
+#[test]
+fn enter_maps_selected_value_to_selected_group_and_writes_the_draft() {
+    let mut m = ready();
+    select_value(&mut m, "Sales EMEA");
+    select_group(&mut m, "Sales EMEA");
+    let before = m.plan.changes.len();
+    let effects = update(&mut m, code(KeyCode::Enter));
+    assert_eq!(m.mapping.row("Sales EMEA").unwrap().target, Target::Group(g("G1")));
+    assert!(m.modified());
+    assert_eq!(m.plan.changes.len(), before + 2, "u0 and u1 now move to Sales EMEA");
+    assert!(matches!(&effects[..], [Effect::WriteDraft { text, .. }] if text.contains("idp_value = \"Sales EMEA\"")));
+}
+
+#[test]
+fn unmap_undo_and_redo_walk_the_mapping_versions() {
+    let mut m = ready();
+    select_value(&mut m, "Engineering");
+    update(&mut m, key('x'));
+    assert!(m.mapping.row("Engineering").is_none());
+    update(&mut m, key('u'));
+    assert!(m.mapping.row("Engineering").is_some());
+    assert!(!m.modified());
+    let effects = update(&mut m, Msg::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)));
+    assert!(m.mapping.row("Engineering").is_none());
+    assert!(matches!(&effects[..], [Effect::WriteDraft { .. }]));
+    // Undo back to the saved mapping removes the draft.
+    let effects = update(&mut m, key('u'));
+    assert!(matches!(&effects[..], [Effect::DeleteDraft { .. }]));
+}
+
+#[test]
+fn toggles_and_default_group_change_the_plan_at_once() {
+    let mut m = ready();
+    update(&mut m, key('m'));
+    assert!(!m.mapping.enabled && m.plan.changes.is_empty());
+    update(&mut m, key('m'));
+    update(&mut m, key('e'));
+    assert!(!m.mapping.apply_to_existing && !m.plan.applies());
+    update(&mut m, code(KeyCode::Tab));
+    assert_eq!(m.focus, Pane::Groups);
+    select_group(&mut m, "Everyone");
+    update(&mut m, key('d'));
+    assert_eq!(m.mapping.default_group, Some(Target::Group(g("G3"))));
+    assert!(m.plan.unmapped.is_empty());
+    assert_eq!(m.plan.to_default(), 3, "Sales EMEA ×2 and sales emea join the default");
+    update(&mut m, key('d'));
+    assert_eq!(m.mapping.default_group, None);
+}
+
+#[test]
+fn filter_narrows_as_you_type_and_esc_clears_without_quitting() {
+    let mut m = ready();
+    update(&mut m, key('/'));
+    for c in "sal".chars() {
+        update(&mut m, key(c));
+    }
+    assert_eq!(m.values.filtered.len(m.value_entries.len()), 2);
+    let effects = update(&mut m, code(KeyCode::Esc));
+    assert!(effects.is_empty() && !m.quit);
+    assert!(m.values.filter.is_empty() && !m.values.editing);
+    assert_eq!(m.values.filtered.len(m.value_entries.len()), m.value_entries.len());
+}
+
+#[test]
+fn quit_asks_only_when_edits_are_unsaved() {
+    let mut m = ready();
+    assert!(matches!(&update(&mut m, key('q'))[..], [Effect::Quit]));
+    let mut m = ready();
+    update(&mut m, key('m'));
+    assert!(update(&mut m, key('q')).is_empty());
+    assert_eq!(m.dialog, Some(Dialog::ConfirmQuit));
+    update(&mut m, code(KeyCode::Esc));
+    assert_eq!(m.dialog, None);
+    update(&mut m, key('q'));
+    assert!(matches!(&update(&mut m, key('y'))[..], [Effect::Quit]));
+}
+
+#[test]
+fn save_confirm_focuses_cancel_and_only_a_deliberate_choice_saves() {
+    let mut m = ready();
+    update(&mut m, key('S'));
+    assert_eq!(m.dialog, Some(Dialog::ConfirmSave { save_focused: false }));
+    assert!(update(&mut m, code(KeyCode::Enter)).is_empty(), "Enter on Cancel saves nothing");
+    assert_eq!(m.dialog, None);
+    update(&mut m, key('S'));
+    update(&mut m, code(KeyCode::Tab));
+    let effects = update(&mut m, code(KeyCode::Enter));
+    assert!(matches!(&effects[..], [Effect::Save { etag, .. }] if etag == "\"3\""));
+    assert!(matches!(m.dialog, Some(Dialog::Saving { .. })));
+    assert!(update(&mut m, key('m')).is_empty() && m.mapping.enabled, "no edits while saving");
+}
+
+#[test]
+fn a_conflict_reloads_and_keeps_the_edits_on_the_new_state() {
+    let mut m = ready();
+    select_value(&mut m, "Sales EMEA");
+    select_group(&mut m, "Sales EMEA");
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, key('S'));
+    update(&mut m, code(KeyCode::Tab));
+    update(&mut m, code(KeyCode::Enter));
+    let effects = update(&mut m, Msg::Saved(Err(SaveFailure { message: "412".into(), changed: true })));
+    let Some(Effect::Load { id }) = effects.first().cloned() else { panic!("reload expected: {effects:?}") };
+    assert!(
+        matches!(&m.dialog, Some(Dialog::Result { ok: false, title, .. }) if title.contains("changed since you loaded it"))
+    );
+    // Someone else saved: Engineering now goes to Everyone, and "sales emea" to Engineering.
+    let newer = loaded(4, &[("Engineering", "G3"), ("sales emea", "G2")]);
+    update(&mut m, Msg::Loaded { id, result: Ok(newer) });
+    assert_eq!(m.mapping.row("Sales EMEA").unwrap().target, Target::Group(g("G1")), "my edit kept");
+    assert_eq!(m.mapping.row("Engineering").unwrap().target, Target::Group(g("G3")), "their edit kept");
+    assert_eq!(m.mapping.row("sales emea").unwrap().target, Target::Group(g("G2")));
+    assert_eq!(m.etag.as_deref(), Some("\"4\""));
+    assert!(m.modified());
+}
+
+#[test]
+fn a_superseded_or_cancelled_load_is_dropped() {
+    let mut m = Model::new(false, FieldChoice::default());
+    groupmap::app::update::start_load(&mut m);
+    let effects = update(&mut m, code(KeyCode::Esc));
+    assert!(matches!(&effects[..], [Effect::CancelLoad]));
+    assert!(matches!(m.phase, Phase::Failed { .. }));
+    update(&mut m, Msg::Loaded { id: 1, result: Ok(loaded(1, &[])) });
+    assert!(matches!(m.phase, Phase::Failed { .. }), "the cancelled load's result is ignored");
+    let Effect::Load { id } = update(&mut m, key('r'))[0] else { panic!() };
+    assert_eq!(id, 2);
+    update(&mut m, Msg::Loaded { id, result: Err("GET /groups: 500".into()) });
+    assert_eq!(m.phase, Phase::Failed { message: "GET /groups: 500".into() });
+}
+
+#[test]
+fn a_draft_from_an_earlier_session_is_offered_back() {
+    let mut m = ready();
+    let text = "enabled = false\n[[rows]]\nidp_value = \"X\"\ngroup = \"Everyone\"\n";
+    update(&mut m, Msg::Draft(Some(text.into())));
+    assert!(matches!(m.dialog, Some(Dialog::RestoreDraft { .. })));
+    let effects = update(&mut m, key('y'));
+    assert!(!m.mapping.enabled);
+    assert_eq!(m.mapping.row("X").unwrap().target, Target::Group(g("G3")));
+    assert!(matches!(&effects[..], [Effect::WriteDraft { .. }]));
+}
+
+#[test]
+fn new_group_maps_the_value_to_a_group_created_on_save() {
+    let mut m = ready();
+    select_value(&mut m, "sales emea");
+    update(&mut m, key('n'));
+    for c in "Sales Ops".chars() {
+        update(&mut m, key(c));
+    }
+    update(&mut m, code(KeyCode::Enter));
+    assert_eq!(m.mapping.row("sales emea").unwrap().target, Target::New("Sales Ops".into()));
+    assert_eq!(m.plan.new_groups, vec!["Sales Ops".to_owned()]);
+    assert!(m.group_entries.iter().any(|e| m.group_entry_name(e) == "Sales Ops"));
+}
+
+#[test]
+fn suggestions_are_accepted_one_by_one() {
+    let mut m = ready();
+    update(&mut m, key('s'));
+    let Some(Dialog::Suggestions { items, .. }) = &m.dialog else { panic!("suggestions") };
+    assert_eq!(items[0].value, "Sales EMEA");
+    update(&mut m, code(KeyCode::Enter));
+    assert_eq!(m.mapping.row("Sales EMEA").unwrap().target, Target::Group(g("G1")));
+}
+
+#[test]
+fn a_successful_save_replaces_the_snapshot_and_clears_the_draft() {
+    let mut m = ready();
+    update(&mut m, key('m'));
+    let snap = loaded(4, &[("Engineering", "G2")]).snapshot(&FieldChoice::default()).unwrap();
+    let outcome = SaveOutcome { version: 4, created: vec![], job: None, snapshot: snap };
+    let effects = update(&mut m, Msg::Saved(Ok(Box::new(outcome))));
+    assert!(matches!(&effects[..], [Effect::DeleteDraft { .. }]));
+    assert!(!m.modified() && m.undo.is_empty());
+    assert_eq!(m.etag.as_deref(), Some("\"4\""));
+    assert!(matches!(m.dialog, Some(Dialog::Result { ok: true, .. })));
+}
+
+#[test]
+fn preview_screen_shows_the_plan_text() {
+    let mut m = ready();
+    update(&mut m, key('p'));
+    assert_eq!(m.screen, Screen::Preview);
+    assert!(m.preview_lines.iter().any(|l| l.starts_with("Plan:") || l.starts_with("No changes")));
+    update(&mut m, code(KeyCode::Esc));
+    assert_eq!(m.screen, Screen::Mapping);
+}
