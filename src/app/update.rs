@@ -288,8 +288,11 @@ fn on_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
         return on_dialog_key(m, k);
     }
     if m.help {
-        if matches!(k.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')) {
-            m.help = false;
+        match k.code {
+            KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') => m.help = false,
+            KeyCode::Char('j') | KeyCode::Down => m.help_scroll += 1,
+            KeyCode::Char('k') | KeyCode::Up => m.help_scroll = m.help_scroll.saturating_sub(1),
+            _ => {}
         }
         return Vec::new();
     }
@@ -486,7 +489,10 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
         Action::UseAsEmail | Action::UseAsIdp => return choose_column(m, a == Action::UseAsEmail),
         Action::Save => m.dialog = Some(Dialog::ConfirmSave { save_focused: false }),
         Action::Reload => return start_load(m),
-        Action::Help => m.help = true,
+        Action::Help => {
+            m.help = true;
+            m.help_scroll = 0;
+        }
         Action::Back => {
             let (list, _) = active_list(m);
             if !list.filter.is_empty() {

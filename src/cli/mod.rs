@@ -237,6 +237,17 @@ impl Connection {
         self.sandbox.is_some()
     }
 
+    /// Reads a mapping file for this connection. The in-process sandbox listens on a new loopback
+    /// port every run, so a file exported in an earlier run names its organization and groups under
+    /// another `http://127.0.0.1:PORT`: those URIs are read as this run's.
+    fn read_mapping(&self, path: &Path) -> Result<MappingFile> {
+        let mut file = read_mapping_file(path)?;
+        if let Some(sb) = &self.sandbox {
+            rebase_loopback(&mut file, sb.base_url());
+        }
+        Ok(file)
+    }
+
     pub async fn load(&self) -> Result<(Loaded, Snapshot)> {
         let progress = load_progress();
         let loaded = load(&self.client, &self.load, progress).await?;
@@ -272,10 +283,31 @@ fn read_mapping_file(path: &Path) -> Result<MappingFile> {
     Ok(MappingFile::parse(&path.display().to_string(), &text)?)
 }
 
+/// Rewrites `http://127.0.0.1:PORT/...` URIs in a file to `base/...`.
+fn rebase_loopback(file: &mut MappingFile, base: &str) {
+    let rebase = |s: &mut String| {
+        if let Some(rest) = s.strip_prefix("http://127.0.0.1:") {
+            let tail = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+            if tail.len() < rest.len() && (tail.is_empty() || tail.starts_with('/')) {
+                *s = format!("{base}{tail}");
+            }
+        }
+    };
+    if let Some((org, _)) = &mut file.organization {
+        rebase(org);
+    }
+    if let Some((group, _)) = &mut file.default_group {
+        rebase(group);
+    }
+    for row in &mut file.rows {
+        rebase(&mut row.group);
+    }
+}
+
 /// The mapping a command works on: the file's, resolved, or the saved one.
-fn mapping_for(snap: &Snapshot, file: Option<&Path>, no_apply_existing: bool) -> Result<Mapping> {
+fn mapping_for(conn: &Connection, snap: &Snapshot, file: Option<&Path>, no_apply_existing: bool) -> Result<Mapping> {
     let mut m = match file {
-        Some(p) => read_mapping_file(p)?.resolve(snap)?,
+        Some(p) => conn.read_mapping(p)?.resolve(snap)?,
         None => {
             if snap.read_only() {
                 bail!(
@@ -302,7 +334,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             let conn = Connection::open(&cli.global).await?;
             let result = async {
                 let (_, snap) = conn.load().await?;
-                let m = mapping_for(&snap, mapping.as_deref(), no_apply_existing)?;
+                let m = mapping_for(&conn, &snap, mapping.as_deref(), no_apply_existing)?;
                 let p = plan(&snap, &m);
                 let d = diff(&snap.saved_mapping(), &m);
                 if json {
@@ -330,7 +362,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             let conn = Connection::open(&cli.global).await?;
             let result = async {
                 let (_, snap) = conn.load().await?;
-                let m = mapping_for(&snap, mapping.as_deref(), false)?;
+                let m = mapping_for(&conn, &snap, mapping.as_deref(), false)?;
                 let text = match format {
                     Format::Toml => to_toml(&snap, &m),
                     Format::Csv => to_csv(&snap, &m),
@@ -352,10 +384,13 @@ pub async fn run(cli: Cli) -> Result<u8> {
             result
         }
         Command::Mapping(MappingCommand::Check { file }) => {
-            let parsed = read_mapping_file(&file)?;
+            let mut parsed = read_mapping_file(&file)?;
             let conn = Connection::open(&cli.global).await?;
             let result = async {
                 let (_, snap) = conn.load().await?;
+                if let Some(sb) = &conn.sandbox {
+                    rebase_loopback(&mut parsed, sb.base_url());
+                }
                 let m = parsed.resolve(&snap)?;
                 let p = plan(&snap, &m);
                 let errors: Vec<_> =
@@ -459,7 +494,7 @@ fn confirm(prompt: &str) -> Result<bool> {
 
 async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_existing: bool) -> Result<u8> {
     let (loaded, snap) = conn.load().await?;
-    let mapping = mapping_for(&snap, file, no_apply_existing)?;
+    let mapping = mapping_for(conn, &snap, file, no_apply_existing)?;
     let p = plan(&snap, &mapping);
     let d = diff(&snap.saved_mapping(), &mapping);
     emit(&view::render_human(&snap, &mapping, &p, &d, conn.is_sandbox()))?;

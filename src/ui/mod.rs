@@ -27,7 +27,7 @@ pub fn view(m: &Model, f: &mut Frame, theme: &Theme) {
     };
     header(m, f, a.header, theme);
     if m.help {
-        screens::help(f, a.body, theme);
+        screens::help(f, a.body, m.help_scroll, theme);
     } else {
         match (&m.phase, m.screen) {
             (_, Screen::Fields) if m.loaded.is_some() => screens::fields(m, f, a.body, theme),
@@ -76,7 +76,7 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     let mapping = &m.mapping;
     let default =
         m.plan.default_dest.map_or_else(|| "none".to_owned(), |d| sanitize(m.plan.dest_name(snap, d)).into_owned());
-    let mut second = vec![
+    let second = vec![
         tab("Mapping", m.screen == Screen::Mapping && !m.help),
         tab("Fields", m.screen == Screen::Fields && !m.help),
         tab("Preview", m.screen == Screen::Preview && !m.help),
@@ -93,12 +93,6 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
             if mapping.apply_to_existing { theme.ok() } else { theme.warn() },
         ),
     ];
-    if let Some(s) = &snap.saved {
-        second.push(Span::styled(format!(" · v{}", s.version), theme.dim()));
-    }
-    if m.modified() {
-        second.push(Span::styled(" · *modified*", theme.accent()));
-    }
     f.render_widget(Paragraph::new(vec![Line::from(first), Line::from(second)]), area);
 }
 
@@ -153,7 +147,8 @@ fn footer(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
         let off = unavailable(m, b.action).is_some();
         let text = format!(" {}  ", b.hint.unwrap_or_default());
         // The first key is enough in the footer; help lists them all.
-        let label = b.label.split_once('/').map_or(b.label, |(first, _)| first);
+        let label =
+            b.label.split_once('/').map_or(b.label, |(first, _)| if first.is_empty() { b.label } else { first });
         let width = label.chars().count() + text.chars().count();
         let spans = vec![
             Span::styled(label, if off { theme.dim() } else { theme.key() }),
@@ -182,6 +177,14 @@ fn footer(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     }
     hints.push(Span::raw(" ".repeat((area.width as usize).saturating_sub(used + right_w))));
     hints.extend(right);
-    let summary = Line::styled(summary(m), ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::BOLD));
+    let mut first = Vec::new();
+    if let Some(s) = &m.snap.saved {
+        first.push(Span::styled(format!("v{} ", s.version), theme.dim()));
+    }
+    if m.modified() {
+        first.push(Span::styled("*modified* ", theme.accent()));
+    }
+    first.push(Span::styled(summary(m), Style::new().add_modifier(ratatui::style::Modifier::BOLD)));
+    let summary = Line::from(first);
     f.render_widget(Paragraph::new(vec![summary, Line::from(hints)]), area);
 }

@@ -80,7 +80,7 @@ pub fn preview(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     f.render_widget(Paragraph::new(lines).block(Block::bordered().title(title)), area);
 }
 
-pub fn help(f: &mut Frame, area: Rect, theme: &Theme) {
+pub fn help(f: &mut Frame, area: Rect, scroll: usize, theme: &Theme) {
     let mut rows = Vec::new();
     for (scope, name) in [
         (Scope::Everywhere, "Everywhere"),
@@ -104,8 +104,12 @@ pub fn help(f: &mut Frame, area: Rect, theme: &Theme) {
     ]));
     rows.push(Row::new(vec![Cell::from("  ?"), Cell::from("a row whose value no user has (typo or stale)")]));
     rows.push(Row::new(vec![Cell::from("  ␣"), Cell::from("a leading or trailing space in a value")]));
+    let fits = area.height.saturating_sub(2) as usize;
+    let skip = scroll.min(rows.len().saturating_sub(fits));
+    let more = if rows.len() > fits { " · j/k scroll" } else { "" };
+    let rows: Vec<Row> = rows.into_iter().skip(skip).collect();
     let table = Table::new(rows, [Constraint::Length(16), Constraint::Fill(1)])
-        .block(Block::bordered().title(" Help (Esc or ? closes) "));
+        .block(Block::bordered().title(format!(" Help (Esc or ? closes{more}) ")));
     f.render_widget(table, area);
 }
 

@@ -1,0 +1,138 @@
+//! Render snapshots of every screen at 80×24 and 160×48, and style checks.
+
+mod common;
+
+use crossterm::event::KeyCode;
+use groupmap::app::Model;
+use groupmap::app::model::{Dialog, Phase};
+use groupmap::app::update;
+use groupmap::ui::theme::Theme;
+use groupmap::ui::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::{Color, Modifier};
+
+use common::{code, key, ready};
+
+const COLOR: Theme = Theme { color: true };
+
+fn render(m: &mut Model, w: u16, h: u16, theme: &Theme) -> Terminal<TestBackend> {
+    update(m, groupmap::app::Msg::Resize(w, h));
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view(m, f, theme)).unwrap();
+    t
+}
+
+fn both_sizes(name: &str, m: &mut Model) {
+    insta::assert_snapshot!(format!("{name}_80x24"), render(m, 80, 24, &COLOR).backend());
+    insta::assert_snapshot!(format!("{name}_160x48"), render(m, 160, 48, &COLOR).backend());
+}
+
+#[test]
+fn mapping_screen() {
+    let mut m = ready();
+    both_sizes("mapping", &mut m);
+}
+
+#[test]
+fn mapping_screen_filtered_with_a_new_group() {
+    let mut m = ready();
+    update(&mut m, key('/'));
+    update(&mut m, key('s'));
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, key('n'));
+    for c in "Sales Ops".chars() {
+        update(&mut m, key(c));
+    }
+    update(&mut m, code(KeyCode::Enter));
+    both_sizes("mapping_filtered_new_group", &mut m);
+}
+
+#[test]
+fn preview_screen() {
+    let mut m = ready();
+    update(&mut m, key('p'));
+    both_sizes("preview", &mut m);
+}
+
+#[test]
+fn help_overlay() {
+    let mut m = ready();
+    update(&mut m, key('?'));
+    both_sizes("help", &mut m);
+}
+
+#[test]
+fn confirm_save_dialog() {
+    let mut m = ready();
+    update(&mut m, key('S'));
+    both_sizes("confirm", &mut m);
+}
+
+#[test]
+fn save_progress_dialog() {
+    let mut m = ready();
+    m.dialog = Some(Dialog::Saving {
+        stages: vec!["saving the mapping (If-Match version 3)".into(), "saved as version 4; moving users".into()],
+        job: Some((120, 1, 300)),
+        elapsed_ms: 2300,
+    });
+    both_sizes("progress", &mut m);
+}
+
+#[test]
+fn load_error_screen() {
+    let mut m = Model::new(false, Default::default());
+    m.phase = Phase::Failed {
+        message: "GET /groups: 403 Permission Denied: You do not have permission\n  (the token's user must be an admin or owner of the organization)".into(),
+    };
+    both_sizes("error", &mut m);
+}
+
+#[test]
+fn loading_screen() {
+    let mut m = Model::new(true, Default::default());
+    m.phase = Phase::Loading { id: 1, counts: vec![("members".into(), 300), ("groups".into(), 13)] };
+    insta::assert_snapshot!("loading_80x24", render(&mut m, 80, 24, &COLOR).backend());
+}
+
+#[test]
+fn too_small_screen() {
+    let mut m = ready();
+    insta::assert_snapshot!("too_small_79x23", render(&mut m, 79, 23, &COLOR).backend());
+}
+
+#[test]
+fn selection_is_reverse_video_not_colour_alone() {
+    let mut m = ready();
+    let t = render(&mut m, 80, 24, &COLOR);
+    let buf = t.backend().buffer();
+    // Row 4 is the first value row of the left pane; the selected row is reversed and marked.
+    assert_eq!(buf[(1, 4)].symbol(), "›");
+    assert!(buf[(3, 4)].modifier.contains(Modifier::REVERSED));
+    assert!(!buf[(3, 5)].modifier.contains(Modifier::REVERSED));
+}
+
+#[test]
+fn no_color_theme_uses_no_colours() {
+    let mut m = ready();
+    update(&mut m, key('p'));
+    let t = render(&mut m, 160, 48, &Theme { color: false });
+    let buf = t.backend().buffer();
+    for cell in buf.content() {
+        assert!(cell.fg == Color::Reset && cell.bg == Color::Reset, "colour at {:?}", cell);
+    }
+}
+
+#[test]
+fn hostile_text_is_shown_escaped() {
+    let mut m = ready();
+    let mut snap = (*m.snap).clone();
+    snap.groups[0].name = "Evil\u{1b}[2J\u{202e}Group".into();
+    m.snap = std::sync::Arc::new(snap);
+    groupmap::app::update::recompute(&mut m);
+    let t = render(&mut m, 160, 48, &COLOR);
+    let text: String = t.backend().buffer().content().iter().map(|c| c.symbol()).collect();
+    assert!(text.contains("Evil\\u{1b}[2J\\u{202e}Group"), "escaped name shown");
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}'));
+}
