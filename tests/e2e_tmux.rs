@@ -125,8 +125,7 @@ fn find_pid(marker: &str) -> Option<i32> {
         let path = entry.ok()?.path();
         let Ok(cmdline) = std::fs::read(path.join("cmdline")) else { continue };
         let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
-        let is_ours =
-            args.first().is_some_and(|a| a.ends_with(b"groupmap")) && args.iter().any(|a| *a == marker.as_bytes());
+        let is_ours = args.first().is_some_and(|a| a.ends_with(b"groupmap")) && args.contains(&marker.as_bytes());
         if is_ours {
             return path.file_name()?.to_str()?.parse().ok();
         }
