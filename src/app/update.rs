@@ -223,7 +223,10 @@ pub fn recompute(m: &mut Model) {
 fn build_preview(m: &mut Model) {
     let d = diff(&m.base, &m.mapping);
     let text = crate::report::render_human(&m.snap, &m.mapping, &m.plan, &d, m.sandbox);
-    m.preview_lines = text.lines().map(str::to_owned).collect();
+    // The summary comes first on screen (and last in `groupmap plan`, as terraform prints it).
+    let summary = crate::report::summary_line(&m.plan, &d);
+    m.preview_lines =
+        std::iter::once(summary).chain(std::iter::once(String::new())).chain(text.lines().map(str::to_owned)).collect();
     refilter_preview(m, None);
 }
 

@@ -40,9 +40,10 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
                 lines.push(Line::raw(""));
             }
             lines.push(Line::raw(format!(
-                "mapping {}, {} rows",
+                "mapping {}, {} row(s), default group {}",
                 if m.mapping.enabled { "ON" } else { "OFF" },
-                m.mapping.rows.len()
+                m.mapping.rows.len(),
+                p.default_dest.map_or_else(|| "none".to_owned(), |d| visible(p.dest_name(&m.snap, d)))
             )));
             if p.applies() {
                 lines.push(Line::styled(
@@ -70,7 +71,7 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
                 button("Save", *save_focused),
             ]));
             lines.push(Line::styled("Tab switches · Enter chooses · Esc cancels", theme.dim()));
-            ("Save mapping".into(), lines, 16)
+            ("Save mapping".into(), lines, 0)
         }
         Dialog::ConfirmQuit => (
             "Quit?".into(),
@@ -110,7 +111,7 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
                     if i == *selected { theme.selected() } else { ratatui::style::Style::new() },
                 ));
             }
-            (format!("Suggestions ({})", items.len()), lines, area.height.saturating_sub(4))
+            (format!("Suggestions ({})", items.len()), lines, 0)
         }
         Dialog::RestoreDraft { .. } => (
             "Unsaved draft found".into(),
@@ -127,7 +128,7 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
                 lines.push(Line::styled(format!("moving users: {done}/{total} done, {failed} failed"), theme.accent()));
             }
             lines.push(Line::styled(format!("elapsed {:.1} s", *elapsed_ms as f64 / 1000.0), theme.dim()));
-            ("Saving…".into(), lines, 12)
+            ("Saving…".into(), lines, 0)
         }
         Dialog::Result { title, message, ok } => {
             let mut lines: Vec<Line> = message
@@ -138,7 +139,7 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
                 .collect();
             lines.push(Line::raw(""));
             lines.push(Line::styled("any key closes", theme.dim()));
-            (title.clone(), lines, 12)
+            (title.clone(), lines, 0)
         }
         Dialog::Conflicts { items, selected } => {
             let mut lines = vec![
@@ -158,10 +159,13 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
                     if i == *selected { theme.selected() } else { ratatui::style::Style::new() },
                 ));
             }
-            ("Conflicting edits".into(), lines, (items.len() as u16 + 4).min(area.height))
+            ("Conflicting edits".into(), lines, 0)
         }
     };
-    let rect = centered(area, 76, height.max(5));
+    // Tall enough for the wrapped text, so buttons and hints are never cut off.
+    let inner = 76u16.min(area.width.saturating_sub(2)).saturating_sub(2).max(1) as usize;
+    let needed: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum::<usize>() + 2;
+    let rect = centered(area, 76, (needed as u16).max(height).max(5));
     f.render_widget(Clear, rect);
     f.render_widget(
         Paragraph::new(lines)
