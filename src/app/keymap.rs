@@ -329,3 +329,16 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod readme {
+    /// The README's key table is written by hand; this keeps it from drifting from the keymap.
+    #[test]
+    fn readme_lists_every_key() {
+        let readme = include_str!("../../README.md");
+        let keys = readme.split("### Keys").nth(1).and_then(|s| s.split("\n#").next()).expect("a Keys section");
+        for b in super::BINDINGS {
+            assert!(keys.contains(&format!("`{}`", b.label)), "the README's key table lacks `{}` ({})", b.label, b.help);
+        }
+    }
+}
