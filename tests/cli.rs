@@ -1,0 +1,737 @@
+//! The real `groupmap` binary, run as a person would: isolated XDG directories, no token in the
+//! environment, stdin not a terminal.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+const BIN: &str = env!("CARGO_BIN_EXE_groupmap");
+/// No command in these tests should take anywhere near this long; a hang fails instead of blocking.
+const TIMEOUT: Duration = Duration::from_secs(120);
+const SANDBOX_NOTICE: &str = "No CALENDLY_TOKEN configured: using the bundled SANDBOX organization";
+
+/// Environment variables that would leak the caller's configuration into a test.
+const LEAKY_ENV: &[&str] = &[
+    "CALENDLY_TOKEN",
+    "GROUPMAP_BASE_URL",
+    "GROUPMAP_ORG",
+    "GROUPMAP_CONFIG",
+    "GROUPMAP_TOKEN_FILE",
+    "GROUPMAP_SANDBOX_TOKEN",
+    "NO_COLOR",
+];
+
+/// One test's private home: XDG state and config directories and a working directory.
+struct Home {
+    dir: tempfile::TempDir,
+}
+
+struct Out {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+impl Out {
+    fn code(&self) -> i32 {
+        self.status.code().unwrap_or_else(|| panic!("killed by a signal: {self:?}"))
+    }
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not one JSON value ({e}): {self:?}"))
+    }
+}
+
+impl std::fmt::Debug for Out {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}\n--- stdout ---\n{}\n--- stderr ---\n{}", self.status, self.stdout, self.stderr)
+    }
+}
+
+impl Home {
+    fn new() -> Home {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("state")).unwrap();
+        std::fs::create_dir_all(dir.path().join("config")).unwrap();
+        Home { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn state_file(&self) -> PathBuf {
+        self.path("state/groupmap/sandbox-state.json")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .current_dir(self.dir.path())
+            .env("XDG_STATE_HOME", self.path("state"))
+            .env("XDG_CONFIG_HOME", self.path("config"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for k in LEAKY_ENV {
+            c.env_remove(k);
+        }
+        c
+    }
+
+    /// Runs `groupmap ARGS` with extra environment variables, to completion (or [`TIMEOUT`]).
+    fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Out {
+        let mut c = self.command(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let mut child = c.spawn().expect("spawn groupmap");
+        let drain = |r: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut s = String::new();
+                if let Some(mut r) = r {
+                    r.read_to_string(&mut s).expect("utf-8 output");
+                }
+                s
+            })
+        };
+        let out = drain(child.stdout.take().map(|s| Box::new(s) as _));
+        let err = drain(child.stderr.take().map(|s| Box::new(s) as _));
+        let start = Instant::now();
+        let status = loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                break st;
+            }
+            if start.elapsed() > TIMEOUT {
+                child.kill().ok();
+                child.wait().ok();
+                panic!("groupmap {args:?} did not finish in {TIMEOUT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Out { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() }
+    }
+
+    fn run(&self, args: &[&str]) -> Out {
+        self.run_with(args, &[])
+    }
+
+    /// Runs and insists on exit code `code`.
+    fn expect(&self, code: i32, args: &[&str]) -> Out {
+        let out = self.run(args);
+        assert_eq!(out.code(), code, "groupmap {args:?}: {out:?}");
+        out
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+
+/// A `groupmap sandbox` child process, killed when dropped (also when the test panics).
+struct SandboxChild {
+    child: Child,
+    base: String,
+    token: String,
+    organization: String,
+}
+
+impl SandboxChild {
+    fn start(home: &Home, extra: &[&str]) -> SandboxChild {
+        let mut args = vec!["sandbox", "--listen", "127.0.0.1:0", "--job-step-ms", "1"];
+        args.extend_from_slice(extra);
+        let mut cmd = home.command(&args);
+        cmd.stderr(Stdio::inherit());
+        let mut child = cmd.spawn().expect("spawn groupmap sandbox");
+        let stdout = child.stdout.take().unwrap();
+        // The guard exists before the first read, so a failed read still kills the child.
+        let mut me = SandboxChild { child, base: String::new(), token: String::new(), organization: String::new() };
+        let mut lines = BufReader::new(stdout).lines();
+        let mut seen = Vec::new();
+        while me.base.is_empty() || me.organization.is_empty() {
+            let line = match lines.next() {
+                Some(l) => l.unwrap(),
+                None => panic!("the sandbox exited before printing its base URL and token: {seen:?}"),
+            };
+            if let Some(org) = line.strip_prefix("organization: ") {
+                me.organization = org.trim().to_owned();
+            }
+            if let Some(rest) = line.trim().strip_prefix("export ") {
+                for pair in rest.split_whitespace() {
+                    match pair.split_once('=') {
+                        Some(("GROUPMAP_BASE_URL", v)) => me.base = v.to_owned(),
+                        Some(("CALENDLY_TOKEN", v)) => me.token = v.to_owned(),
+                        _ => panic!("unexpected word {pair:?} in {line:?}"),
+                    }
+                }
+            }
+            seen.push(line);
+        }
+        // Keep reading so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        assert!(me.base.starts_with("http://127.0.0.1:"), "{seen:?}");
+        assert!(me.token.starts_with("sandbox-"), "{seen:?}");
+        assert!(me.organization.starts_with(&format!("{}/organizations/", me.base)), "{seen:?}");
+        me
+    }
+
+    fn env(&self) -> [(&'static str, &str); 2] {
+        [("GROUPMAP_BASE_URL", self.base.as_str()), ("CALENDLY_TOKEN", self.token.as_str())]
+    }
+
+    /// GET with the bearer token, over a plain HTTP/1.0 connection (the body ends at close).
+    fn get(&self, path_and_query: &str) -> (u16, String) {
+        use std::io::Write;
+        let authority = self.base.strip_prefix("http://").unwrap();
+        let mut s = std::net::TcpStream::connect(authority).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(
+            s,
+            "GET {path_and_query} HTTP/1.0\r\nHost: {authority}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+            self.token
+        )
+        .unwrap();
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).unwrap();
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no HTTP head: {raw:?}"));
+        let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap();
+        (status, body.to_owned())
+    }
+}
+
+impl Drop for SandboxChild {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// A TOML basic string (JSON string escapes are valid TOML escapes).
+fn toml_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap()
+}
+
+/// The `(idp_value, group)` rows of a mapping file, in order.
+fn file_rows(text: &str) -> Vec<(String, String)> {
+    let doc: toml::Table = toml::from_str(text).unwrap_or_else(|e| panic!("not TOML ({e}):\n{text}"));
+    doc.get("rows")
+        .and_then(|r| r.as_array())
+        .map(|rows| {
+            rows.iter()
+                .map(|r| (r["idp_value"].as_str().unwrap().to_owned(), r["group"].as_str().unwrap().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn last_line(text: &str) -> &str {
+    text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("")
+}
+
+fn count(v: &Value) -> usize {
+    usize::try_from(v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"))).unwrap()
+}
+
+/// Checks the `plan --json` object against the README's description; returns it.
+fn check_plan_json(j: &Value) -> &Value {
+    let keys: BTreeSet<&str> = j.as_object().expect("one JSON object").keys().map(String::as_str).collect();
+    for k in [
+        "organization",
+        "sandbox",
+        "read_only",
+        "enabled",
+        "apply_to_existing",
+        "digest",
+        "summary",
+        "new_groups",
+        "changes",
+        "unmapped",
+        "lint",
+    ] {
+        assert!(keys.contains(k), "missing key {k}: {keys:?}");
+    }
+    assert!(j["organization"].as_str().unwrap().contains("/organizations/"), "{}", j["organization"]);
+    assert!(j["enabled"].is_boolean() && j["apply_to_existing"].is_boolean());
+    let digest = j["digest"].as_str().unwrap();
+    assert!(
+        digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        "digest is not 64 lowercase hex: {digest}"
+    );
+    let s = &j["summary"];
+    let summary_keys: BTreeSet<&str> = s.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(summary_keys, BTreeSet::from(["in_scope", "changes", "unchanged", "to_default", "unmapped"]));
+    let changes = j["changes"].as_array().unwrap();
+    let unmapped = j["unmapped"].as_array().unwrap();
+    assert_eq!(count(&s["in_scope"]), count(&s["changes"]) + count(&s["unchanged"]) + count(&s["unmapped"]));
+    assert_eq!(count(&s["changes"]), changes.len());
+    assert_eq!(count(&s["unmapped"]), unmapped.len());
+    assert!(count(&s["to_default"]) <= changes.len());
+    for c in changes {
+        let keys: BTreeSet<&str> = c.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, BTreeSet::from(["owner", "email", "idp_value", "from", "to"]), "{c}");
+        assert!(c["owner"].is_string() && c["email"].is_string() && c["idp_value"].is_string(), "{c}");
+        assert!(c["from"].is_string() || c["from"].is_null(), "{c}");
+        assert_ne!(c["from"], c["to"], "a change moves someone: {c}");
+    }
+    for u in unmapped {
+        assert!(u["owner"].is_string() && u["email"].is_string() && u["idp_value"].is_string(), "{u}");
+    }
+    for l in j["lint"].as_array().unwrap() {
+        assert!(l["kind"].is_string() && l["message"].is_string(), "{l}");
+    }
+    j
+}
+
+/// The digest as api-contract.md defines it, recomputed from the JSON's changes.
+fn digest_of(changes: &[Value]) -> String {
+    let mut lines: Vec<String> = changes
+        .iter()
+        .map(|c| {
+            format!(
+                "{}\t{}\t{}\n",
+                c["owner"].as_str().unwrap(),
+                c["from"].as_str().unwrap_or("-"),
+                c["to"].as_str().unwrap()
+            )
+        })
+        .collect();
+    lines.sort();
+    Sha256::digest(lines.concat().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn expected_summary_line(j: &Value) -> String {
+    let s = &j["summary"];
+    format!(
+        "Plan: {} to move ({} to the default group), {} unmapped, {} unchanged.",
+        s["changes"], s["to_default"], s["unmapped"], s["unchanged"]
+    )
+}
+
+/// The exported table plus a row for every unmapped value (spread over existing groups), and the
+/// first unmapped value sent to a brand-new group instead.
+fn full_mapping_file(export: &str, plan: &Value, new_group: &str) -> (String, usize) {
+    let existing: Vec<String> = {
+        let mut g: Vec<String> = file_rows(export).into_iter().map(|(_, g)| g).collect();
+        g.dedup();
+        g
+    };
+    assert!(existing.len() >= 3, "the demo table maps to several groups: {existing:?}");
+    let values: BTreeSet<&str> =
+        plan["unmapped"].as_array().unwrap().iter().map(|u| u["idp_value"].as_str().unwrap()).collect();
+    assert!(values.len() >= 2, "the demo has unmapped values: {values:?}");
+    let mut text = export.to_owned();
+    for (i, v) in values.iter().enumerate() {
+        let group = if i == 0 { new_group } else { &existing[i % existing.len()] };
+        text.push_str(&format!("\n[[rows]]\nidp_value = {}\ngroup = {}\n", toml_str(v), toml_str(group)));
+    }
+    (text, values.len())
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn plan_json_without_a_token_runs_against_the_in_process_sandbox() {
+    let home = Home::new();
+    let out = home.expect(0, &["plan", "--json"]);
+    assert!(out.stderr.contains(SANDBOX_NOTICE), "{out:?}");
+    assert!(out.stderr.contains("SANDBOX"), "{out:?}");
+    let j = out.json();
+    check_plan_json(&j);
+    assert_eq!(j["sandbox"], true);
+    assert_eq!(j["read_only"], false);
+    assert_eq!(j["enabled"], true);
+    assert_eq!(j["apply_to_existing"], true);
+    let changes = j["changes"].as_array().unwrap();
+    assert!(!changes.is_empty(), "the demo organization has changes");
+    assert_eq!(j["digest"].as_str().unwrap(), digest_of(changes), "digest per api-contract.md");
+    let owners: Vec<&str> = changes.iter().map(|c| c["owner"].as_str().unwrap()).collect();
+    assert!(owners.windows(2).all(|w| w[0] < w[1]), "changes sorted by owner, one per owner");
+    assert!(
+        j["lint"].as_array().unwrap().iter().any(|l| l["kind"] == "near_duplicate"),
+        "the demo has values differing by case/whitespace: {}",
+        j["lint"]
+    );
+    // The state is kept where the README says.
+    assert!(home.state_file().is_file(), "no {}", home.state_file().display());
+
+    // Same state, human view: ends with the terraform-style summary, with the same numbers.
+    let human = home.expect(0, &["plan"]);
+    assert!(human.stdout.starts_with("Organization: "), "{human:?}");
+    assert!(human.stdout.lines().next().unwrap().ends_with("[SANDBOX]"), "{human:?}");
+    assert_eq!(last_line(&human.stdout), expected_summary_line(&j), "{human:?}");
+    assert!(human.stderr.contains(SANDBOX_NOTICE));
+
+    let detailed = home.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(detailed.code(), 2, "changes → exit 2: {detailed:?}");
+    assert_eq!(last_line(&detailed.stdout), expected_summary_line(&j));
+
+    // --no-apply-existing: same would-be changes, labelled as not applied.
+    let off = home.run(&["plan", "--json", "--no-apply-existing"]);
+    assert_eq!(off.code(), 0, "{off:?}");
+    let jo = off.json();
+    assert_eq!(jo["apply_to_existing"], false);
+    assert_eq!(jo["summary"], j["summary"]);
+    let text = home.expect(0, &["plan", "--no-apply-existing"]);
+    assert!(last_line(&text.stdout).starts_with("Not applied to existing users"), "{text:?}");
+}
+
+#[test]
+fn plan_against_a_sandbox_server_in_another_process() {
+    let home = Home::new();
+    let sb = SandboxChild::start(&home, &[]);
+    let out = home.run_with(&["plan", "--json"], &sb.env());
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert!(!out.stderr.contains(SANDBOX_NOTICE), "a configured server is not the bundled sandbox: {out:?}");
+    let j = out.json();
+    check_plan_json(&j);
+    assert_eq!(j["organization"].as_str().unwrap(), sb.organization);
+    assert_eq!(j["sandbox"], false, "the CLI did not start this sandbox");
+    assert!(count(&j["summary"]["changes"]) > 0);
+    for c in j["changes"].as_array().unwrap() {
+        assert!(c["owner"].as_str().unwrap().starts_with(&sb.base), "URIs are on the server's base: {c}");
+    }
+    // The in-process sandbox of another run is the same demo organization: same counts.
+    let local = Home::new().expect(0, &["plan", "--json"]).json();
+    assert_eq!(local["summary"], j["summary"]);
+
+    let detailed = home.run_with(&["plan", "--detailed-exitcode"], &sb.env());
+    assert_eq!(detailed.code(), 2, "{detailed:?}");
+    assert_eq!(last_line(&detailed.stdout), expected_summary_line(&j));
+
+    // A wrong token is a clear 401, exit 1.
+    let bad = home.run_with(&["plan"], &[("GROUPMAP_BASE_URL", &sb.base), ("CALENDLY_TOKEN", "wrong")]);
+    assert_eq!(bad.code(), 1, "{bad:?}");
+    assert!(bad.stdout.is_empty(), "{bad:?}");
+    assert!(bad.stderr.starts_with("error: "), "{bad:?}");
+    assert!(bad.stderr.contains("401") || bad.stderr.contains("Unauthenticated"), "{bad:?}");
+
+    // A base URL with no token is an error, not a silent sandbox.
+    let none = home.run_with(&["plan"], &[("GROUPMAP_BASE_URL", &sb.base)]);
+    assert_eq!(none.code(), 1, "{none:?}");
+    assert!(none.stderr.contains("no token"), "{none:?}");
+    assert!(!none.stderr.contains(SANDBOX_NOTICE), "{none:?}");
+}
+
+#[test]
+fn mapping_export_and_check_round_trip_as_toml_and_csv() {
+    let home = Home::new();
+    let out = home.expect(0, &["mapping", "export", "-o", "m.toml"]);
+    assert!(out.stdout.is_empty(), "-o writes to the file, not stdout: {out:?}");
+    let text = std::fs::read_to_string(home.path("m.toml")).unwrap();
+    let rows = file_rows(&text);
+    assert!(rows.len() >= 5, "the demo has a saved table: {text}");
+    assert!(out.stderr.contains(&format!("Wrote {} rows to m.toml", rows.len())), "{out:?}");
+    let doc: toml::Table = toml::from_str(&text).unwrap();
+    assert_eq!(doc["enabled"].as_bool(), Some(true));
+    assert!(doc["organization"].as_str().unwrap().contains("/organizations/"));
+
+    // The file is read back by a later run (the in-process sandbox has a new port by then).
+    let ok = home.expect(0, &["mapping", "check", "m.toml"]);
+    assert!(ok.stdout.starts_with(&format!("m.toml: OK: {} rows, 0 new group(s),", rows.len())), "{ok:?}");
+    assert!(ok.stdout.contains("[SANDBOX]"), "{ok:?}");
+    // Planning the exported table is planning the saved one: same plan, and no table change.
+    let saved = home.expect(0, &["plan", "--json"]).json();
+    let from_file = home.expect(0, &["plan", "--json", "--mapping", "m.toml"]).json();
+    assert_eq!(from_file["summary"], saved["summary"]);
+    assert_eq!(from_file["changes"].as_array().unwrap().len(), saved["changes"].as_array().unwrap().len());
+    let human = home.expect(0, &["plan", "--mapping", "m.toml"]);
+    assert!(!human.stdout.contains("Mapping table changes"), "{human:?}");
+
+    // The same table as the admin center's two-column CSV.
+    let csv_out = home.expect(0, &["mapping", "export", "--format", "csv"]);
+    assert_eq!(csv_out.stdout.lines().next(), Some("Value in Identity Provider,Calendly group"));
+    let mut r = csv::Reader::from_reader(csv_out.stdout.as_bytes());
+    let csv_rows: Vec<(String, String)> =
+        r.records().map(|rec| rec.unwrap()).map(|rec| (rec[0].to_owned(), rec[1].to_owned())).collect();
+    assert_eq!(csv_rows, rows);
+    // And the TOML on stdout is the file's.
+    let toml_out = home.expect(0, &["mapping", "export"]);
+    assert_eq!(file_rows(&toml_out.stdout), rows);
+}
+
+#[test]
+fn mapping_check_errors_name_file_line_and_key() {
+    let home = Home::new();
+    let cases: [(&str, &str, &str); 5] = [
+        (
+            "dup.toml",
+            "enabled = true\n\n[[rows]]\nidp_value = \"Sales EMEA\"\ngroup = \"Sales EMEA\"\n\n\
+             [[rows]]\nidp_value = \"Sales EMEA\"\ngroup = \"Engineering\"\n",
+            "dup.toml:8: rows[1].idp_value: duplicate value \"Sales EMEA\" (first on line 4)",
+        ),
+        ("key.toml", "enabled = true\ncolour = \"red\"\n", "key.toml:2: colour: unknown field `colour`"),
+        (
+            "rowkey.toml",
+            "enabled = true\n\n[[rows]]\nidp_value = \"Sales EMEA\"\ngruop = \"Sales EMEA\"\n",
+            "rowkey.toml:",
+        ),
+        (
+            "uri.toml",
+            "enabled = true\n\n[[rows]]\nidp_value = \"Sales EMEA\"\ngroup = \"https://api.calendly.com/groups/NOPE\"\n",
+            "uri.toml:5: rows[0].group: no group with URI https://api.calendly.com/groups/NOPE in this organization",
+        ),
+        (
+            "empty.toml",
+            "enabled = true\n[[rows]]\nidp_value = \"\"\ngroup = \"Sales EMEA\"\n",
+            "empty.toml:3: rows[0].idp_value: must not be empty",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        home.write(name, text);
+        let out = home.run(&["mapping", "check", name]);
+        assert_eq!(out.code(), 1, "{name}: {out:?}");
+        assert!(out.stdout.is_empty(), "{name}: no OK on stdout: {out:?}");
+        let first = out.stderr.lines().find(|l| l.starts_with("error: ")).unwrap_or_else(|| panic!("{out:?}"));
+        assert!(first.starts_with(&format!("error: {expected}")), "{name}: expected {expected:?}, got {out:?}");
+    }
+    // An unknown key inside a row names the row's line and the key.
+    let out = home.run(&["mapping", "check", "rowkey.toml"]);
+    assert!(out.stderr.contains("rowkey.toml:5:") && out.stderr.contains("gruop"), "{out:?}");
+
+    // Several problems in one file are all reported.
+    home.write(
+        "two.toml",
+        "enabled = true\n[[rows]]\nidp_value = \"A\"\ngroup = \"X\"\n[[rows]]\nidp_value = \"A\"\ngroup = \"Y\"\n\
+         [[rows]]\nidp_value = \"\"\ngroup = \"Z\"\n",
+    );
+    let out = home.run(&["mapping", "check", "two.toml"]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(out.stderr.contains("two.toml:6: rows[1].idp_value: duplicate value"), "{out:?}");
+    assert!(out.stderr.contains("two.toml:9: rows[2].idp_value: must not be empty"), "{out:?}");
+
+    // A file for another organization is refused, naming the organization key's line.
+    home.write(
+        "org.toml",
+        "# another org\norganization = \"https://api.calendly.com/organizations/OTHER\"\nenabled = true\n",
+    );
+    let out = home.run(&["mapping", "check", "org.toml"]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(out.stderr.contains("error: org.toml:2: organization: the file is for"), "{out:?}");
+
+    // A file that does not exist names the file.
+    let out = home.run(&["mapping", "check", "missing.toml"]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(out.stderr.contains("missing.toml"), "{out:?}");
+
+    // A new group name is fine (created on save) and counted.
+    home.write("new.toml", "enabled = true\n[[rows]]\nidp_value = \"Sales EMEA\"\ngroup = \"Brand New Team\"\n");
+    let out = home.expect(0, &["mapping", "check", "new.toml"]);
+    assert!(out.stdout.starts_with("new.toml: OK: 1 rows, 1 new group(s),"), "{out:?}");
+}
+
+#[test]
+fn apply_a_full_mapping_file_then_the_plan_is_empty() {
+    let home = Home::new();
+    let export = home.expect(0, &["mapping", "export"]).stdout;
+    let before = home.expect(0, &["plan", "--json"]).json();
+    let (text, added) = full_mapping_file(&export, &before, "Brand New Team");
+    let file = home.write("full.toml", &text);
+    let file = file.to_str().unwrap();
+
+    let preview = home.expect(0, &["plan", "--json", "--mapping", file]).json();
+    check_plan_json(&preview);
+    assert_eq!(preview["summary"]["unmapped"], 0, "every value is mapped: {}", preview["unmapped"]);
+    assert_eq!(preview["new_groups"], serde_json::json!(["Brand New Team"]));
+    let to_new = preview["changes"].as_array().unwrap().iter().filter(|c| c["to"] == "new:Brand New Team").count();
+    assert!(to_new > 0, "someone moves to the new group: {}", preview["changes"]);
+    let moves = count(&preview["summary"]["changes"]);
+    assert!(moves > count(&before["summary"]["changes"]), "mapping more values moves more people");
+    let check = home.expect(0, &["mapping", "check", file]);
+    assert!(check.stdout.contains(&format!("{} rows, 1 new group(s)", file_rows(&export).len() + added)), "{check:?}");
+
+    let applied = home.run(&["apply", "--mapping", file, "--yes"]);
+    assert_eq!(applied.code(), 0, "{applied:?}");
+    assert!(applied.stdout.contains("Apply complete"), "{applied:?}");
+    assert!(applied.stdout.contains("Verified"), "{applied:?}");
+    assert!(applied.stdout.contains(&format!("{moves} user(s) moved, 1 group(s) created")), "{applied:?}");
+    assert!(applied.stderr.contains("Creating group 1/1: \"Brand New Team\""), "{applied:?}");
+    assert!(!home.path("state/groupmap/attempted").exists(), "nothing failed, nothing kept");
+
+    // A later run (a new in-process sandbox on the persisted state) sees it all saved.
+    let again = home.run(&["plan", "--mapping", file, "--detailed-exitcode"]);
+    assert_eq!(again.code(), 0, "nothing left to change: {again:?}");
+    assert!(again.stdout.contains("No changes to users."), "{again:?}");
+    let after = home.expect(0, &["plan", "--json"]).json();
+    assert_eq!(after["summary"]["changes"], 0, "{}", after["changes"]);
+    assert_eq!(after["summary"]["unmapped"], 0);
+    assert_eq!(after["summary"]["in_scope"], before["summary"]["in_scope"]);
+    assert_eq!(home.run(&["plan", "--detailed-exitcode"]).code(), 0);
+
+    let saved = home.expect(0, &["mapping", "export"]).stdout;
+    assert_eq!(file_rows(&saved), file_rows(&text), "the saved table is the file's");
+    assert!(saved.contains("group = \"Brand New Team\""), "{saved}");
+    let csv = home.expect(0, &["mapping", "export", "--format", "csv"]).stdout;
+    assert!(csv.lines().any(|l| l.ends_with(",Brand New Team")), "{csv}");
+
+    // Applying again has nothing to do.
+    let twice = home.run(&["apply", "--mapping", file, "--yes"]);
+    assert_eq!(twice.code(), 0, "{twice:?}");
+    assert!(twice.stdout.contains("Nothing to save."), "{twice:?}");
+}
+
+#[test]
+fn apply_without_yes_and_no_terminal_refuses_and_saves_nothing() {
+    let home = Home::new();
+    home.write("new.toml", "enabled = true\n[[rows]]\nidp_value = \"Sales EMEA\"\ngroup = \"Brand New Team\"\n");
+    let export_before = home.expect(0, &["mapping", "export"]).stdout;
+    let state_before = std::fs::read(home.state_file()).unwrap();
+
+    for args in [&["apply", "--mapping", "new.toml"][..], &["apply"][..]] {
+        let out = home.run(args);
+        assert_eq!(out.code(), 1, "{args:?}: {out:?}");
+        assert!(out.stderr.contains("--yes"), "{args:?}: {out:?}");
+        assert!(out.stderr.contains("not a terminal"), "{args:?}: {out:?}");
+        assert!(!out.stdout.contains("Apply complete"), "{args:?}: {out:?}");
+        assert!(last_line(&out.stdout).starts_with("Plan: "), "the plan is shown first: {out:?}");
+    }
+    assert_eq!(std::fs::read(home.state_file()).unwrap(), state_before, "the sandbox state is untouched");
+    assert_eq!(file_rows(&home.expect(0, &["mapping", "export"]).stdout), file_rows(&export_before));
+    assert!(!home.expect(0, &["plan"]).stdout.contains("Brand New Team"));
+    assert_eq!(home.run(&["plan", "--detailed-exitcode"]).code(), 2, "the changes are still pending");
+}
+
+#[test]
+fn read_only_server_needs_exports_and_a_mapping_file_and_cannot_save() {
+    let home = Home::new();
+    // The user exports, downloaded from a server that has the endpoint (like the admin center).
+    let full = SandboxChild::start(&home, &[]);
+    let org_uuid = full.organization.rsplit('/').next().unwrap().to_owned();
+    let mut csvs = Vec::new();
+    for status in ["active", "pending"] {
+        let (code, body) = full.get(&format!("/organizations/{org_uuid}/user_export?status={status}"));
+        assert_eq!(code, 200, "{body}");
+        assert!(body.lines().next().unwrap().contains("Identity Provider Group"), "{body}");
+        assert!(body.lines().count() > 1, "{status} export has rows");
+        csvs.push(home.write(&format!("{status}.csv"), &body));
+    }
+    // A table kept as code, with no organization (it is read against two servers here).
+    let mapping = home.write(
+        "m.toml",
+        "enabled = true\n\n[[rows]]\nidp_value = \"Sales EMEA\"\ngroup = \"Sales EMEA\"\n\n\
+         [[rows]]\nidp_value = \"Engineering\"\ngroup = \"Engineering\"\n\n\
+         [[rows]]\nidp_value = \"Marketing\"\ngroup = \"Platform Guild\"\n",
+    );
+    let via_api = home.run_with(&["plan", "--json", "--mapping", "m.toml"], &full.env());
+    drop(full);
+
+    let ro = SandboxChild::start(&home, &["--read-only"]);
+    assert_eq!(ro.get(&format!("/organizations/{org_uuid}/user_export?status=active")).0, 404);
+
+    let out = home.run_with(&["plan"], &ro.env());
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(out.stderr.contains("--users-csv"), "tells the admin what to pass: {out:?}");
+    assert!(out.stderr.contains("no user-export endpoint"), "{out:?}");
+    let (active, pending) = (csvs[0].to_str().unwrap(), csvs[1].to_str().unwrap());
+    let m = mapping.to_str().unwrap();
+
+    // Without a mapping file there is no saved table to read.
+    let out = home.run_with(&["plan", "--users-csv", active, "--users-csv", pending], &ro.env());
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(out.stderr.contains("--mapping FILE"), "{out:?}");
+
+    let args = ["plan", "--json", "--users-csv", active, "--users-csv", pending, "--mapping", m];
+    let out = home.run_with(&args, &ro.env());
+    assert_eq!(out.code(), 0, "{out:?}");
+    let j = out.json();
+    check_plan_json(&j);
+    assert_eq!(j["read_only"], true);
+    assert_eq!(j["sandbox"], false);
+    assert_eq!(j["organization"].as_str().unwrap(), ro.organization);
+    assert_eq!(j["new_groups"], serde_json::json!(["Platform Guild"]));
+    assert!(count(&j["summary"]["changes"]) > 0, "{}", j["summary"]);
+    // The same file against the full server (exports from its endpoint) plans the same moves.
+    assert_eq!(via_api.code(), 0, "{via_api:?}");
+    assert_eq!(via_api.json()["summary"], j["summary"]);
+
+    let human = home.run_with(&["plan", "--users-csv", active, "--users-csv", pending, "--mapping", m], &ro.env());
+    assert_eq!(human.code(), 0, "{human:?}");
+    assert!(human.stdout.contains("[READ-ONLY: no mapping endpoint]"), "{human:?}");
+    assert!(last_line(&human.stdout).starts_with("Plan: "), "{human:?}");
+    let detailed = home.run_with(
+        &["plan", "--detailed-exitcode", "--users-csv", active, "--users-csv", pending, "--mapping", m],
+        &ro.env(),
+    );
+    assert_eq!(detailed.code(), 2, "{detailed:?}");
+
+    let apply =
+        home.run_with(&["apply", "--yes", "--users-csv", active, "--users-csv", pending, "--mapping", m], &ro.env());
+    assert_eq!(apply.code(), 1, "{apply:?}");
+    assert!(apply.stderr.contains("no group-mapping endpoint"), "{apply:?}");
+    assert!(apply.stderr.contains("mapping export --mapping FILE --format csv"), "says what to do instead: {apply:?}");
+    assert!(!apply.stdout.contains("Apply complete"), "{apply:?}");
+
+    let csv = home.run_with(
+        &["mapping", "export", "--format", "csv", "--users-csv", active, "--users-csv", pending, "--mapping", m],
+        &ro.env(),
+    );
+    assert_eq!(csv.code(), 0, "{csv:?}");
+    assert_eq!(
+        csv.stdout,
+        "Value in Identity Provider,Calendly group\nSales EMEA,Sales EMEA\nEngineering,Engineering\nMarketing,Platform Guild\n"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn token_file_readable_by_others_is_refused_without_showing_the_token() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = Home::new();
+    let sb = SandboxChild::start(&home, &[]);
+    let tf = home.write("token", &format!("{}\n", sb.token));
+    std::fs::set_permissions(&tf, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let tfs = tf.to_str().unwrap();
+
+    let out = home.run_with(&["plan", "--token-file", tfs], &[("GROUPMAP_BASE_URL", &sb.base)]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(out.stderr.contains(&format!("chmod 600 {tfs}")), "{out:?}");
+    assert!(!out.stderr.contains(&sb.token) && !out.stdout.contains(&sb.token), "the token leaked: {out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert!(!out.stderr.contains(SANDBOX_NOTICE), "{out:?}");
+    // Also refused when named by GROUPMAP_TOKEN_FILE, and with no base URL (not a silent sandbox).
+    let out = home.run_with(&["plan"], &[("GROUPMAP_TOKEN_FILE", tfs)]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(out.stderr.contains("chmod 600") && !out.stderr.contains(&sb.token), "{out:?}");
+
+    // After `chmod 600` the same file works.
+    std::fs::set_permissions(&tf, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = home.run_with(&["plan", "--json", "--token-file", tfs], &[("GROUPMAP_BASE_URL", &sb.base)]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert_eq!(out.json()["organization"].as_str().unwrap(), sb.organization);
+    assert!(!out.stderr.contains(&sb.token), "{out:?}");
+}
+
+#[test]
+fn help_lists_the_commands_and_there_is_no_token_flag() {
+    let home = Home::new();
+    let out = home.expect(0, &["--help"]);
+    let commands: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    for c in ["tui", "demo", "plan", "apply", "mapping", "sandbox"] {
+        assert!(commands.contains(&c), "{c} missing from {commands:?}: {out:?}");
+    }
+    assert!(out.stdout.contains("--token-file"), "{out:?}");
+    let mentions_token_flag =
+        |text: &str| text.match_indices("--token").any(|(i, _)| !text[i..].starts_with("--token-file"));
+    assert!(!mentions_token_flag(&out.stdout), "{out:?}");
+    for sub in [&["plan", "--help"][..], &["apply", "--help"], &["mapping", "export", "--help"]] {
+        let h = home.expect(0, sub);
+        assert!(!mentions_token_flag(&h.stdout), "{sub:?}: {h:?}");
+    }
+    // Passing a token on the command line is a usage error (clap: exit 2), and it is not echoed.
+    let out = home.run(&["plan", "--token", "s3cret-value"]);
+    assert_eq!(out.code(), 2, "{out:?}");
+    assert!(out.stderr.contains("unexpected argument '--token'"), "{out:?}");
+    assert!(!out.stderr.contains(SANDBOX_NOTICE), "nothing ran: {out:?}");
+}
