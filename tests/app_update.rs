@@ -210,3 +210,35 @@ fn preview_screen_shows_the_plan_text() {
     update(&mut m, code(KeyCode::Esc));
     assert_eq!(m.screen, Screen::Mapping);
 }
+
+#[test]
+fn a_reload_keeps_the_data_on_screen_and_edits_allowed_but_not_saving() {
+    let mut m = ready();
+    let effects = update(&mut m, key('r'));
+    let Some(Effect::Load { id }) = effects.first().cloned() else { panic!("reload") };
+    assert!(m.has_data() && !m.ready());
+    update(&mut m, key('m'));
+    assert!(!m.mapping.enabled, "editing works during a reload");
+    update(&mut m, key('S'));
+    assert_eq!(m.dialog, None, "saving waits for fresh data");
+    assert!(m.status.as_ref().is_some_and(|(s, err)| *err && s.contains("fresh data")));
+    update(&mut m, Msg::Loaded { id, result: Err("GET /groups: timed out".into()) });
+    assert!(m.ready(), "a failed reload keeps the earlier data");
+    assert!(!m.mapping.enabled, "and the edit");
+    assert!(m.status.as_ref().is_some_and(|(s, _)| s.contains("reload failed")));
+}
+
+#[test]
+fn preview_scrolls_sideways_for_long_lines() {
+    let mut m = ready();
+    update(&mut m, key('p'));
+    update(&mut m, key('l'));
+    update(&mut m, code(KeyCode::Right));
+    assert_eq!(m.preview_hscroll, 32);
+    update(&mut m, key('h'));
+    assert_eq!(m.preview_hscroll, 16);
+    update(&mut m, key('p'));
+    assert_eq!(m.screen, Screen::Mapping);
+    update(&mut m, key('l'));
+    assert_eq!(m.preview_hscroll, 16, "h/l only scroll on the preview");
+}

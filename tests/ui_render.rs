@@ -136,3 +136,14 @@ fn hostile_text_is_shown_escaped() {
     assert!(text.contains("Evil\\u{1b}[2J\\u{202e}Group"), "escaped name shown");
     assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}'));
 }
+
+#[test]
+fn help_lists_every_binding() {
+    let mut m = ready();
+    update(&mut m, key('?'));
+    let t = render(&mut m, 160, 100, &COLOR);
+    let text: String = t.backend().buffer().content().iter().map(|c| c.symbol()).collect();
+    for b in groupmap::app::keymap::BINDINGS {
+        assert!(text.contains(b.help), "help lacks {:?}", b.help);
+    }
+}

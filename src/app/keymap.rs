@@ -32,6 +32,8 @@ pub enum Action {
     Redraw,
     UseAsEmail,
     UseAsIdp,
+    ScrollLeft,
+    ScrollRight,
 }
 
 /// Where a binding applies.
@@ -41,6 +43,7 @@ pub enum Scope {
     Mapping,
     Lists,
     Fields,
+    Preview,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -201,6 +204,22 @@ pub const BINDINGS: &[Binding] = &[
         scope: Scope::Fields,
     },
     Binding {
+        keys: &[Char('h'), Code(KeyCode::Left)],
+        label: "h/←",
+        action: Action::ScrollLeft,
+        help: "scroll the preview left",
+        hint: None,
+        scope: Scope::Preview,
+    },
+    Binding {
+        keys: &[Char('l'), Code(KeyCode::Right)],
+        label: "l/→",
+        action: Action::ScrollRight,
+        help: "scroll the preview right (long lines)",
+        hint: Some("scroll"),
+        scope: Scope::Preview,
+    },
+    Binding {
         keys: &[Char('u')],
         label: "u",
         action: Action::Undo,
@@ -290,6 +309,16 @@ pub const BINDINGS: &[Binding] = &[
     },
 ];
 
+/// The scopes whose bindings apply on a screen.
+pub fn scopes(screen: crate::app::model::Screen) -> &'static [Scope] {
+    use crate::app::model::Screen;
+    match screen {
+        Screen::Mapping => &[Scope::Mapping, Scope::Lists],
+        Screen::Fields => &[Scope::Fields, Scope::Lists],
+        Screen::Preview => &[Scope::Preview, Scope::Lists],
+    }
+}
+
 pub fn key_of(ev: &KeyEvent) -> Key {
     match ev.code {
         KeyCode::Char(c) if ev.modifiers.contains(KeyModifiers::CONTROL) => Ctrl(c.to_ascii_lowercase()),
@@ -338,7 +367,12 @@ mod readme {
         let readme = include_str!("../../README.md");
         let keys = readme.split("### Keys").nth(1).and_then(|s| s.split("\n#").next()).expect("a Keys section");
         for b in super::BINDINGS {
-            assert!(keys.contains(&format!("`{}`", b.label)), "the README's key table lacks `{}` ({})", b.label, b.help);
+            assert!(
+                keys.contains(&format!("`{}`", b.label)),
+                "the README's key table lacks `{}` ({})",
+                b.label,
+                b.help
+            );
         }
     }
 }

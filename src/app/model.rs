@@ -94,6 +94,8 @@ pub struct Model {
     pub group_entries: Vec<GroupEntry>,
     /// The preview as text lines (the same text `groupmap plan` prints).
     pub preview_lines: Vec<String>,
+    /// Columns the preview is scrolled right by.
+    pub preview_hscroll: usize,
     pub dialog: Option<Dialog>,
     pub status: Option<(String, bool)>,
     pub size: (u16, u16),
@@ -128,6 +130,7 @@ impl Model {
             value_entries: Vec::new(),
             group_entries: Vec::new(),
             preview_lines: Vec::new(),
+            preview_hscroll: 0,
             dialog: None,
             status: None,
             size: (80, 24),
@@ -141,8 +144,14 @@ impl Model {
         self.mapping != self.base
     }
 
+    /// Fresh data from a completed load: what saving needs.
     pub fn ready(&self) -> bool {
         self.phase == Phase::Ready
+    }
+
+    /// An organization is on screen, possibly while a reload runs: enough to edit.
+    pub fn has_data(&self) -> bool {
+        !self.snap.organization.is_empty() && !matches!(self.phase, Phase::Failed { .. })
     }
 
     pub fn selected_value(&self) -> Option<&ValueEntry> {

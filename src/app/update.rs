@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::filter::filter;
-use super::keymap::{Action, Key, Scope, action_for, key_of};
+use super::keymap::{Action, Key, action_for, key_of};
 use super::model::{Dialog, GroupEntry, ListView, Model, Pane, Phase, Screen, ValueEntry};
 use super::msg::{Effect, Msg, SaveFailure};
 use crate::api::Loaded;
@@ -15,6 +15,9 @@ use crate::domain::mapping_file::{MappingFile, to_toml};
 use crate::domain::suggest::suggest;
 use crate::domain::text::quoted;
 use crate::domain::{Target, plan};
+
+/// Columns one horizontal scroll step moves the preview.
+const HSCROLL: usize = 16;
 
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -37,6 +40,12 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Loaded { id, result } => match &m.phase {
             Phase::Loading { id: cur, .. } if *cur == id => match result {
                 Ok(loaded) => on_loaded(m, loaded),
+                Err(message) if m.has_data() => {
+                    // Keep what is on screen; it is still what the ETag and digest describe.
+                    m.phase = Phase::Ready;
+                    m.status = Some((format!("reload failed, showing the data loaded earlier: {message}"), true));
+                    Vec::new()
+                }
                 Err(message) => {
                     m.phase = Phase::Failed { message };
                     Vec::new()
@@ -302,11 +311,7 @@ fn on_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
     if let Some(effects) = on_filter_key(m, k) {
         return effects;
     }
-    let scopes: &[Scope] = match m.screen {
-        Screen::Mapping => &[Scope::Mapping, Scope::Lists],
-        Screen::Fields => &[Scope::Fields, Scope::Lists],
-        Screen::Preview => &[Scope::Lists],
-    };
+    let scopes = super::keymap::scopes(m.screen);
     match action_for(key, scopes) {
         Some(a) => act(m, a),
         None => Vec::new(),
@@ -381,8 +386,11 @@ pub fn unavailable(m: &Model, a: Action) -> Option<&'static str> {
             | Action::UseAsEmail
             | Action::UseAsIdp
     );
-    if editing && !m.ready() && !(matches!(a, Action::UseAsEmail | Action::UseAsIdp) && m.loaded.is_some()) {
+    if editing && !m.has_data() && !(matches!(a, Action::UseAsEmail | Action::UseAsIdp) && m.loaded.is_some()) {
         return Some("the organization is not loaded");
+    }
+    if a == Action::Save && !m.ready() {
+        return Some("wait for the reload to finish: saving needs fresh data");
     }
     if editing && m.saving {
         return Some("a save is running");
@@ -425,6 +433,8 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
             m.focus = if m.focus == Pane::Values { Pane::Groups } else { Pane::Values };
         }
         Action::Filter => active_list(m).0.editing = true,
+        Action::ScrollLeft => m.preview_hscroll = m.preview_hscroll.saturating_sub(HSCROLL),
+        Action::ScrollRight => m.preview_hscroll += HSCROLL,
         Action::Map => {
             let value = m.selected_value().expect("checked").value.clone();
             let entry = m.selected_group().expect("checked").clone();
@@ -485,6 +495,7 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
             } else {
                 m.screen = Screen::Preview;
                 m.preview.selected = 0;
+                m.preview_hscroll = 0;
                 build_preview(m);
             }
         }
@@ -504,7 +515,12 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
             } else if m.screen != Screen::Mapping {
                 m.screen = Screen::Mapping;
             } else if matches!(m.phase, Phase::Loading { .. }) {
-                m.phase = Phase::Failed { message: "loading cancelled; press r to load again".into() };
+                if m.has_data() {
+                    m.phase = Phase::Ready;
+                    m.status = Some(("reload cancelled; showing the data loaded earlier".into(), false));
+                } else {
+                    m.phase = Phase::Failed { message: "loading cancelled; press r to load again".into() };
+                }
                 return vec![Effect::CancelLoad];
             }
         }

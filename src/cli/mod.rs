@@ -201,7 +201,7 @@ impl Connection {
         };
         match cfg.token {
             Some(token) => Ok(Connection { client: Client::new(&cfg.base_url, token)?, load, sandbox: None }),
-            None => Self::start_sandbox(LoadOptions { organization: None, users_csv: Vec::new(), ..load }).await,
+            None => Self::start_sandbox(LoadOptions { organization: None, ..load }).await,
         }
     }
 

@@ -31,13 +31,14 @@ pub fn view(m: &Model, f: &mut Frame, theme: &Theme) {
     } else {
         match (&m.phase, m.screen) {
             (_, Screen::Fields) if m.loaded.is_some() => screens::fields(m, f, a.body, theme),
-            (Phase::Loading { counts, .. }, _) => screens::loading(f, a.body, counts, theme),
             (Phase::Failed { message }, _) => screens::failed(f, a.body, message, theme),
-            (Phase::Ready, Screen::Preview) => screens::preview(m, f, a.body, theme),
-            (Phase::Ready, _) => {
+            (_, Screen::Preview) if m.has_data() => screens::preview(m, f, a.body, theme),
+            (_, _) if m.has_data() => {
                 lists::values(m, f, a.left, theme);
                 lists::groups(m, f, a.right, theme);
             }
+            (Phase::Loading { counts, .. }, _) => screens::loading(f, a.body, counts, theme),
+            (Phase::Ready, _) => screens::loading(f, a.body, &[], theme),
         }
     }
     status(m, f, a.status, theme);
@@ -68,8 +69,14 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     if m.sandbox {
         first.push(Span::styled("[SANDBOX] ", theme.accent()));
     }
-    if m.ready() && snap.read_only() {
+    if m.has_data() && snap.read_only() {
         first.push(Span::styled("[READ-ONLY] ", theme.warn()));
+    }
+    if let Phase::Loading { counts, .. } = &m.phase
+        && m.has_data()
+    {
+        let rows: usize = counts.iter().map(|(_, n)| n).sum();
+        first.push(Span::styled(format!("[RELOADING… {rows} rows, Esc cancels] "), theme.accent()));
     }
     first.push(Span::raw(org));
     let tab = |name: &str, on: bool| Span::styled(format!(" {name} "), if on { theme.selected() } else { theme.dim() });
@@ -108,7 +115,7 @@ fn status(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
 /// The live plan summary, as the footer shows it.
 pub fn summary(m: &Model) -> String {
     let p = &m.plan;
-    if !m.ready() {
+    if !m.has_data() {
         return String::new();
     }
     if !p.enabled {
@@ -136,11 +143,7 @@ pub fn summary(m: &Model) -> String {
 }
 
 fn footer(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
-    let scopes: &[Scope] = match m.screen {
-        Screen::Mapping => &[Scope::Mapping, Scope::Lists],
-        Screen::Fields => &[Scope::Fields, Scope::Lists],
-        Screen::Preview => &[Scope::Lists],
-    };
+    let scopes = crate::app::keymap::scopes(m.screen);
     // Help and quit always show, at the right; the rest fill the line in table order.
     let always = |a: Action| matches!(a, Action::Help | Action::Quit);
     let hint = |b: &Binding| -> (Vec<Span<'static>>, usize) {

@@ -68,7 +68,8 @@ pub fn preview(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
             if pos == list.selected {
                 style = style.patch(theme.selected());
             }
-            Some(highlighted(text.clone(), &list.filter, style, theme))
+            let shown: String = text.chars().skip(m.preview_hscroll).collect();
+            Some(highlighted(shown, &list.filter, style, theme))
         })
         .collect();
     let filter = if list.editing || !list.filter.is_empty() {
@@ -76,7 +77,9 @@ pub fn preview(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     } else {
         String::new()
     };
-    let title = format!(" Preview: exactly what saving does ({}/{} lines){filter} ", len.min(list.selected + 1), len);
+    let cols = if m.preview_hscroll > 0 { format!(" from column {}", m.preview_hscroll + 1) } else { String::new() };
+    let title =
+        format!(" Preview: exactly what saving does ({}/{} lines{cols}){filter} ", len.min(list.selected + 1), len);
     f.render_widget(Paragraph::new(lines).block(Block::bordered().title(title)), area);
 }
 
@@ -86,6 +89,7 @@ pub fn help(f: &mut Frame, area: Rect, scroll: usize, theme: &Theme) {
         (Scope::Everywhere, "Everywhere"),
         (Scope::Lists, "Lists"),
         (Scope::Mapping, "Mapping screen"),
+        (Scope::Preview, "Preview screen"),
         (Scope::Fields, "Fields screen"),
     ] {
         rows.push(Row::new(vec![Cell::from(Line::styled(name, theme.title())), Cell::from("")]));
