@@ -242,3 +242,11 @@ fn preview_scrolls_sideways_for_long_lines() {
     update(&mut m, key('l'));
     assert_eq!(m.preview_hscroll, 16, "h/l only scroll on the preview");
 }
+
+#[test]
+fn a_draft_written_against_another_base_url_is_still_offered() {
+    let mut m = ready();
+    let text = "organization = \"http://127.0.0.1:1234/organizations/ORG\"\nenabled = false\n";
+    update(&mut m, Msg::Draft(Some(text.into())));
+    assert!(matches!(m.dialog, Some(Dialog::RestoreDraft { .. })), "{:?}", m.status);
+}

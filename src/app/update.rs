@@ -125,7 +125,10 @@ fn on_loaded(m: &mut Model, loaded: Arc<Loaded>) -> Vec<Effect> {
 
 fn on_draft(m: &mut Model, text: Option<String>) -> Vec<Effect> {
     let Some(text) = text else { return Vec::new() };
-    let parsed = MappingFile::parse("draft", &text).and_then(|f| f.resolve(&m.snap));
+    // The draft file is named by the organization's UUID; its `organization` line may name an
+    // older base URL (the bundled sandbox listens on a new port each run), so it is not checked.
+    let parsed =
+        MappingFile::parse("draft", &text).and_then(|f| MappingFile { organization: None, ..f }.resolve(&m.snap));
     match parsed {
         Ok(draft) if draft != m.mapping => {
             m.dialog = Some(Dialog::RestoreDraft { draft });

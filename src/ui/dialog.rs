@@ -25,6 +25,10 @@ fn target_text(m: &Model, t: &Option<crate::domain::Target>) -> String {
     }
 }
 
+fn on(b: bool) -> &'static str {
+    if b { "ON" } else { "OFF" }
+}
+
 pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
     let (title, lines, height): (String, Vec<Line>, u16) = match d {
         Dialog::ConfirmSave { save_focused } => {
@@ -113,15 +117,38 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
             }
             (format!("Suggestions ({})", items.len()), lines, 0)
         }
-        Dialog::RestoreDraft { .. } => (
-            "Unsaved draft found".into(),
-            vec![
-                Line::raw("An earlier session left unsaved edits for this organization."),
-                Line::raw(""),
-                Line::styled("y restores them · n discards them", theme.key()),
-            ],
-            6,
-        ),
+        Dialog::RestoreDraft { draft } => {
+            let d = crate::domain::mapping::diff(&m.base, draft);
+            let mut lines =
+                vec![Line::raw("An earlier session left unsaved edits for this organization:"), Line::raw("")];
+            if let Some((a, b)) = d.enabled {
+                lines.push(Line::raw(format!("  ~ group mapping {} → {}", on(a), on(b))));
+            }
+            if let Some((_, b)) = &d.default_group {
+                lines.push(Line::raw(format!("  ~ default group → {}", target_text(m, b))));
+            }
+            for r in &d.added {
+                lines.push(Line::raw(format!(
+                    "  + {} → {}",
+                    visible(&r.idp_value),
+                    target_text(m, &Some(r.target.clone()))
+                )));
+            }
+            for (v, _, t) in &d.changed {
+                lines.push(Line::raw(format!("  ~ {} → {}", visible(v), target_text(m, &Some(t.clone())))));
+            }
+            for r in &d.removed {
+                lines.push(Line::raw(format!("  - {}", visible(&r.idp_value))));
+            }
+            if lines.len() > 12 {
+                let more = lines.len() - 11;
+                lines.truncate(11);
+                lines.push(Line::raw(format!("  … and {more} more")));
+            }
+            lines.push(Line::raw(""));
+            lines.push(Line::styled("y restores them · n discards them", theme.key()));
+            ("Unsaved draft found".into(), lines, 0)
+        }
         Dialog::Saving { stages, job, elapsed_ms } => {
             let mut lines: Vec<Line> = stages.iter().map(|s| Line::raw(format!("✓ {s}"))).collect();
             if let Some((done, failed, total)) = job {

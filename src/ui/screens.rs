@@ -137,7 +137,15 @@ pub fn fields(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
             let samples: Vec<String> = ex.samples(c, 3).into_iter().map(visible).collect();
             let style = if pos == m.columns.selected { theme.selected() } else { Style::new() };
             Row::new(vec![
-                Cell::from(sanitize(&ex.file).into_owned()),
+                // A file path, or the export endpoint's last segment (`user_export?status=active`).
+                Cell::from(
+                    sanitize(if ex.file.starts_with("GET ") {
+                        ex.file.rsplit('/').next().unwrap_or(&ex.file)
+                    } else {
+                        &ex.file
+                    })
+                    .into_owned(),
+                ),
                 Cell::from(visible(&ex.headers[c])),
                 Cell::from(Line::styled(role, theme.accent())),
                 Cell::from(samples.join(", ")),
