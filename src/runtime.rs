@@ -26,6 +26,8 @@ pub struct Session {
     pub load: LoadOptions,
     pub sandbox: bool,
     pub mouse: bool,
+    /// A mapping file to start editing from instead of the saved mapping.
+    pub start_mapping: Option<crate::domain::mapping_file::MappingFile>,
 }
 
 /// Where unsaved edits of an organization are kept between sessions.
@@ -56,6 +58,7 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<()> {
     let theme = Theme::from_env();
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut model = Model::new(session.sandbox, session.load.fields.clone());
+    model.start_mapping = session.start_mapping.clone();
     let size = terminal.size()?;
     model.size = (size.width, size.height);
     let mut events = EventStream::new();

@@ -250,3 +250,17 @@ fn a_draft_written_against_another_base_url_is_still_offered() {
     update(&mut m, Msg::Draft(Some(text.into())));
     assert!(matches!(m.dialog, Some(Dialog::RestoreDraft { .. })), "{:?}", m.status);
 }
+
+#[test]
+fn a_start_mapping_file_is_applied_after_load_and_undo_returns_to_the_saved_one() {
+    let mut m = Model::new(false, FieldChoice::default());
+    let text = "enabled = true\n[[rows]]\nidp_value = \"Sales EMEA\"\ngroup = \"Sales EMEA\"\n";
+    m.start_mapping = Some(groupmap::domain::mapping_file::MappingFile::parse("team.toml", text).unwrap());
+    let Effect::Load { id } = groupmap::app::update::start_load(&mut m)[0] else { panic!() };
+    let effects = update(&mut m, Msg::Loaded { id, result: Ok(common::loaded(3, &[("Engineering", "G2")])) });
+    assert!(matches!(&effects[..], [Effect::WriteDraft { .. }]), "no draft offer; the file is the edit");
+    assert_eq!(m.mapping.rows.len(), 1);
+    assert_eq!(m.mapping.row("Sales EMEA").unwrap().target, Target::Group(g("G1")));
+    update(&mut m, key('u'));
+    assert!(m.mapping.row("Engineering").is_some() && !m.modified());
+}

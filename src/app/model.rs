@@ -103,6 +103,8 @@ pub struct Model {
     pub quit: bool,
     /// A save is running; edits wait.
     pub saving: bool,
+    /// A mapping file to apply once the organization has loaded (`--mapping FILE`).
+    pub start_mapping: Option<crate::domain::mapping_file::MappingFile>,
 }
 
 impl Model {
@@ -137,6 +139,7 @@ impl Model {
             next_id: 0,
             quit: false,
             saving: false,
+            start_mapping: None,
         }
     }
 

@@ -105,7 +105,19 @@ fn on_loaded(m: &mut Model, loaded: Arc<Loaded>) -> Vec<Effect> {
     if first {
         m.base = newer.clone();
         m.mapping = newer;
-        effects.push(Effect::ReadDraft { organization: m.snap.organization.clone() });
+        match m.start_mapping.take() {
+            // A file asked for on the command line wins over an old draft.
+            Some(file) => match file.resolve(&m.snap) {
+                Ok(mapping) => {
+                    recompute(m);
+                    effects.extend(edit(m, |map| *map = mapping));
+                    m.status = Some((format!("started from {} (u returns to the saved mapping)", file.path), false));
+                    return effects;
+                }
+                Err(e) => m.status = Some((format!("{e} (showing the saved mapping)"), true)),
+            },
+            None => effects.push(Effect::ReadDraft { organization: m.snap.organization.clone() }),
+        }
     } else {
         let (rebased, conflicts) = rebase(&m.base, &m.mapping, &newer);
         let kept = m.modified();

@@ -67,11 +67,16 @@ pub enum Command {
         /// Let the mouse wheel scroll lists
         #[arg(long)]
         mouse: bool,
+        /// Start from this mapping file instead of the saved mapping (u undoes back to the saved one)
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
     },
     /// The interactive editor on the bundled sandbox organization (no token needed)
     Demo {
         #[arg(long)]
         mouse: bool,
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
     },
     /// Show what the saved mapping (or --mapping FILE) would do: who moves where
     Plan {
@@ -325,10 +330,12 @@ fn mapping_for(conn: &Connection, snap: &Snapshot, file: Option<&Path>, no_apply
 }
 
 pub async fn run(cli: Cli) -> Result<u8> {
-    let command = cli.command.unwrap_or(Command::Tui { mouse: false });
+    let command = cli.command.unwrap_or(Command::Tui { mouse: false, mapping: None });
     match command {
-        Command::Tui { mouse } => tui(Connection::open(&cli.global).await?, mouse).await,
-        Command::Demo { mouse } => tui(Connection::sandbox(&cli.global).await?, mouse).await,
+        Command::Tui { mouse, mapping } => tui(Connection::open(&cli.global).await?, mouse, mapping.as_deref()).await,
+        Command::Demo { mouse, mapping } => {
+            tui(Connection::sandbox(&cli.global).await?, mouse, mapping.as_deref()).await
+        }
         Command::Sandbox(args) => run_sandbox(args).await,
         Command::Plan { mapping, json, detailed_exitcode, no_apply_existing } => {
             let conn = Connection::open(&cli.global).await?;
@@ -418,12 +425,23 @@ pub async fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-async fn tui(conn: Connection, mouse: bool) -> Result<u8> {
+async fn tui(conn: Connection, mouse: bool, mapping: Option<&Path>) -> Result<u8> {
+    let start_mapping = match mapping {
+        Some(p) => match conn.read_mapping(p) {
+            Ok(file) => Some(file),
+            Err(e) => {
+                conn.close().await;
+                return Err(e);
+            }
+        },
+        None => None,
+    };
     let session = crate::runtime::Session {
         client: conn.client.clone(),
         load: conn.load.clone(),
         sandbox: conn.is_sandbox(),
         mouse,
+        start_mapping,
     };
     let result = crate::runtime::run(session).await;
     conn.close().await;
