@@ -157,6 +157,8 @@ pub struct SandboxArgs {
     /// Milliseconds between job batches (slower jobs show progress longer)
     #[arg(long, default_value_t = 20)]
     pub job_step_ms: u64,
+    #[command(flatten, next_help_heading = "Fault modes (for testing clients)")]
+    pub faults: sandbox::Faults,
 }
 
 /// Writes results to stdout; a closed pipe (`| head`) ends output quietly instead of panicking.
@@ -460,6 +462,7 @@ async fn run_sandbox(args: SandboxArgs) -> Result<u8> {
         state_file: args.state,
         job_step: std::time::Duration::from_millis(args.job_step_ms),
         read_only: args.read_only,
+        faults: args.faults,
     };
     let sb = Sandbox::start(opts).await?;
     println!("groupmap sandbox listening on {}", sb.base_url());

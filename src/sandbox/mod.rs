@@ -3,6 +3,7 @@
 
 mod error;
 mod export;
+mod faults;
 mod gate;
 mod jobs;
 mod paging;
@@ -28,6 +29,8 @@ use paging::PageKey;
 use ratelimit::RateLimit;
 use state::OrgState;
 
+pub use faults::Faults;
+
 pub struct Options {
     pub listen: SocketAddr,
     /// Bearer token required on every request.
@@ -44,6 +47,8 @@ pub struct Options {
     pub job_step: Duration,
     /// Like real Calendly: the mapping, export, job and `POST /groups` endpoints answer 404.
     pub read_only: bool,
+    /// Fault modes (all off by default); `Sandbox::set_faults` re-arms them.
+    pub faults: Faults,
 }
 
 impl Default for Options {
@@ -57,6 +62,7 @@ impl Default for Options {
             state_file: None,
             job_step: Duration::from_millis(20),
             read_only: false,
+            faults: Faults::default(),
         }
     }
 }
@@ -78,6 +84,8 @@ pub(crate) struct Shared {
     limiter: Mutex<RateLimit>,
     /// Requests still to fail, and with which status.
     faults: Mutex<(u32, u16)>,
+    /// The fault modes, as they are used up.
+    faults_armed: Mutex<faults::Armed>,
     requests: AtomicU64,
     rate_limited: AtomicU64,
     page_key: PageKey,
@@ -116,11 +124,39 @@ impl Shared {
         }
     }
 
+    /// The fault modes in force (a copy).
+    fn faults(&self) -> Faults {
+        lock(&self.faults_armed).faults.clone()
+    }
+
+    /// Bumps the mapping version as another admin's save would.
+    fn bump_version_as_someone_else(&self, st: &mut OrgState) {
+        let other = st
+            .members
+            .iter()
+            .find(|m| m.role == "admin" && m.user.uuid != st.me)
+            .map_or_else(|| st.me.clone(), |m| m.user.uuid.clone());
+        st.mapping.version += 1;
+        st.mapping.updated_at = Some(st.stamp());
+        st.mapping.updated_by = Some(other);
+    }
+
     fn spawn(&self, task: JoinHandle<()>) {
         let mut tasks = lock(&self.tasks);
         tasks.retain(|t| !t.is_finished());
         tasks.push(task);
     }
+}
+
+/// A person for `Sandbox::add_person`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NewPerson<'a> {
+    pub invitee: bool,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub idp_value: Option<&'a str>,
+    /// Member group name.
+    pub group: Option<&'a str>,
 }
 
 /// A running sandbox server.
@@ -165,6 +201,7 @@ impl Sandbox {
             writer: Mutex::new(()),
             limiter: Mutex::new(RateLimit::new(opts.rate_limit)),
             faults: Mutex::new((0, 500)),
+            faults_armed: Mutex::new(faults::Armed::new(opts.faults)),
             requests: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
             tasks: Mutex::new(Vec::new()),
@@ -212,16 +249,43 @@ impl Sandbox {
     pub fn someone_else_saves(&self) {
         {
             let mut st = self.shared.state();
-            let other = st
-                .members
-                .iter()
-                .find(|m| m.role == "admin" && m.user.uuid != st.me)
-                .map_or_else(|| st.me.clone(), |m| m.user.uuid.clone());
-            st.mapping.version += 1;
-            st.mapping.updated_at = Some(st.stamp());
-            st.mapping.updated_by = Some(other);
+            self.shared.bump_version_as_someone_else(&mut st);
         }
         self.shared.persist();
+    }
+
+    /// Replaces the fault modes (counted faults start counting again).
+    pub fn set_faults(&self, faults: Faults) {
+        *lock(&self.shared.faults_armed) = faults::Armed::new(faults);
+    }
+
+    /// Adds an active member (or, with `invitee`, a pending invitee) with this name, email, IdP
+    /// value and member group (by name), as the IdP would provision them. For tests with data the
+    /// demo does not have (hostile names, odd values).
+    ///
+    /// Panics when the group does not exist: it is a test control.
+    pub fn add_person(&self, person: NewPerson<'_>) {
+        {
+            let mut st = self.shared.state();
+            st.add_person(&person);
+        }
+        self.shared.persist();
+    }
+
+    /// Adds a group with this name (any text: for tests with hostile names).
+    pub fn add_group(&self, name: &str) -> String {
+        let uri = {
+            let mut st = self.shared.state();
+            let uuid = st.add_group(name).uuid.clone();
+            self.shared.uris().group(&uuid)
+        };
+        self.shared.persist();
+        uri
+    }
+
+    /// The current mapping version.
+    pub fn mapping_version(&self) -> u64 {
+        self.shared.state().mapping.version
     }
 
     /// Moves an owner (member or pending invitee, by email) into a group (by name), as if

@@ -116,6 +116,13 @@ fn put_locked(s: &Shared, org: &str, headers: &HeaderMap, body: &[u8]) -> ApiRes
     check_org_path(u, org)?;
     let wanted = if_match(headers)?;
     let mut st = s.state();
+    let (concurrent, move_first) = {
+        let mut armed = super::lock(&s.faults_armed);
+        (armed.concurrent_save(), armed.move_before_save())
+    };
+    if concurrent {
+        s.bump_version_as_someone_else(&mut st);
+    }
     if let Some(v) = wanted
         && v != st.mapping.version
     {
@@ -141,6 +148,9 @@ fn put_locked(s: &Shared, org: &str, headers: &HeaderMap, body: &[u8]) -> ApiRes
     let details = problems(&st, u, &body, &mapping);
     if !details.is_empty() {
         return Err(ApiError::invalid(format!("The mapping has {} problem(s).", details.len()), details));
+    }
+    if move_first {
+        move_someone(&mut st, &s.base, &mapping);
     }
     let (snap, refs) = st.snapshot(&s.base, true);
     let p = plan(&snap, &mapping);
@@ -201,6 +211,28 @@ fn put_locked(s: &Shared, org: &str, headers: &HeaderMap, body: &[u8]) -> ApiRes
     let out =
         PutGroupMappingResponse { resource: render::mapping(&st.mapping, u), job: job.as_deref().map(|j| u.job(j)) };
     Ok((mapping_response(StatusCode::OK, out, st.mapping.version), job))
+}
+
+/// The `move_before_save` fault: someone else moves one person this save would move (into
+/// their target, so the change disappears), or else someone it leaves alone, so that the plan
+/// the client previewed is no longer the server's.
+fn move_someone(st: &mut OrgState, base: &str, mapping: &Mapping) {
+    let (snap, refs) = st.snapshot(base, true);
+    let p = plan(&snap, mapping);
+    let u = st.uris(base);
+    let group_uuid = |uri: &str| u.parse("groups", uri).map(str::to_owned);
+    let by_change = p.changes.iter().find_map(|c| match c.to {
+        Dest::Group(g) => Some((refs[c.owner.0 as usize].clone(), group_uuid(&snap.group(g).uri)?)),
+        Dest::New(_) => None,
+    });
+    let by_unchanged = || {
+        let other = st.groups.first()?.uuid.clone();
+        let current = st.member_groups();
+        refs.iter().find(|r| current.get(r).is_some_and(|g| *g != other)).map(|r| (r.clone(), other))
+    };
+    if let Some(m) = by_change.or_else(by_unchanged) {
+        st.move_members(&[m]);
+    }
 }
 
 pub async fn job(State(s): State<Arc<Shared>>, Path(uuid): Path<String>) -> ApiResult<Response> {

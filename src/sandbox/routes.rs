@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use super::error::{ApiError, ApiResult};
 use super::paging::{PageReq, Params, page, page_req, pagination};
 use super::state::{OrgState, OwnerRef, Uris};
-use super::{Shared, export, gate, provisioning, render};
+use super::{Shared, export, faults, gate, provisioning, render};
 use crate::api::wire::{Collection, Resource};
 
 pub fn router(shared: Arc<Shared>) -> Router {
@@ -103,9 +103,29 @@ fn paged<T, W: serde::Serialize>(
     keep: impl Fn(&T) -> bool,
     render: impl Fn(&T) -> Option<W>,
 ) -> ApiResult<Response> {
+    // Paging faults: a token they handed out starts the list over.
+    let faults = s.faults();
+    let restart = params.filter("page_token").is_some_and(faults::is_fault_token);
+    let params = &if restart {
+        Params(params.0.iter().filter(|(k, _)| k != "page_token").cloned().collect())
+    } else {
+        params.clone()
+    };
     let req: PageReq = page_req(params, path, &s.page_key)?;
     let p = page(items, key, keep, &req);
-    let pag = pagination(&format!("{}{path}", s.base), params, &req, path, &s.page_key, &p);
+    let url = format!("{}{path}", s.base);
+    let mut pag = pagination(&url, params, &req, path, &s.page_key, &p);
+    let fault_token = if faults.page_loop {
+        Some(faults::LOOP_TOKEN.to_owned())
+    } else if faults.endless_pages && pag.next_page_token.is_none() {
+        Some(faults::endless_token())
+    } else {
+        None
+    };
+    if let Some(t) = fault_token {
+        pag.next_page = Some(format!("{url}?count={}&page_token={t}", req.count));
+        pag.next_page_token = Some(t);
+    }
     Ok(list(p.items.iter().filter_map(|it| render(it)).collect(), pag))
 }
 

@@ -379,6 +379,54 @@ impl OrgState {
         self.groups.last().expect("just pushed")
     }
 
+    /// Adds a member or pending invitee (a test control: see `Sandbox::add_person`).
+    pub fn add_person(&mut self, p: &super::NewPerson<'_>) {
+        let uuid = self.new_uuid();
+        let at = self.stamp();
+        let owner = if p.invitee {
+            self.invitations.push(InviteRec {
+                uuid: uuid.clone(),
+                email: p.email.to_owned(),
+                status: "pending".into(),
+                created_at: at.clone(),
+                updated_at: at.clone(),
+                last_sent_at: Some(at),
+                user: None,
+                idp_value: p.idp_value.map(str::to_owned),
+            });
+            self.index.invite.insert(uuid.clone(), self.invitations.len() - 1);
+            OwnerRef::Invitation(uuid)
+        } else {
+            let user_uuid = self.new_uuid();
+            self.members.push(MemberRec {
+                uuid: uuid.clone(),
+                role: "user".into(),
+                created_at: at.clone(),
+                updated_at: at.clone(),
+                user: UserRec {
+                    uuid: user_uuid.clone(),
+                    name: p.name.to_owned(),
+                    slug: format!("user-{user_uuid}"),
+                    email: p.email.to_owned(),
+                    timezone: "Europe/London".into(),
+                    locale: "en".into(),
+                    avatar_url: None,
+                    created_at: at.clone(),
+                    updated_at: at,
+                },
+                idp_value: p.idp_value.map(str::to_owned),
+            });
+            self.index.member.insert(uuid.clone(), self.members.len() - 1);
+            self.index.member_by_user.insert(user_uuid, self.members.len() - 1);
+            OwnerRef::Membership(uuid)
+        };
+        if let Some(name) = p.group {
+            let group =
+                self.group_by_name(name).unwrap_or_else(|| panic!("sandbox: no group named {name:?}")).uuid.clone();
+            self.move_members(&[(owner, group)]);
+        }
+    }
+
     /// Moves each owner to a group: removes their `member` relationship (if any) and creates one
     /// to the target. `admin` relationships stay. One pass over the relationships per call.
     pub fn move_members(&mut self, moves: &[(OwnerRef, String)]) {
