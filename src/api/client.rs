@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde::{Serialize, de::DeserializeOwned};
 
-use super::wire::{ApiErrorBody, Collection};
+use super::wire::{self, ApiErrorBody, Collection};
+use crate::domain::text::{quoted, sanitize};
 
 /// A token that never shows itself in `Debug` or `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -30,14 +31,29 @@ impl fmt::Debug for Secret {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("{endpoint}: {status} {}: {}{}{}", .body.title, .body.message, details(.body), hint(*.status))]
+    #[error("{endpoint}: {status} {}: {}{}{}", sanitize(&.body.title), sanitize(&.body.message), details(.body), hint(*.status))]
     Status { endpoint: String, status: u16, body: ApiErrorBody },
-    #[error("{endpoint}: unexpected response: {path}: {message}")]
-    Decode { endpoint: String, path: String, message: String },
+    /// The answer was not valid JSON (`syntax`) or did not have the expected shape.
+    #[error("{endpoint}: {}", decode_message(.path, .message, *.syntax))]
+    Decode { endpoint: String, path: String, message: String, syntax: bool },
     #[error("{endpoint}: {message} (after {attempts} attempt{}); check the base URL and the network, then retry", if *.attempts == 1 { "" } else { "s" })]
     Transport { endpoint: String, message: String, attempts: u32 },
-    #[error("{endpoint}: the server returned the page token {token:?} twice; stopped following a pagination loop")]
-    PageLoop { endpoint: String, token: String },
+    #[error(
+        "{endpoint}: the server sent the page token {} again after {pages} page(s): a pagination loop. \
+         Stopped instead of following it forever; nothing was changed. Retry later, and report it to the API provider if it persists",
+        quoted(.token)
+    )]
+    PageLoop { endpoint: String, token: String, pages: usize },
+    #[error(
+        "{endpoint}: page {pages} repeats rows already read ({rows} so far): the list never ends. \
+         Stopped instead of following it forever; nothing was changed. Retry later, and report it to the API provider if it persists"
+    )]
+    RepeatedPage { endpoint: String, pages: usize, rows: usize },
+    #[error(
+        "{endpoint}: stopped after {pages} pages ({rows} rows) and the server still offers more: more than groupmap \
+         accepts for one list (the stream looks endless). Nothing was changed; check the organization and the base URL"
+    )]
+    TooManyPages { endpoint: String, pages: usize, rows: usize },
 }
 
 impl ApiError {
@@ -47,25 +63,58 @@ impl ApiError {
             _ => None,
         }
     }
+
+    /// The server may or may not have acted on the request: the connection failed or it
+    /// answered with a server error.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            ApiError::Transport { .. } => true,
+            ApiError::Status { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+fn decode_message(path: &str, message: &str, syntax: bool) -> String {
+    let message = sanitize(message);
+    if syntax {
+        format!(
+            "the answer is not valid JSON ({message}): the server or a proxy sent a broken answer; \
+             retry, and check the base URL if it persists"
+        )
+    } else {
+        let field = if path.is_empty() || path == "." {
+            "the answer".to_owned()
+        } else {
+            format!("field `{}`", sanitize(path))
+        };
+        format!(
+            "unexpected answer: {field}: {message}; the answer does not have the shape groupmap expects \
+             (check that the base URL points at the Calendly API, and report it if it does)"
+        )
+    }
 }
 
 fn details(body: &ApiErrorBody) -> String {
     body.details
         .iter()
         .map(|d| match &d.parameter {
-            Some(p) => format!("\n  - {p}: {}", d.message),
-            None => format!("\n  - {}", d.message),
+            Some(p) => format!("\n  - {}: {}", sanitize(p), sanitize(&d.message)),
+            None => format!("\n  - {}", sanitize(&d.message)),
         })
         .collect()
 }
 
 fn hint(status: u16) -> &'static str {
     match status {
+        400 => "\n  (the server refused the request; if this persists, report it with this message)",
         401 => "\n  (check the token: CALENDLY_TOKEN or token_file must hold a valid Personal Access Token)",
         403 => "\n  (the token's user must be an admin or owner of the organization)",
+        404 => "\n  (not found: check the organization (--org) and the base URL)",
+        409 | 412 => "\n  (the organization changed meanwhile: reload, review and try again)",
         429 => "\n  (rate limit still exceeded after waiting; try again in a minute)",
         s if s >= 500 => "\n  (the server failed; retried already, try again later)",
-        _ => "",
+        _ => "\n  (unexpected answer; retry, and report it if it persists)",
     }
 }
 
@@ -111,7 +160,8 @@ impl Pacer {
         let (Some(remaining), Some(reset)) = (num("x-ratelimit-remaining"), num("x-ratelimit-reset")) else {
             return;
         };
-        let reset_at = Instant::now() + Duration::from_secs(reset);
+        // A hostile or broken header must not overflow the clock or stall us for long.
+        let reset_at = Instant::now() + Duration::from_secs(reset.min(MAX_RESET_SECS));
         let mut s = self.state.lock().expect("pacer lock");
         let same_window = s.reset_at.is_some_and(|r| reset_at <= r + Duration::from_millis(1500));
         let remaining = remaining as u32;
@@ -129,8 +179,76 @@ impl Pacer {
 
 const RESERVE: u32 = 2;
 const MAX_IN_FLIGHT: usize = 6;
-const MAX_ATTEMPTS: u32 = 4;
-const MAX_RATE_LIMIT_WAITS: u32 = 6;
+/// The longest rate-limit window believed (Calendly's is 60 s).
+const MAX_RESET_SECS: u64 = 120;
+
+/// How patient the client is. The defaults suit the real API; tests shorten them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// Whole request, from connecting to the last byte of the answer.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Tries of an idempotent request that failed with 5xx, a transport error or broken JSON.
+    pub max_attempts: u32,
+    /// Backoff before retry `n` is `backoff_base * 2^n`, jittered to 50-150 %, at most `backoff_cap`.
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    /// 429 answers waited out (Retry-After, else X-RateLimit-Reset) before giving up.
+    pub max_rate_limit_waits: u32,
+    /// Pages read from one list before it is taken for an endless stream. 100,000 users at 100
+    /// a page are 1,000 pages.
+    pub max_pages: usize,
+    /// While following a mapping job: how often to ask, and how long it may make no progress.
+    pub job_poll: Duration,
+    pub job_stall: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            max_attempts: 4,
+            backoff_base: Duration::from_millis(250),
+            backoff_cap: Duration::from_secs(8),
+            max_rate_limit_waits: 6,
+            max_pages: 20_000,
+            job_poll: Duration::from_millis(250),
+            job_stall: Duration::from_secs(300),
+        }
+    }
+}
+
+/// List items, by their URI: a page of rows already read means the list started over.
+pub trait ListItem {
+    fn uri(&self) -> &str;
+}
+
+impl ListItem for wire::Membership {
+    fn uri(&self) -> &str {
+        &self.uri
+    }
+}
+impl ListItem for wire::Invitation {
+    fn uri(&self) -> &str {
+        &self.uri
+    }
+}
+impl ListItem for wire::Group {
+    fn uri(&self) -> &str {
+        &self.uri
+    }
+}
+impl ListItem for wire::GroupRelationship {
+    fn uri(&self) -> &str {
+        &self.uri
+    }
+}
+impl ListItem for serde_json::Value {
+    fn uri(&self) -> &str {
+        self.get("uri").and_then(serde_json::Value::as_str).unwrap_or("")
+    }
+}
 
 /// Called with (what, rows so far) while lists are fetched.
 pub type Progress = Arc<dyn Fn(&str, usize) + Send + Sync>;
@@ -142,7 +260,7 @@ pub struct Client {
     token: Secret,
     pacer: Arc<Pacer>,
     in_flight: Arc<tokio::sync::Semaphore>,
-    pub(crate) backoff_base: Duration,
+    opts: ClientOptions,
 }
 
 impl fmt::Debug for Client {
@@ -159,9 +277,13 @@ pub struct Response {
 
 impl Client {
     pub fn new(base_url: &str, token: Secret) -> Result<Client, ApiError> {
+        Client::with_options(base_url, token, ClientOptions::default())
+    }
+
+    pub fn with_options(base_url: &str, token: Secret, opts: ClientOptions) -> Result<Client, ApiError> {
         let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+            .connect_timeout(opts.connect_timeout)
+            .timeout(opts.timeout)
             .user_agent(concat!("groupmap/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ApiError::Transport { endpoint: base_url.into(), message: e.to_string(), attempts: 0 })?;
@@ -171,8 +293,12 @@ impl Client {
             token,
             pacer: Arc::default(),
             in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
-            backoff_base: Duration::from_millis(250),
+            opts,
         })
+    }
+
+    pub fn options(&self) -> &ClientOptions {
+        &self.opts
     }
 
     pub fn base_url(&self) -> &str {
@@ -190,7 +316,7 @@ impl Client {
 
     fn endpoint(&self, method: &Method, url: &str) -> String {
         let path = url.strip_prefix(&self.base).unwrap_or(url);
-        format!("{method} {path}")
+        format!("{method} {}", sanitize(path))
     }
 
     /// Sends one request, retrying 429 (after the advertised wait) and, when `idempotent`,
@@ -237,13 +363,15 @@ impl Client {
             };
             drop(_slot);
             match result {
-                Ok((status, headers, _)) if status == StatusCode::TOO_MANY_REQUESTS && waits < MAX_RATE_LIMIT_WAITS => {
+                Ok((status, headers, _))
+                    if status == StatusCode::TOO_MANY_REQUESTS && waits < self.opts.max_rate_limit_waits =>
+                {
                     // Not processed by the server, so safe to resend even when not idempotent.
                     waits += 1;
                     attempts -= 1;
                     tokio::time::sleep(rate_limit_wait(&headers)).await;
                 }
-                Ok((status, _, _)) if status.is_server_error() && idempotent && attempts < MAX_ATTEMPTS => {
+                Ok((status, _, _)) if status.is_server_error() && idempotent && attempts < self.opts.max_attempts => {
                     tokio::time::sleep(self.backoff(attempts)).await;
                 }
                 Ok((status, headers, body)) => {
@@ -251,22 +379,29 @@ impl Client {
                 }
                 Err(e)
                     if idempotent
-                        && attempts < MAX_ATTEMPTS
-                        && (e.is_timeout() || e.is_connect() || e.is_request() || e.is_body()) =>
+                        && attempts < self.opts.max_attempts
+                        && (e.is_timeout() || e.is_connect() || e.is_request() || e.is_body() || e.is_decode()) =>
                 {
                     tokio::time::sleep(self.backoff(attempts)).await;
                 }
                 Err(e) => {
-                    return Err(ApiError::Transport { endpoint, message: describe(&e), attempts });
+                    let message = self.redact(&describe(&e, self.opts.timeout));
+                    return Err(ApiError::Transport { endpoint, message, attempts });
                 }
             }
         }
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.backoff_base.saturating_mul(1 << attempt.min(6));
+        let exp = self.opts.backoff_base.saturating_mul(1 << attempt.min(6));
         let jittered = exp.mul_f64(0.5 + fastrand::f64());
-        jittered.min(Duration::from_secs(8))
+        jittered.min(self.opts.backoff_cap)
+    }
+
+    /// Server-supplied text with the token blanked out, should a server echo it back.
+    fn redact(&self, text: &str) -> String {
+        let token = self.token.expose();
+        if token.len() >= 6 && text.contains(token) { text.replace(token, "[redacted]") } else { text.to_owned() }
     }
 
     /// Turns a non-2xx response into an error carrying the server's `{title, message, details}`.
@@ -283,22 +418,39 @@ impl Client {
         if body.message.is_empty() {
             body.message = String::from_utf8_lossy(&resp.body).chars().take(200).collect();
         }
+        body.title = self.redact(&body.title);
+        body.message = self.redact(&body.message);
+        for d in &mut body.details {
+            d.message = self.redact(&d.message);
+            d.parameter = d.parameter.as_deref().map(|p| self.redact(p));
+        }
         Err(ApiError::Status { endpoint, status: resp.status, body })
     }
 
     pub fn decode<T: DeserializeOwned>(&self, method: &Method, path: &str, body: &[u8]) -> Result<T, ApiError> {
-        let de = &mut serde_json::Deserializer::from_slice(body);
-        serde_path_to_error::deserialize(de).map_err(|e| ApiError::Decode {
-            endpoint: self.endpoint(method, &self.url(path)),
-            path: e.path().to_string(),
-            message: e.inner().to_string(),
+        decode(&self.endpoint(method, &self.url(path)), body).map_err(|mut e| {
+            if let ApiError::Decode { message, .. } = &mut e {
+                *message = self.redact(message);
+            }
+            e
         })
     }
 
+    /// A GET decoded as JSON. Broken JSON (a proxy cutting an answer short) is retried like a
+    /// transport failure; an answer of the wrong shape is not.
     pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, ApiError> {
-        let resp = self.send(Method::GET, path, query, &[], None, true).await?;
-        let resp = self.check(&Method::GET, path, resp)?;
-        self.decode(&Method::GET, path, &resp.body)
+        let mut attempt = 1;
+        loop {
+            let resp = self.send(Method::GET, path, query, &[], None, true).await?;
+            let resp = self.check(&Method::GET, path, resp)?;
+            match self.decode(&Method::GET, path, &resp.body) {
+                Err(ApiError::Decode { syntax: true, .. }) if attempt < self.opts.max_attempts => {
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// A GET answered as raw bytes (the CSV export).
@@ -319,17 +471,25 @@ impl Client {
         self.check(&method, path, resp)
     }
 
-    /// Every item of a cursor-paginated list, 100 a page.
-    pub async fn get_all<T: DeserializeOwned>(
+    /// Every item of a cursor-paginated list, 100 a page. A page token seen before (a loop), a
+    /// page of rows already read (a list that starts over) and more than `max_pages` pages (an
+    /// endless stream) are errors, never followed forever.
+    pub async fn get_all<T: DeserializeOwned + ListItem>(
         &self,
         path: &str,
         query: &[(&str, &str)],
         what: &str,
         progress: Option<&Progress>,
     ) -> Result<Vec<T>, ApiError> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
         let mut out = Vec::new();
         let mut token: Option<String> = None;
-        let mut seen = std::collections::HashSet::new();
+        let mut tokens = std::collections::HashSet::new();
+        // Hashes of the URIs read: 8 bytes a row, not a copy of each URI.
+        let hasher = BuildHasherDefault::<DefaultHasher>::default();
+        let mut rows = std::collections::HashSet::new();
+        let mut pages = 0;
+        let endpoint = || self.endpoint(&Method::GET, &self.url(path));
         loop {
             let mut q: Vec<(&str, &str)> = query.to_vec();
             q.push(("count", "100"));
@@ -337,17 +497,25 @@ impl Client {
                 q.push(("page_token", t));
             }
             let page: Collection<T> = self.get(path, &q).await?;
+            pages += 1;
+            let mut fresh = false;
+            for item in &page.collection {
+                fresh |= rows.insert(hasher.hash_one(item.uri()));
+            }
+            if !fresh && !page.collection.is_empty() && pages > 1 {
+                return Err(ApiError::RepeatedPage { endpoint: endpoint(), pages, rows: out.len() });
+            }
             out.extend(page.collection);
             if let Some(p) = progress {
                 p(what, out.len());
             }
             match page.pagination.next_page_token {
                 Some(next) if !next.is_empty() => {
-                    if !seen.insert(next.clone()) {
-                        return Err(ApiError::PageLoop {
-                            endpoint: self.endpoint(&Method::GET, &self.url(path)),
-                            token: next,
-                        });
+                    if !tokens.insert(next.clone()) {
+                        return Err(ApiError::PageLoop { endpoint: endpoint(), token: next, pages });
+                    }
+                    if pages >= self.opts.max_pages {
+                        return Err(ApiError::TooManyPages { endpoint: endpoint(), pages, rows: out.len() });
                     }
                     token = Some(next);
                 }
@@ -357,15 +525,34 @@ impl Client {
     }
 }
 
-fn rate_limit_wait(headers: &HeaderMap) -> Duration {
-    let secs = |name: &str| -> Option<f64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
-    let base = secs("retry-after").or_else(|| secs("x-ratelimit-reset")).unwrap_or(1.0);
-    Duration::from_secs_f64(base.clamp(0.0, 120.0)) + Duration::from_millis(50 + fastrand::u64(0..200))
+/// Decodes a JSON answer; errors name the endpoint and the field (`collection[3].user.email`).
+pub fn decode<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    let result: Result<T, _> = serde_path_to_error::deserialize(de);
+    let value = result.map_err(|e| {
+        let syntax = !matches!(e.inner().classify(), serde_json::error::Category::Data);
+        let message = e.inner().to_string();
+        let mut path = e.path().to_string();
+        // serde reports a missing field at the object holding it: name the field itself.
+        if let Some(field) = message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
+            path = if path == "." || path.is_empty() { field.to_owned() } else { format!("{path}.{field}") };
+        }
+        ApiError::Decode { endpoint: endpoint.to_owned(), path, message, syntax }
+    })?;
+    Ok(value)
 }
 
-fn describe(e: &reqwest::Error) -> String {
+fn rate_limit_wait(headers: &HeaderMap) -> Duration {
+    let secs = |name: &str| -> Option<f64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
+    let finite = |v: f64| v.is_finite().then_some(v);
+    let base =
+        secs("retry-after").and_then(finite).or_else(|| secs("x-ratelimit-reset").and_then(finite)).unwrap_or(1.0);
+    Duration::from_secs_f64(base.clamp(0.0, MAX_RESET_SECS as f64)) + Duration::from_millis(50 + fastrand::u64(0..200))
+}
+
+fn describe(e: &reqwest::Error, timeout: Duration) -> String {
     let kind = if e.is_timeout() {
-        "timed out"
+        &format!("no complete answer within {} s (timed out)", timeout.as_secs_f64())
     } else if e.is_connect() {
         "could not connect"
     } else if e.is_body() || e.is_decode() {
@@ -373,7 +560,7 @@ fn describe(e: &reqwest::Error) -> String {
     } else {
         "request failed"
     };
-    let mut msg = kind.to_owned();
+    let mut msg = kind.to_string();
     let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
     while let Some(s) = src {
         msg.push_str(": ");
