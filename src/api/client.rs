@@ -498,6 +498,12 @@ impl Client {
             }
             let page: Collection<T> = self.get(path, &q).await?;
             pages += 1;
+            let next = page.pagination.next_page_token.filter(|t| !t.is_empty());
+            if let Some(t) = &next
+                && !tokens.insert(t.clone())
+            {
+                return Err(ApiError::PageLoop { endpoint: endpoint(), token: t.clone(), pages });
+            }
             let mut fresh = false;
             for item in &page.collection {
                 fresh |= rows.insert(hasher.hash_one(item.uri()));
@@ -509,11 +515,8 @@ impl Client {
             if let Some(p) = progress {
                 p(what, out.len());
             }
-            match page.pagination.next_page_token {
-                Some(next) if !next.is_empty() => {
-                    if !tokens.insert(next.clone()) {
-                        return Err(ApiError::PageLoop { endpoint: endpoint(), token: next, pages });
-                    }
+            match next {
+                Some(next) => {
                     if pages >= self.opts.max_pages {
                         return Err(ApiError::TooManyPages { endpoint: endpoint(), pages, rows: out.len() });
                     }
@@ -557,6 +560,8 @@ fn describe(e: &reqwest::Error, timeout: Duration) -> String {
         "could not connect"
     } else if e.is_body() || e.is_decode() {
         "the response was cut off"
+    } else if e.is_request() {
+        "the connection failed before an answer arrived"
     } else {
         "request failed"
     };

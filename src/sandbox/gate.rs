@@ -41,6 +41,7 @@ pub async fn gate(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
         let mut armed = lock(&shared.faults_armed);
         match armed.storm() {
             Some(wait) => (Some(wait), None),
+            None if is_save && armed.refuse_save() => (None, Some(503)),
             None => (None, armed.random_error()),
         }
     } else {
