@@ -225,7 +225,7 @@ async fn create_group(client: &Client, organization: &str, name: &str) -> Result
                 return Ok(Group { uri: g.resource.uri, name: g.resource.name, member_count: g.resource.member_count });
             }
             Err(e) if e.status() == Some(409) => return Err(SaveError::GroupExists { name: name.to_owned() }),
-            Err(e) if e.outcome_unknown() && tries < 3 => e,
+            Err(e) if e.outcome_unknown() && tries < client.options().max_attempts => e,
             Err(e) => return Err(e.into()),
         };
         let groups: Vec<wire::Group> =
@@ -284,7 +284,7 @@ async fn put_mapping(
             }
         };
         if now.version == previous {
-            if tries < 3 {
+            if tries < client.options().max_attempts {
                 continue;
             }
             return Err(SaveError::NotSaved { endpoint, cause, version: previous });
