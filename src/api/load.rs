@@ -123,26 +123,45 @@ async fn fetch_export(client: &Client, org: &str, status: &str) -> Result<Export
     Ok(Export::parse(&format!("GET {path}?status={status}"), &resp.body)?)
 }
 
-pub async fn load(client: &Client, opts: &LoadOptions, progress: Option<Progress>) -> Result<Loaded, LoadError> {
-    let organization = match &opts.organization {
+/// The raw lists one load reads.
+struct Lists {
+    members: Vec<Membership>,
+    invitees: Vec<Invitation>,
+    groups: Vec<wire::Group>,
+    relationships: Vec<GroupRelationship>,
+    mapping: Option<(GroupMapping, String)>,
+    exports: Vec<Export>,
+}
+
+async fn organization_of(client: &Client, opts: &LoadOptions) -> Result<String, LoadError> {
+    Ok(match &opts.organization {
         Some(o) => o.trim_end_matches('/').to_owned(),
         None => {
             let me: Resource<User> = client.get("/users/me", &[]).await?;
             me.resource.current_organization.ok_or(LoadError::NoOrganization)?
         }
-    };
+    })
+}
+
+async fn exports(client: &Client, org: &str, opts: &LoadOptions, concurrent: bool) -> Result<Vec<Export>, LoadError> {
+    if !opts.users_csv.is_empty() {
+        return read_csv_files(&opts.users_csv);
+    }
+    if concurrent {
+        let (a, b) = tokio::try_join!(fetch_export(client, org, "active"), fetch_export(client, org, "pending"))?;
+        Ok(vec![a, b])
+    } else {
+        Ok(vec![fetch_export(client, org, "active").await?, fetch_export(client, org, "pending").await?])
+    }
+}
+
+/// Loads an organization: the lists are fetched concurrently (paced by the client).
+pub async fn load(client: &Client, opts: &LoadOptions, progress: Option<Progress>) -> Result<Loaded, LoadError> {
+    let organization = organization_of(client, opts).await?;
     let org = organization.as_str();
     let org_q = [("organization", org)];
     let invitations_path = format!("/organizations/{}/invitations", wire::uuid_of(org));
     let p = progress.as_ref();
-    let exports = async {
-        if opts.users_csv.is_empty() {
-            let (a, b) = tokio::try_join!(fetch_export(client, org, "active"), fetch_export(client, org, "pending"))?;
-            Ok::<_, LoadError>(vec![a, b])
-        } else {
-            read_csv_files(&opts.users_csv)
-        }
-    };
     let (members, invitees, groups, relationships, mapping, exports) = tokio::try_join!(
         async {
             Ok::<_, LoadError>(client.get_all::<Membership>("/organization_memberships", &org_q, "members", p).await?)
@@ -155,9 +174,33 @@ pub async fn load(client: &Client, opts: &LoadOptions, progress: Option<Progress
             Ok(client.get_all::<GroupRelationship>("/group_relationships", &org_q, "group relationships", p).await?)
         },
         async { Ok(fetch_mapping(client, org).await?) },
-        exports,
+        exports(client, org, opts, true),
     )?;
+    let lists = Lists { members, invitees, groups, relationships, mapping, exports };
+    Ok(assemble(client, organization, lists))
+}
 
+/// The reference path: every list fetched one after another, in the simplest way. Slower;
+/// kept as the baseline the concurrent loader is tested and benchmarked against.
+pub async fn load_sequential(client: &Client, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+    let organization = organization_of(client, opts).await?;
+    let org = organization.as_str();
+    let org_q = [("organization", org)];
+    let invitations_path = format!("/organizations/{}/invitations", wire::uuid_of(org));
+    let members = client.get_all::<Membership>("/organization_memberships", &org_q, "members", None).await?;
+    let invitees =
+        client.get_all::<Invitation>(&invitations_path, &[("status", "pending")], "invitations", None).await?;
+    let groups = client.get_all::<wire::Group>("/groups", &org_q, "groups", None).await?;
+    let relationships =
+        client.get_all::<GroupRelationship>("/group_relationships", &org_q, "group relationships", None).await?;
+    let mapping = fetch_mapping(client, org).await?;
+    let exports = exports(client, org, opts, false).await?;
+    let lists = Lists { members, invitees, groups, relationships, mapping, exports };
+    Ok(assemble(client, organization, lists))
+}
+
+fn assemble(client: &Client, organization: String, lists: Lists) -> Loaded {
+    let Lists { members, invitees, groups, relationships, mapping, exports } = lists;
     let member_group: std::collections::HashMap<&str, &str> =
         relationships.iter().filter(|r| r.role == "member").map(|r| (r.owner.uri(), r.group.as_str())).collect();
     let group_of = |uri: &str| member_group.get(uri).map(|g| (*g).to_owned());
@@ -185,5 +228,5 @@ pub async fn load(client: &Client, opts: &LoadOptions, progress: Option<Progress
         Some((m, etag)) => (Some(saved_from_wire(&m)), Some(etag)),
         None => (None, None),
     };
-    Ok(Loaded { base_url: client.base_url().to_owned(), organization, groups, people, exports, saved, etag })
+    Loaded { base_url: client.base_url().to_owned(), organization, groups, people, exports, saved, etag }
 }

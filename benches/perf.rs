@@ -1,0 +1,617 @@
+//! `cargo bench --bench perf`: every performance figure of DESIGN.md ("Performance targets"),
+//! each beside its target and a baseline measured in the same run, with the machine's core count.
+//!
+//! A plain `harness = false` main timed with `std::time`: medians over repeated runs.
+//! Options (after `--`): `--rate-limit` (or `GROUPMAP_BENCH_RATE_LIMIT=1`) adds the load against
+//! a sandbox enforcing 500 requests/minute (about two minutes); `--only a,b` runs some sections
+//! (plan, filter, load, rss, render, ratelimit).
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use groupmap::api::load::load_sequential;
+use groupmap::api::{Client, LoadOptions, Loaded, Secret, load};
+use groupmap::app::filter::filter;
+use groupmap::app::{Effect, Model, Msg, update};
+use groupmap::domain::{FieldChoice, Mapping, Row, Snapshot, Target, plan};
+use groupmap::sandbox::{Options, Sandbox};
+use groupmap::ui::{theme::Theme, view};
+use ratatui::layout::Rect;
+use ratatui::{Terminal, TerminalOptions, Viewport};
+
+const RSS_CHILD: &str = "GROUPMAP_BENCH_RSS_CHILD";
+const QUERY: &str = "sales emea";
+
+/// One line of the closing summary.
+struct Figure {
+    work: String,
+    target: String,
+    measured: String,
+    baseline: String,
+    verdict: &'static str,
+}
+
+struct Bench {
+    figures: Vec<Figure>,
+}
+
+impl Bench {
+    fn figure(&mut self, work: &str, target: &str, measured: String, baseline: String, met: Option<bool>) {
+        let verdict = match met {
+            Some(true) => "met",
+            Some(false) => "MISSED",
+            None => "-",
+        };
+        self.figures.push(Figure { work: work.into(), target: target.into(), measured, baseline, verdict });
+    }
+}
+
+fn ms(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 10.0 { format!("{ms:.2} ms") } else { format!("{ms:.1} ms") }
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// Runs `f` `n` times; the median and the slowest run.
+fn time<R>(n: usize, mut f: impl FnMut() -> R) -> (Duration, Duration) {
+    let mut runs = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        std::hint::black_box(f());
+        runs.push(t.elapsed());
+    }
+    let max = *runs.iter().max().expect("runs");
+    (median(runs), max)
+}
+
+fn main() {
+    if std::env::var_os(RSS_CHILD).is_some() {
+        rss_child();
+        return;
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rate_limit = args.iter().any(|a| a == "--rate-limit")
+        || std::env::var("GROUPMAP_BENCH_RATE_LIMIT").is_ok_and(|v| !v.is_empty() && v != "0");
+    let only: Option<Vec<String>> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|s| s.split(',').map(str::to_owned).collect());
+    let on = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == name));
+
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("groupmap performance benchmarks: {cores} core(s), {} build", build_kind());
+    if cfg!(debug_assertions) {
+        println!("warning: a debug build; the targets are for release (`cargo bench` builds with optimizations)");
+    }
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let mut b = Bench { figures: Vec::new() };
+
+    // One 100k-user organization served for the load, RSS and render sections.
+    let big = rt.block_on(Sandbox::start(sandbox_opts(100_000, u32::MAX))).expect("sandbox");
+    let big_snap = big.snapshot();
+
+    if on("plan") {
+        bench_plan(&rt, &mut b, &big_snap);
+    }
+    if on("filter") {
+        bench_filter(&mut b, &big_snap);
+    }
+    let mut loaded = None;
+    if on("load") || on("render") || on("filter") {
+        loaded = Some(bench_load(&rt, &mut b, &big, on("load")));
+    }
+    if on("filter")
+        && let Some(l) = &loaded
+    {
+        bench_filter_in_editor(&mut b, l.clone());
+    }
+    if on("rss") {
+        bench_rss(&mut b, &big);
+    }
+    if on("render")
+        && let Some(l) = &loaded
+    {
+        bench_render(&mut b, l.clone());
+    }
+    if rate_limit && on("ratelimit") {
+        bench_rate_limit(&rt, &mut b);
+    } else {
+        b.figure(
+            "load under 500 req/min",
+            "≤ floor + 10 %, no 429",
+            "not run (add `-- --rate-limit`, ~2 min)".into(),
+            "-".into(),
+            None,
+        );
+    }
+    rt.block_on(big.shutdown());
+
+    println!("\nSummary ({cores} core(s), {} build)", build_kind());
+    let w0 = b.figures.iter().map(|f| f.work.chars().count()).max().unwrap_or(0);
+    let w1 = b.figures.iter().map(|f| f.target.chars().count()).max().unwrap_or(0);
+    let w2 = b.figures.iter().map(|f| f.measured.chars().count()).max().unwrap_or(0);
+    let w3 = b.figures.iter().map(|f| f.baseline.chars().count()).max().unwrap_or(0);
+    println!("  {:w0$}  {:w1$}  {:w2$}  {:w3$}  verdict", "work", "target", "measured", "baseline");
+    for f in &b.figures {
+        println!("  {:w0$}  {:w1$}  {:w2$}  {:w3$}  {}", f.work, f.target, f.measured, f.baseline, f.verdict);
+    }
+}
+
+fn build_kind() -> &'static str {
+    if cfg!(debug_assertions) { "debug" } else { "release" }
+}
+
+fn sandbox_opts(users: usize, rate_limit: u32) -> Options {
+    Options { users: Some(users), rate_limit, job_step: Duration::from_millis(1), ..Options::default() }
+}
+
+/// Every value mapped (to a spread of groups) and a default group: every path of `plan` runs.
+fn full_mapping(snap: &Snapshot) -> Mapping {
+    let n = snap.groups.len();
+    Mapping {
+        enabled: true,
+        rows: snap
+            .values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Row { idp_value: v.clone(), target: Target::Group(snap.groups[(i * 7) % n].uri.clone()) })
+            .collect(),
+        default_group: Some(Target::Group(snap.groups[0].uri.clone())),
+        apply_to_existing: true,
+    }
+}
+
+fn bench_plan(rt: &tokio::runtime::Runtime, b: &mut Bench, big: &Snapshot) {
+    println!("\n## plan(): the preview, computed on every edit");
+    for users in [1_000usize, 10_000, 100_000] {
+        let small;
+        let snap = if users == 100_000 {
+            big
+        } else {
+            let sb = rt.block_on(Sandbox::start(sandbox_opts(users, u32::MAX))).expect("sandbox");
+            small = sb.snapshot();
+            rt.block_on(sb.shutdown());
+            &small
+        };
+        let mapping = full_mapping(snap);
+        // The row table only half filled: values with no row go to the default group.
+        let mut half = mapping.clone();
+        half.rows.truncate(half.rows.len() / 2);
+        let runs = if users >= 100_000 { 30 } else { 100 };
+        let (med, max) = time(runs, || plan(snap, &mapping));
+        let (half_med, _) = time(runs, || plan(snap, &half));
+        let p = plan(snap, &mapping);
+        let (digest, _) = time(5, || p.digest(snap));
+        println!(
+            "  {users:>7} users, {:>5} values, {:>3} groups, {:>4} rows: plan median {} (max {}), half the rows {}; \
+             {} changes; digest {}",
+            snap.values.len(),
+            snap.groups.len(),
+            mapping.rows.len(),
+            ms(med),
+            ms(max),
+            ms(half_med),
+            p.changes.len(),
+            ms(digest),
+        );
+        if users == 100_000 {
+            b.figure(
+                "plan, 100k users/2k values/500 groups",
+                "≤ 10 ms",
+                format!("{} median ({} max)", ms(med), ms(max)),
+                format!("digest {} (on save only)", ms(digest)),
+                Some(med <= Duration::from_millis(10)),
+            );
+        }
+    }
+}
+
+/// One string per user, as a per-user preview row shows them.
+fn user_lines(snap: &Snapshot) -> Vec<String> {
+    snap.owners
+        .iter()
+        .map(|o| {
+            format!(
+                "{} <{}> {} {}",
+                o.name,
+                o.email,
+                o.value.map_or("", |v| snap.value(v)),
+                o.group.map_or("-", |g| snap.group(g).name.as_str())
+            )
+        })
+        .collect()
+}
+
+/// Per keystroke of QUERY typed one character at a time: median over `rounds` of each.
+fn keystrokes(rounds: usize, mut type_key: impl FnMut(&str, Option<&[u32]>) -> Option<Vec<u32>>) -> Vec<Duration> {
+    let chars: Vec<char> = QUERY.chars().collect();
+    let mut per_key: Vec<Vec<Duration>> = vec![Vec::new(); chars.len()];
+    for _ in 0..rounds {
+        let mut prev: Option<Vec<u32>> = None;
+        for k in 1..=chars.len() {
+            let q: String = chars[..k].iter().collect();
+            let t = Instant::now();
+            let r = type_key(&q, prev.as_deref());
+            per_key[k - 1].push(t.elapsed());
+            prev = std::hint::black_box(r);
+        }
+    }
+    per_key.into_iter().map(median).collect()
+}
+
+fn summary(v: &[Duration]) -> (Duration, Duration) {
+    let max = *v.iter().max().expect("keys");
+    let mean = v.iter().sum::<Duration>() / v.len() as u32;
+    (max, mean)
+}
+
+fn bench_filter(b: &mut Bench, snap: &Snapshot) {
+    println!("\n## fuzzy filter: {:?} typed one character at a time over 100,000 strings", QUERY);
+    let lines = user_lines(snap);
+    let n = lines.len().min(100_000);
+    let lines = &lines[..n];
+    let rounds = 5;
+    let narrowing = keystrokes(rounds, |q, prev| filter(|i| lines[i].as_str(), n, q, prev).items);
+    let full = keystrokes(rounds, |q, _| filter(|i| lines[i].as_str(), n, q, None).items);
+    let lower: Vec<String> = lines.iter().map(|l| l.to_lowercase()).collect();
+    let substring = keystrokes(rounds, |q, _| {
+        let q = q.to_lowercase();
+        Some((0..n as u32).filter(|&i| lower[i as usize].contains(&q)).collect())
+    });
+    let results: Vec<usize> =
+        (1..=QUERY.len()).map(|k| filter(|i| lines[i].as_str(), n, &QUERY[..k], None).len(n)).collect();
+    println!(
+        "  {:<12} {:>8} {:>16} {:>16} {:>16}",
+        "query", "matches", "skim+narrowing", "skim full pass", "substring"
+    );
+    for k in 0..QUERY.len() {
+        println!(
+            "  {:<12} {:>8} {:>16} {:>16} {:>16}",
+            format!("{:?}", &QUERY[..=k]),
+            results[k],
+            ms(narrowing[k]),
+            ms(full[k]),
+            ms(substring[k])
+        );
+    }
+    let (nmax, nmean) = summary(&narrowing);
+    let (fmax, fmean) = summary(&full);
+    let (smax, smean) = summary(&substring);
+    println!(
+        "  per keystroke (max / mean): skim+narrowing {} / {}, skim full pass {} / {}, substring {} / {}",
+        ms(nmax),
+        ms(nmean),
+        ms(fmax),
+        ms(fmean),
+        ms(smax),
+        ms(smean)
+    );
+    b.figure(
+        "filter keystroke, 100k strings (engine)",
+        "≤ 16 ms",
+        format!("max {} / mean {} (skim, narrowing)", ms(nmax), ms(nmean)),
+        format!("skim full pass max {} / mean {}; substring max {}", ms(fmax), ms(fmean), ms(smax)),
+        Some(nmax <= Duration::from_millis(16)),
+    );
+}
+
+fn key(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+/// The editor with this organization loaded, at `size`.
+fn ready_model(loaded: Arc<Loaded>, size: (u16, u16)) -> Model {
+    let mut m = Model::new(true, FieldChoice::default());
+    update(&mut m, Msg::Resize(size.0, size.1));
+    let effects = groupmap::app::update::start_load(&mut m);
+    let Some(Effect::Load { id }) = effects.first() else { panic!("the editor starts with a load") };
+    update(&mut m, Msg::Loaded { id: *id, result: Ok(loaded) });
+    assert!(m.ready(), "the editor did not become ready");
+    m
+}
+
+/// A mapping with rows for half the values: the preview then has tens of thousands of changes.
+fn with_mapping(m: &mut Model) {
+    let full = full_mapping(&m.snap);
+    m.mapping = full;
+    groupmap::app::update::recompute(m);
+}
+
+fn bench_filter_in_editor(b: &mut Bench, loaded: Arc<Loaded>) {
+    let mut m = ready_model(loaded, (160, 48));
+    with_mapping(&mut m);
+    update(&mut m, key(KeyCode::Char('p')));
+    let lines = m.preview_lines.len();
+    println!(
+        "\n## filter keystroke in the editor: update() on the preview of {} lines ({} changes)",
+        lines,
+        m.plan.changes.len()
+    );
+    let mut per_key: Vec<Vec<Duration>> = vec![Vec::new(); QUERY.len()];
+    for _ in 0..5 {
+        update(&mut m, key(KeyCode::Char('/')));
+        for (k, c) in QUERY.chars().enumerate() {
+            let t = Instant::now();
+            update(&mut m, key(KeyCode::Char(c)));
+            per_key[k].push(t.elapsed());
+        }
+        // Esc clears the filter and stays on the preview.
+        update(&mut m, key(KeyCode::Esc));
+        assert!(m.preview.filter.is_empty() && m.screen == groupmap::app::model::Screen::Preview);
+    }
+    let keys: Vec<Duration> = per_key.into_iter().map(median).collect();
+    let (max, mean) = summary(&keys);
+    println!(
+        "  per keystroke: {}",
+        keys.iter().zip(QUERY.chars()).map(|(d, c)| format!("{c:?} {}", ms(*d))).collect::<Vec<_>>().join(", ")
+    );
+    b.figure(
+        &format!("filter keystroke, editor preview ({lines} lines)"),
+        "≤ 16 ms",
+        format!("max {} / mean {}", ms(max), ms(mean)),
+        "-".into(),
+        Some(max <= Duration::from_millis(16)),
+    );
+}
+
+fn client(sb: &Sandbox) -> Client {
+    Client::new(sb.base_url(), Secret::new(sb.token())).expect("client")
+}
+
+fn bench_load(rt: &tokio::runtime::Runtime, b: &mut Bench, big: &Sandbox, report: bool) -> Arc<Loaded> {
+    let opts = LoadOptions::default();
+    let runs = if report { 3 } else { 1 };
+    let mut concurrent = Vec::new();
+    let mut requests = 0;
+    let mut last = None;
+    for _ in 0..runs {
+        let before = big.requests();
+        let t = Instant::now();
+        let l = rt.block_on(load(&client(big), &opts, None)).expect("load");
+        concurrent.push(t.elapsed());
+        requests = big.requests() - before;
+        last = Some(l);
+    }
+    let loaded = last.expect("loaded");
+    if !report {
+        return Arc::new(loaded);
+    }
+    println!("\n## load: 100,000 users from the sandbox over loopback");
+    let mut sequential = Vec::new();
+    let mut seq_requests = 0;
+    for _ in 0..runs {
+        let before = big.requests();
+        let t = Instant::now();
+        std::hint::black_box(rt.block_on(load_sequential(&client(big), &opts)).expect("load"));
+        sequential.push(t.elapsed());
+        seq_requests = big.requests() - before;
+    }
+    let (snap_med, _) = time(3, || loaded.snapshot(&FieldChoice::default()).expect("snapshot"));
+    let (c, s) = (median(concurrent), median(sequential));
+    println!(
+        "  concurrent loader: {} median of {runs} ({requests} requests, {} people); sequential baseline: {} ({seq_requests} requests); \
+         then Snapshot: {}",
+        secs(c),
+        loaded.people.len(),
+        secs(s),
+        ms(snap_med),
+    );
+    b.figure(
+        "load 100k users from the sandbox",
+        "≤ 3 s",
+        format!("{} ({requests} requests) + snapshot {}", secs(c), ms(snap_med)),
+        format!("sequential {}", secs(s)),
+        Some(c + snap_med <= Duration::from_secs(3)),
+    );
+    Arc::new(loaded)
+}
+
+fn bench_rate_limit(rt: &tokio::runtime::Runtime, b: &mut Bench) {
+    // About 550 requests: a bit over one window of 500.
+    const USERS: usize = 28_000;
+    const LIMIT: u64 = 500;
+    println!("\n## load under the 500 requests/minute limit ({USERS} users)");
+    let free = rt.block_on(Sandbox::start(sandbox_opts(USERS, u32::MAX))).expect("sandbox");
+    let t = Instant::now();
+    rt.block_on(load(&client(&free), &LoadOptions::default(), None)).expect("load");
+    let free_time = t.elapsed();
+    let free_requests = free.requests();
+    rt.block_on(free.shutdown());
+
+    let sb = rt.block_on(Sandbox::start(sandbox_opts(USERS, LIMIT as u32))).expect("sandbox");
+    let t = Instant::now();
+    rt.block_on(load(&client(&sb), &LoadOptions::default(), None)).expect("load");
+    let wall = t.elapsed();
+    let (n, limited) = (sb.requests(), sb.rate_limited());
+    rt.block_on(sb.shutdown());
+    // Full windows must pass before the last partial one; its requests then take their share of
+    // the unthrottled time.
+    let windows = n.div_ceil(LIMIT);
+    let tail = free_time.mul_f64((n - (windows - 1) * LIMIT) as f64 / free_requests.max(1) as f64);
+    let floor = Duration::from_secs(60 * (windows - 1)) + tail;
+    let over = wall.as_secs_f64() / floor.as_secs_f64() - 1.0;
+    println!(
+        "  {n} requests, {limited} answered 429, wall {}; floor {} ((ceil({n}/{LIMIT}) − 1) × 60 s + tail {}); {:+.1} % over; \
+         unthrottled: {} for {free_requests} requests",
+        secs(wall),
+        secs(floor),
+        secs(tail),
+        over * 100.0,
+        secs(free_time),
+    );
+    b.figure(
+        &format!("load under 500 req/min ({n} requests)"),
+        "≤ floor + 10 %, no 429",
+        format!("{} ({:+.1} %), {limited} × 429", secs(wall), over * 100.0),
+        format!("floor {}", secs(floor)),
+        Some(over <= 0.10 && limited == 0),
+    );
+}
+
+fn status_kb(field: &str) -> u64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix(field)?.trim_start_matches(':').trim().strip_suffix("kB")?.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// In a fresh process (so that nothing the benchmark did before counts): load the organization
+/// the parent serves, build the editor's model, and print the peak RSS at each step.
+fn rss_child() {
+    let base = std::env::var("GROUPMAP_BENCH_BASE").expect("base");
+    let token = std::env::var("GROUPMAP_BENCH_TOKEN").expect("token");
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    println!("rss start {}", status_kb("VmHWM"));
+    let client = Client::new(&base, Secret::new(token)).expect("client");
+    let loaded = Arc::new(rt.block_on(load(&client, &LoadOptions::default(), None)).expect("load"));
+    println!("rss loaded {}", status_kb("VmHWM"));
+    let mut m = ready_model(loaded, (160, 48));
+    println!("rss editor {}", status_kb("VmHWM"));
+    with_mapping(&mut m);
+    update(&mut m, key(KeyCode::Char('p')));
+    println!("rss preview {}", status_kb("VmHWM"));
+    println!("rss current {}", status_kb("VmRSS"));
+    std::hint::black_box(&m);
+}
+
+fn bench_rss(b: &mut Bench, big: &Sandbox) {
+    println!("\n## memory: a fresh process loads the 100k-user organization and opens the editor");
+    let out = std::process::Command::new(std::env::current_exe().expect("exe"))
+        .env(RSS_CHILD, "1")
+        .env("GROUPMAP_BENCH_BASE", big.base_url())
+        .env("GROUPMAP_BENCH_TOKEN", big.token())
+        .output()
+        .expect("run the measuring child");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let get = |label: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("rss {label} "))?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("child printed no {label}: {text}{}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let mb = |kb: u64| format!("{:.1} MB", kb as f64 / 1024.0);
+    let (start, loaded, editor, preview, current) =
+        (get("start"), get("loaded"), get("editor"), get("preview"), get("current"));
+    println!(
+        "  peak RSS (VmHWM): at start {}, after the load {}, with the editor ready {}, with a 100k-line preview open {}; \
+         RSS at the end {}",
+        mb(start),
+        mb(loaded),
+        mb(editor),
+        mb(preview),
+        mb(current)
+    );
+    b.figure(
+        "peak RSS, 100k users loaded in the editor",
+        "≤ 80 MB",
+        format!("{} (preview open: {})", mb(editor), mb(preview)),
+        format!("empty process {}", mb(start)),
+        Some(editor <= 80 * 1024 && preview <= 80 * 1024),
+    );
+}
+
+/// A terminal output that counts the bytes written to it.
+#[derive(Clone, Default)]
+struct CountingWriter(Arc<AtomicU64>);
+
+impl Write for CountingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.fetch_add(buf.len() as u64, Ordering::Relaxed);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+struct Screen {
+    term: Terminal<ratatui::backend::CrosstermBackend<CountingWriter>>,
+    out: CountingWriter,
+    theme: Theme,
+}
+
+impl Screen {
+    /// Draws one frame as the runtime does (inside a synchronized update); the bytes written.
+    fn frame(&mut self, m: &Model) -> u64 {
+        let before = self.out.0.load(Ordering::Relaxed);
+        crossterm::queue!(self.out, crossterm::terminal::BeginSynchronizedUpdate).expect("write");
+        self.term.draw(|f| view(m, f, &self.theme)).expect("draw");
+        crossterm::execute!(self.out, crossterm::terminal::EndSynchronizedUpdate).expect("write");
+        self.out.0.load(Ordering::Relaxed) - before
+    }
+
+    /// Each message, then a frame: the bytes of each frame.
+    fn run(&mut self, m: &mut Model, msgs: &[Msg]) -> Vec<u64> {
+        msgs.iter()
+            .map(|msg| {
+                update(m, msg.clone());
+                self.frame(m)
+            })
+            .collect()
+    }
+}
+
+fn stats(v: &[u64]) -> (u64, f64) {
+    (v.iter().copied().max().unwrap_or(0), v.iter().sum::<u64>() as f64 / v.len().max(1) as f64)
+}
+
+fn bench_render(b: &mut Bench, loaded: Arc<Loaded>) {
+    println!("\n## bytes written to the terminal per frame (160×48), after the first frame");
+    let (w, h) = (160, 48);
+    let mut m = ready_model(loaded, (w, h));
+    let out = CountingWriter::default();
+    let backend = ratatui::backend::CrosstermBackend::new(out.clone());
+    let term = Terminal::with_options(backend, TerminalOptions { viewport: Viewport::Fixed(Rect::new(0, 0, w, h)) })
+        .expect("terminal");
+    let mut s = Screen { term, out, theme: Theme { color: true } };
+    let first = s.frame(&m);
+    let moves: Vec<Msg> =
+        (0..60).map(|i| if i % 2 == 0 { key(KeyCode::Char('j')) } else { key(KeyCode::Down) }).collect();
+    let filter_keys: Vec<Msg> =
+        std::iter::once(key(KeyCode::Char('/'))).chain(QUERY.chars().map(|c| key(KeyCode::Char(c)))).collect();
+    let values_moves = s.run(&mut m, &moves);
+    let values_filter = s.run(&mut m, &filter_keys);
+    s.run(&mut m, &[key(KeyCode::Esc), key(KeyCode::Esc)]);
+    with_mapping(&mut m);
+    s.frame(&m);
+    s.run(&mut m, &[key(KeyCode::Char('p'))]);
+    let preview_moves = s.run(&mut m, &moves);
+    let preview_filter = s.run(&mut m, &filter_keys);
+    let (vm, vmean) = stats(&values_moves);
+    let (vf, vfmean) = stats(&values_filter[1..]);
+    let (pm, pmean) = stats(&preview_moves);
+    let (pf, pfmean) = stats(&preview_filter[1..]);
+    let list = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(" ");
+    println!("  first frame {first} B (the baseline: a full repaint)");
+    println!(
+        "  cursor move, IdP values: max {vm} B, mean {vmean:.0} B; preview ({} lines): max {pm} B, mean {pmean:.0} B",
+        m.preview_lines.len()
+    );
+    println!("  filter keystroke, IdP values: max {vf} B, mean {vfmean:.0} B ({})", list(&values_filter[1..]));
+    println!("  filter keystroke, preview: max {pf} B, mean {pfmean:.0} B ({})", list(&preview_filter[1..]));
+    b.figure(
+        "bytes per cursor move, 160×48",
+        "≤ 2 KB",
+        format!("max {vm} B (values), {pm} B (preview)"),
+        format!("full repaint {first} B"),
+        Some(vm.max(pm) <= 2048),
+    );
+    b.figure(
+        "bytes per filter keystroke, 160×48",
+        "≤ 2 KB",
+        format!("max {vf} B (values), {pf} B (preview)"),
+        format!("full repaint {first} B"),
+        Some(vf.max(pf) <= 2048),
+    );
+}
