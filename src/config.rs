@@ -48,7 +48,7 @@ pub struct Config {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{path}: {message}")]
+    #[error("{}: {}", crate::domain::text::sanitize(.path), crate::domain::text::sanitize(.message))]
     File { path: String, message: String },
     #[error("{path}: the token file can be read by other users (mode {mode:o}); run `chmod 600 {path}`")]
     TokenFileOpen { path: String, mode: u32 },
@@ -68,18 +68,19 @@ pub fn state_dir() -> PathBuf {
 }
 
 fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::File { path: path.display().to_string(), message: e.to_string() })?;
-    toml::from_str(&text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
-        ConfigError::File {
-            path: match line {
-                Some(l) => format!("{}:{l}", path.display()),
-                None => path.display().to_string(),
-            },
-            message: e.message().trim().to_owned(),
-        }
-    })
+    use crate::domain::mapping_file::{from_toml, read_text};
+    let located = |e: crate::domain::mapping_file::FileError| ConfigError::File {
+        path: match e.line {
+            Some(l) => format!("{}:{l}", e.path),
+            None => e.path,
+        },
+        message: match e.key {
+            Some(k) => format!("{k}: {}", e.message),
+            None => e.message,
+        },
+    };
+    let text = read_text(path).map_err(located)?;
+    from_toml(&path.display().to_string(), &text).map_err(located)
 }
 
 pub fn read_token_file(path: &Path) -> Result<Secret, ConfigError> {
@@ -174,7 +175,7 @@ mod tests {
         std::fs::write(&cfg, "base_url = \"x\"\ntoken = \"abc\"\n").unwrap();
         let flags = Flags { config: Some(cfg.clone()), ..Flags::default() };
         let e = Config::resolve(&flags, &env_of(&[])).unwrap_err().to_string();
-        assert!(e.starts_with(&format!("{}:2: unknown field `token`", cfg.display())), "{e}");
+        assert!(e.starts_with(&format!("{}:2: token: unknown field `token`", cfg.display())), "{e}");
     }
 
     #[test]

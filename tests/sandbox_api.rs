@@ -535,7 +535,7 @@ async fn user_export_is_crlf_csv_that_the_domain_parser_joins() {
     let (active, pending) = (&exports[0], &exports[1]);
     let col = |name: &str| EXPORT_HEADERS.iter().position(|h| *h == name).unwrap();
     assert!(pending.records.iter().all(|(_, r)| r[col("Name")].is_empty()), "invitees have no name");
-    assert!(active.records.iter().any(|(_, r)| r[col("Identity Provider Group")] == "Marketing "), "whitespace kept");
+    assert!(active.records.iter().any(|(_, r)| &r[col("Identity Provider Group")] == "Marketing "), "whitespace kept");
     assert!(active.records.iter().any(|(_, r)| r[col("Name")].contains('ë')));
     assert!(active.records.iter().any(|(_, r)| r[col("Identity Provider Group")].is_empty()));
     let groups: HashMap<&str, &str> =
@@ -543,7 +543,7 @@ async fn user_export_is_crlf_csv_that_the_domain_parser_joins() {
     for (_, r) in active.records.iter().chain(&pending.records) {
         let email = r[col("Login email")].to_ascii_lowercase();
         if let Some(g) = groups.get(email.as_str()) {
-            assert_eq!(r[col("Group")], *g, "{email}");
+            assert_eq!(&r[col("Group")], *g, "{email}");
         }
     }
     let members = snap.owners.iter().filter(|o| o.kind == groupmap::domain::OwnerKind::Member).count();

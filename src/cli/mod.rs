@@ -286,8 +286,7 @@ fn load_progress() -> Option<Progress> {
 }
 
 fn read_mapping_file(path: &Path) -> Result<MappingFile> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(MappingFile::parse(&path.display().to_string(), &text)?)
+    Ok(MappingFile::read(path)?)
 }
 
 /// Rewrites `http://127.0.0.1:PORT/...` URIs in a file to `base/...`.

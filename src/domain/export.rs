@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use super::snapshot::{OwnerInput, OwnerKind, Person};
+use super::text::{quoted, sanitize};
 
 /// One parsed CSV export, kept raw so that the columns can be re-chosen without re-reading.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -11,18 +12,75 @@ pub struct Export {
     pub file: String,
     pub headers: Vec<String>,
     /// Each record with the 1-based line it starts on.
-    pub records: Vec<(u64, Vec<String>)>,
+    pub records: Vec<(u64, Record)>,
+}
+
+/// One CSV record, its fields in one allocation: a 100 MB export of a million short rows takes
+/// about a third of the memory that a `String` per field would.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    text: Box<str>,
+    /// Where each field ends in `text`.
+    ends: Box<[u32]>,
+}
+
+impl Record {
+    /// None when the fields add up to 4 GiB or more.
+    pub fn new<S: AsRef<str>>(fields: &[S]) -> Option<Record> {
+        let mut text = String::with_capacity(fields.iter().map(|f| f.as_ref().len()).sum());
+        let mut ends = Vec::with_capacity(fields.len());
+        for f in fields {
+            text.push_str(f.as_ref());
+            ends.push(u32::try_from(text.len()).ok()?);
+        }
+        Some(Record { text: text.into_boxed_str(), ends: ends.into_boxed_slice() })
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)? as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        Some(&self.text[start..end])
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).map(|i| &self[i])
+    }
+}
+
+impl std::ops::Index<usize> for Record {
+    type Output = str;
+    fn index(&self, i: usize) -> &str {
+        self.get(i).unwrap_or_else(|| panic!("field {i} of a record with {} fields", self.len()))
+    }
+}
+
+impl std::fmt::Debug for Record {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ExportError {
-    #[error("{file}: the file is empty (expected a header row such as `Name,Login email,...`)")]
+    #[error("{}: the file is empty (expected a header row such as `Name,Login email,...`)", sanitize(.file))]
     Empty { file: String },
-    #[error("{file}: line {line}: {message}")]
+    #[error("{}: line {line}: {message}", sanitize(.file))]
     Malformed { file: String, line: u64, message: String },
-    #[error("{file}: line 1: column `{header}` appears twice (columns {first} and {second})")]
+    #[error(
+        "{}: line 1: column {} appears twice (columns {first} and {second}); rename or remove one, \
+         or export again from Calendly's admin center",
+        sanitize(.file), quoted(.header)
+    )]
     DuplicateHeader { file: String, header: String, first: usize, second: usize },
-    #[error("{file}: line 1: no {what} column found among [{found}]; {hint}")]
+    #[error("{}: line 1: no {what} column found among [{}]; {hint}", sanitize(.file), sanitize(.found))]
     MissingColumn { file: String, what: &'static str, found: String, hint: String },
 }
 
@@ -72,16 +130,22 @@ impl Export {
                 }
             }
             let line = raw.position().map_or(reader.position().line(), |p| record_line(bytes, p));
-            let mut fields = Vec::with_capacity(raw.len());
+            let malformed = |message: String| ExportError::Malformed { file: source.to_owned(), line, message };
+            let mut fields: Vec<&str> = Vec::with_capacity(raw.len());
             for (col, field) in raw.iter().enumerate() {
                 match std::str::from_utf8(field) {
-                    Ok(s) => fields.push(s.to_owned()),
-                    Err(_) => {
-                        return Err(ExportError::Malformed {
-                            file: source.to_owned(),
-                            line,
-                            message: format!("column {} is not valid UTF-8 (save the export as UTF-8 CSV)", col + 1),
-                        });
+                    Ok(s) => fields.push(s),
+                    Err(e) => {
+                        let name = headers
+                            .as_ref()
+                            .and_then(|h| h.get(col))
+                            .map(|h| format!(" ({})", quoted(h)))
+                            .unwrap_or_default();
+                        return Err(malformed(format!(
+                            "column {}{name}: byte {} of the field is not valid UTF-8; save the export as UTF-8 CSV",
+                            col + 1,
+                            e.valid_up_to() + 1
+                        )));
                     }
                 }
             }
@@ -89,20 +153,19 @@ impl Export {
                 continue;
             }
             match &headers {
-                None => headers = Some(fields),
+                None => headers = Some(fields.iter().map(|f| (*f).to_owned()).collect()),
                 Some(h) => {
                     if fields.len() > h.len() {
-                        return Err(ExportError::Malformed {
-                            file: source.to_owned(),
-                            line,
-                            message: format!(
-                                "{} fields but the header has {} (a field with a comma needs quotes)",
-                                fields.len(),
-                                h.len()
-                            ),
-                        });
+                        return Err(malformed(format!(
+                            "column {}: {} fields but the header has {} (a field with a comma needs quotes)",
+                            h.len() + 1,
+                            fields.len(),
+                            h.len()
+                        )));
                     }
-                    records.push((line, fields));
+                    let record =
+                        Record::new(&fields).ok_or_else(|| malformed("the record is larger than 4 GiB".to_owned()))?;
+                    records.push((line, record));
                 }
             }
         }
@@ -155,7 +218,7 @@ impl Export {
     pub fn samples(&self, column: usize, max: usize) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
         for (_, r) in &self.records {
-            if let Some(v) = r.get(column).map(String::as_str)
+            if let Some(v) = r.get(column)
                 && !v.is_empty()
                 && !out.contains(&v)
             {
@@ -221,7 +284,7 @@ pub fn join(people: &[Person], exports: &[Export], fields: &FieldChoice) -> Join
         };
         for (line, record) in &export.records {
             let email = record.get(email_col).map(|s| s.trim()).unwrap_or("");
-            let value = record.get(idp_col).cloned().unwrap_or_default();
+            let value = record.get(idp_col).unwrap_or_default().to_owned();
             if email.is_empty() {
                 continue;
             }
@@ -263,7 +326,7 @@ mod tests {
         assert_eq!(e.headers[0], "Name");
         let (em, idp) = e.columns(&FieldChoice::default()).unwrap();
         assert_eq!((em, idp), (2, 3));
-        assert_eq!(e.records[0].1[3], "Sales, EMEA");
+        assert_eq!(&e.records[0].1[3], "Sales, EMEA");
         assert_eq!(e.records[1].0, 3);
     }
 
@@ -278,7 +341,7 @@ mod tests {
     #[test]
     fn invalid_utf8_and_empty_files_are_clear_errors() {
         let err = Export::parse("f.csv", b"Email,Department\na@x,\xff\n").unwrap_err();
-        assert!(err.to_string().starts_with("f.csv: line 2: column 2 is not valid UTF-8"), "{err}");
+        assert!(err.to_string().starts_with("f.csv: line 2: column 2 (\"Department\"): byte 1 of"), "{err}");
         let err = Export::parse("e.csv", b"").unwrap_err();
         assert_eq!(err, ExportError::Empty { file: "e.csv".into() });
         let err = Export::parse("d.csv", b"Email,email\n").unwrap_err().to_string();

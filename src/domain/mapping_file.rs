@@ -18,14 +18,15 @@ pub struct FileError {
 
 impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path)?;
+        use super::text::sanitize;
+        write!(f, "{}", sanitize(&self.path))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }
         if let Some(key) = &self.key {
-            write!(f, ": {key}")?;
+            write!(f, ": {}", sanitize(key))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", sanitize(&self.message))
     }
 }
 
@@ -78,6 +79,57 @@ pub struct MappingFile {
     pub rows: Vec<FileRow>,
 }
 
+/// Reads TOML into `T`; an error names the file, the line and the key by its full path
+/// (`rows[2].gruop`, also for a missing key: `rows[0].group`).
+pub fn from_toml<T: serde::de::DeserializeOwned>(path: &str, text: &str) -> Result<T, FileError> {
+    let error = |e: &toml::de::Error, key: Option<String>| FileError {
+        path: path.to_owned(),
+        line: e.span().map(|s| line_of(text, s.start)),
+        key,
+        message: e.message().trim().to_owned(),
+    };
+    let de = toml::Deserializer::parse(text).map_err(|e| error(&e, None))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        use serde_path_to_error::Segment;
+        let mut parts: Vec<String> = Vec::new();
+        for seg in e.path().iter() {
+            match seg {
+                // toml's `Spanned` wrapper shows up as a key of its own.
+                Segment::Map { key } if key.starts_with("$__serde_spanned") => {}
+                Segment::Map { key } | Segment::Enum { variant: key } => parts.push(format!(".{key}")),
+                Segment::Seq { index } => parts.push(format!("[{index}]")),
+                Segment::Unknown => parts.push(".?".to_owned()),
+            }
+        }
+        let message = e.inner().message();
+        // serde reports a missing key at the table holding it: name the key itself.
+        let field = ["unknown field `", "missing field `"]
+            .iter()
+            .find_map(|p| message.trim().strip_prefix(p))
+            .and_then(|m| m.split('`').next());
+        if let Some(f) = field
+            && parts.last().map(String::as_str) != Some(&format!(".{f}"))
+        {
+            parts.push(format!(".{f}"));
+        }
+        let key = parts.concat().trim_start_matches('.').to_owned();
+        error(e.inner(), (!key.is_empty()).then_some(key))
+    })
+}
+
+/// A file's text; invalid UTF-8 is an error naming the line and column of the first bad byte.
+pub fn read_text(path: &std::path::Path) -> Result<String, FileError> {
+    let shown = path.display().to_string();
+    let fail = |line, message: String| FileError { path: shown.clone(), line, key: None, message };
+    let bytes = std::fs::read(path).map_err(|e| fail(None, e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+        let column = good.len() - good.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
+        fail(Some(line), format!("column {column}: the file is not valid UTF-8 (save it as UTF-8)"))
+    })
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
 }
@@ -87,6 +139,12 @@ fn is_uri(s: &str) -> bool {
 }
 
 impl MappingFile {
+    /// Reads and parses a mapping file.
+    pub fn read(path: &std::path::Path) -> Result<MappingFile, FileErrors> {
+        let text = read_text(path).map_err(|e| FileErrors(vec![e]))?;
+        MappingFile::parse(&path.display().to_string(), &text)
+    }
+
     pub fn parse(path: &str, text: &str) -> Result<MappingFile, FileErrors> {
         let err = |line, key: Option<&str>, message: String| FileError {
             path: path.to_owned(),
@@ -94,12 +152,7 @@ impl MappingFile {
             key: key.map(str::to_owned),
             message,
         };
-        let doc: Doc = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| line_of(text, s.start));
-            let message = e.message().trim().to_owned();
-            let key = message.strip_prefix("unknown field `").and_then(|m| m.split('`').next()).map(str::to_owned);
-            FileErrors(vec![err(line, key.as_deref(), message)])
-        })?;
+        let doc: Doc = from_toml(path, text).map_err(|e| FileErrors(vec![e]))?;
         let mut problems = Vec::new();
         let mut rows = Vec::with_capacity(doc.rows.len());
         let mut seen: std::collections::HashMap<String, usize> = Default::default();
