@@ -12,7 +12,7 @@ use crate::domain::{Dest, Mapping, Plan, Snapshot};
 
 /// How the organization is labelled everywhere, so the sandbox is never mistaken for production.
 pub fn org_label(snap: &Snapshot, sandbox: bool) -> String {
-    let mut s = snap.organization.clone();
+    let mut s = sanitize(&snap.organization).into_owned();
     if sandbox {
         s.push_str(" [SANDBOX]");
     }
@@ -24,7 +24,7 @@ pub fn org_label(snap: &Snapshot, sandbox: bool) -> String {
 
 fn target_name(snap: &Snapshot, t: &Target) -> String {
     match t {
-        Target::Group(uri) => snap.group_by_uri(uri).map_or_else(|| uri.clone(), |g| quoted(&snap.group(g).name)),
+        Target::Group(uri) => snap.group_by_uri(uri).map_or_else(|| quoted(uri), |g| quoted(&snap.group(g).name)),
         Target::New(n) => format!("{} (new)", quoted(n)),
     }
 }

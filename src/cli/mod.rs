@@ -551,10 +551,11 @@ async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_exist
         SaveStage::CreatingGroup { name, done, total } => {
             eprintln!("Creating group {}/{total}: {}", done + 1, crate::domain::text::quoted(&name))
         }
-        SaveStage::GroupCreated { group } => eprintln!("  created {}", group.uri),
+        SaveStage::GroupCreated { group } => eprintln!("  created {}", crate::domain::text::sanitize(&group.uri)),
         SaveStage::Saving { version } => eprintln!("Saving the mapping (If-Match version {version})..."),
         SaveStage::Saved { version, job } => {
-            eprintln!("Saved as version {version}{}", job.map(|j| format!("; job {j}")).unwrap_or_default())
+            let job = job.map(|j| format!("; job {}", crate::domain::text::sanitize(&j))).unwrap_or_default();
+            eprintln!("Saved as version {version}{job}")
         }
         SaveStage::Job { completed, failed, total } => eprintln!("  job: {completed}/{total} moved, {failed} failed"),
         SaveStage::Verifying => eprintln!("Verifying: reloading and re-planning..."),
