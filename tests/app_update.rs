@@ -264,3 +264,19 @@ fn a_start_mapping_file_is_applied_after_load_and_undo_returns_to_the_saved_one(
     update(&mut m, key('u'));
     assert!(m.mapping.row("Engineering").is_some() && !m.modified());
 }
+
+#[test]
+fn preview_filter_matches_substrings_case_insensitively() {
+    let mut m = ready();
+    update(&mut m, key('p'));
+    update(&mut m, key('/'));
+    for c in "U0@X".chars() {
+        update(&mut m, key(c));
+    }
+    let shown: Vec<&str> = (0..m.preview.filtered.len(m.preview_lines.len()))
+        .filter_map(|p| m.preview.filtered.get(p))
+        .map(|i| m.preview_lines[i].as_str())
+        .collect();
+    assert!(!shown.is_empty());
+    assert!(shown.iter().all(|l| l.to_lowercase().contains("u0@x")), "{shown:?}");
+}

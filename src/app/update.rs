@@ -254,9 +254,21 @@ fn build_preview(m: &mut Model) {
     refilter_preview(m, None);
 }
 
+/// The preview is filtered by substring (case-insensitive): an admin looks for an email, a
+/// name or a group there, and fuzzy matches over long lines would keep nearly every line.
 fn refilter_preview(m: &mut Model, narrow: Option<Vec<u32>>) {
     let lines = &m.preview_lines;
-    m.preview.filtered = filter(|i| lines[i].as_str(), lines.len(), &m.preview.filter, narrow.as_deref());
+    let needle = m.preview.filter.to_lowercase();
+    m.preview.filtered = if needle.is_empty() {
+        super::filter::Filtered { items: None }
+    } else {
+        let keep = |i: &u32| lines[*i as usize].to_lowercase().contains(&needle);
+        let items = match narrow {
+            Some(prev) => prev.into_iter().filter(keep).collect(),
+            None => (0..lines.len() as u32).filter(keep).collect(),
+        };
+        super::filter::Filtered { items: Some(items) }
+    };
     clamp(&mut m.preview, lines.len());
 }
 

@@ -7,7 +7,6 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
 use super::layout::{list_rows, scroll};
-use super::lists::highlighted;
 use super::theme::Theme;
 use crate::app::keymap::{BINDINGS, Scope};
 use crate::app::model::Model;
@@ -55,6 +54,30 @@ fn preview_style(line: &str, theme: &Theme) -> Style {
     }
 }
 
+/// `text` with each case-insensitive occurrence of `needle` highlighted.
+fn substring_highlighted(text: String, needle: &str, base: Style, theme: &Theme) -> Line<'static> {
+    let lower = text.to_lowercase();
+    let needle = needle.to_lowercase();
+    // Lowercasing can change byte lengths outside ASCII; highlight only when it did not.
+    if needle.is_empty() || lower.len() != text.len() {
+        return Line::styled(text, base);
+    }
+    let mut spans = Vec::new();
+    let mut at = 0;
+    while let Some(found) = lower[at..].find(&needle) {
+        let start = at + found;
+        let end = start + needle.len();
+        if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            break;
+        }
+        spans.push(ratatui::text::Span::styled(text[at..start].to_owned(), base));
+        spans.push(ratatui::text::Span::styled(text[start..end].to_owned(), base.patch(theme.matched())));
+        at = end;
+    }
+    spans.push(ratatui::text::Span::styled(text[at..].to_owned(), base));
+    Line::from(spans)
+}
+
 pub fn preview(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     let list = &m.preview;
     let total = m.preview_lines.len();
@@ -69,7 +92,7 @@ pub fn preview(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
                 style = style.patch(theme.selected());
             }
             let shown: String = text.chars().skip(m.preview_hscroll).collect();
-            Some(highlighted(shown, &list.filter, style, theme))
+            Some(substring_highlighted(shown, &list.filter, style, theme))
         })
         .collect();
     let filter = if list.editing || !list.filter.is_empty() {
