@@ -83,6 +83,15 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<()> {
         if dirty {
             draw(terminal, &model, &theme)?;
             dirty = false;
+            // Test hook (tests/terminal_restore.rs): fail once the editor is up, to check that
+            // a panic and an error exit restore the terminal. Not set in normal use.
+            if model.phase == crate::app::model::Phase::Ready {
+                match std::env::var("GROUPMAP_TEST_FAIL_AFTER_DRAW").as_deref() {
+                    Ok("panic") => panic!("test hook: GROUPMAP_TEST_FAIL_AFTER_DRAW=panic"),
+                    Ok("error") => anyhow::bail!("test hook: GROUPMAP_TEST_FAIL_AFTER_DRAW=error"),
+                    _ => {}
+                }
+            }
         }
         let msg = tokio::select! {
             ev = events.next() => match ev {

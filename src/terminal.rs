@@ -42,8 +42,13 @@ impl Drop for Guard {
 
 /// Idempotent: only the first call after `enter` does anything.
 pub fn restore() {
+    restore_now();
+}
+
+/// Restores the terminal if it is in interactive mode; says whether it was.
+fn restore_now() -> bool {
     if !ACTIVE.swap(false, Ordering::SeqCst) {
-        return;
+        return false;
     }
     let mut out = io::stdout();
     if MOUSE.load(Ordering::SeqCst) {
@@ -52,6 +57,7 @@ pub fn restore() {
     let _ = execute!(out, DisableBracketedPaste, LeaveAlternateScreen, cursor::Show);
     let _ = disable_raw_mode();
     let _ = out.flush();
+    true
 }
 
 fn install_panic_hook() {
@@ -62,7 +68,12 @@ fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         // Restore first so the message lands on a normal screen.
-        restore();
+        let was_interactive = restore_now();
         previous(info);
+        if was_interactive {
+            // A panic anywhere (a worker thread too, which would otherwise leave the editor
+            // drawing on a restored terminal) ends the program; unsaved edits are in the draft.
+            std::process::exit(101);
+        }
     }));
 }

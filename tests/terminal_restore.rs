@@ -1,0 +1,209 @@
+//! The terminal is given back as it was, in a real terminal (tmux): after a normal exit, an error
+//! exit, a panic, SIGHUP and SIGTERM, the shell that started groupmap is on the normal screen,
+//! in cooked mode with echo, with the cursor shown and mouse reporting off. The error and panic
+//! exits are provoked by the test hook `GROUPMAP_TEST_FAIL_AFTER_DRAW` (src/runtime.rs). And
+//! SIGKILL, which nothing can catch, still leaves the draft with the edits on disk.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use groupmap::sandbox::{Options, Sandbox};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(name: &str, cmd: &str, env: &[(&str, String)]) -> Tmux {
+        assert!(
+            Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success()),
+            "tmux is required for the terminal tests (apt-get install tmux; .ci/run installs it)"
+        );
+        let socket = format!("groupmap-restore-{name}-{}", std::process::id());
+        let mut c = Command::new("tmux");
+        c.args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "30"]);
+        for (k, v) in env {
+            c.args(["-e", &format!("{k}={v}")]);
+        }
+        c.arg(cmd);
+        assert!(c.status().unwrap().success());
+        Tmux { socket }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let ok = Command::new("tmux").args(["-L", &self.socket, "send-keys", "-t", "0", k]).status().unwrap();
+            assert!(ok.success());
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    fn literal(&self, text: &str) {
+        let ok = Command::new("tmux").args(["-L", &self.socket, "send-keys", "-t", "0", "-l", text]).status().unwrap();
+        assert!(ok.success());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux").args(["-L", &self.socket, "capture-pane", "-p", "-t", "0"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// tmux's view of the terminal's modes: alternate screen, cursor shown, mouse reporting.
+    fn modes(&self) -> String {
+        let f = "alt=#{alternate_on} cursor=#{cursor_flag} mouse=#{mouse_any_flag}";
+        let out =
+            Command::new("tmux").args(["-L", &self.socket, "display-message", "-p", "-t", "0", f]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {text:?}; screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).status();
+    }
+}
+
+fn env(sb: &Sandbox, dir: &Path, extra: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    let mut v = vec![
+        ("GROUPMAP_BASE_URL", sb.base_url().to_owned()),
+        ("CALENDLY_TOKEN", sb.token().to_owned()),
+        ("XDG_STATE_HOME", dir.join("state").display().to_string()),
+        ("XDG_CONFIG_HOME", dir.join("config").display().to_string()),
+        ("TERM", "xterm-256color".to_owned()),
+    ];
+    v.extend(extra.iter().map(|(k, val)| (*k, (*val).to_owned())));
+    v
+}
+
+/// The pid of the groupmap process started with `marker` in its arguments.
+fn find_pid(marker: &str) -> Option<i32> {
+    for entry in std::fs::read_dir("/proc").ok()? {
+        let path = entry.ok()?.path();
+        let Ok(cmdline) = std::fs::read(path.join("cmdline")) else { continue };
+        let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+        let is_ours = args.first().is_some_and(|a| a.ends_with(b"groupmap")) && args.contains(&marker.as_bytes());
+        if is_ours {
+            return path.file_name()?.to_str()?.parse().ok();
+        }
+    }
+    None
+}
+
+enum End {
+    Quit,
+    Signal(&'static str),
+    Hook,
+}
+
+/// Runs the editor in tmux, ends it as told, and checks the terminal afterwards; returns the
+/// screen after the exit.
+fn run_and_end(
+    sb: &Sandbox,
+    name: &str,
+    extra_env: &[(&'static str, &str)],
+    args: &str,
+    end: End,
+    code: i32,
+) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("marker.toml");
+    std::fs::write(&marker, "").unwrap();
+    let marker = marker.display().to_string();
+    let bin = env!("CARGO_BIN_EXE_groupmap");
+    let cmd = format!(
+        "{bin} --config {marker} tui {args}; echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo; sleep 60"
+    );
+    let t = Tmux::start(name, &cmd, &env(sb, dir.path(), extra_env));
+    match end {
+        End::Quit => {
+            t.wait_for("IdP values");
+            t.literal("q");
+        }
+        End::Signal(sig) => {
+            t.wait_for("IdP values");
+            let pid = find_pid(&marker).expect("the groupmap process");
+            assert!(Command::new("kill").args([&format!("-{sig}"), &pid.to_string()]).status().unwrap().success());
+        }
+        End::Hook => {}
+    }
+    let s = t.wait_for("EXIT=");
+    assert!(s.contains(&format!("EXIT={code}")), "{name}: exit code {code} expected:\n{s}");
+    assert!(!s.contains("IdP values"), "{name}: the editor's screen is left:\n{s}");
+    let tail = t.wait_for("echo");
+    let lines: Vec<&str> = tail.lines().map(str::trim).collect();
+    assert!(lines.contains(&"icanon") && lines.contains(&"echo"), "{name}: cooked mode, echo:\n{tail}");
+    assert!(!lines.contains(&"-icanon") && !lines.contains(&"-echo"), "{name}:\n{tail}");
+    assert_eq!(t.modes(), "alt=0 cursor=1 mouse=0", "{name}: normal screen, cursor shown, no mouse reporting");
+    tail
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_terminal_is_restored_after_quit_error_panic_sighup_and_sigterm() {
+    let sb = Sandbox::start(Options::default()).await.unwrap();
+    let sb = std::sync::Arc::new(sb);
+    let s2 = sb.clone();
+    tokio::task::spawn_blocking(move || {
+        let sb = &*s2;
+        run_and_end(sb, "quit", &[], "", End::Quit, 0);
+        let s = run_and_end(sb, "error", &[("GROUPMAP_TEST_FAIL_AFTER_DRAW", "error")], "", End::Hook, 1);
+        assert!(s.contains("error: test hook: GROUPMAP_TEST_FAIL_AFTER_DRAW=error"), "the error is shown:\n{s}");
+        // With --mouse, so that mouse reporting has to be switched off again too.
+        let s = run_and_end(sb, "panic", &[("GROUPMAP_TEST_FAIL_AFTER_DRAW", "panic")], "--mouse", End::Hook, 101);
+        assert!(s.contains("panicked") && s.contains("test hook: GROUPMAP_TEST_FAIL_AFTER_DRAW=panic"), "{s}");
+        run_and_end(sb, "hup", &[], "--mouse", End::Signal("HUP"), 0);
+        run_and_end(sb, "term", &[], "", End::Signal("TERM"), 0);
+    })
+    .await
+    .unwrap();
+}
+
+/// SIGKILL cannot be caught, so the terminal is not restored; but every edit was already
+/// written to the draft, which the next start offers back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_draft_survives_sigkill() {
+    let sb = Sandbox::start(Options::default()).await.unwrap();
+    let org = groupmap::api::wire::uuid_of(&sb.organization()).to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("marker.toml");
+    std::fs::write(&marker, "").unwrap();
+    let marker = marker.display().to_string();
+    let bin = env!("CARGO_BIN_EXE_groupmap");
+    let t = Tmux::start("kill9", &format!("{bin} --config {marker} tui; sleep 60"), &env(&sb, dir.path(), &[]));
+    let draft = dir.path().join("state").join("groupmap").join("drafts").join(format!("{org}.toml"));
+    tokio::task::spawn_blocking(move || {
+        t.wait_for("IdP values");
+        t.literal("/eng-plat");
+        t.keys(&["Enter", "Tab"]);
+        t.literal("/Engineering");
+        t.keys(&["Enter", "Enter"]);
+        t.wait_for("mapped \"eng-platform\" → \"Engineering\"");
+        let pid = find_pid(&marker).expect("the groupmap process");
+        assert!(Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap().success());
+        let start = Instant::now();
+        while find_pid(&marker).is_some() {
+            assert!(start.elapsed() < Duration::from_secs(10), "killed");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let text = std::fs::read_to_string(&draft).expect("the draft is on disk");
+        assert!(text.contains("idp_value = \"eng-platform\""), "{text}");
+        assert!(text.contains("group = \"Engineering\""), "{text}");
+        drop(t);
+    })
+    .await
+    .unwrap();
+    sb.shutdown().await;
+}
