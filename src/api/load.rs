@@ -1,8 +1,11 @@
 //! Loading an organization: the lists fetched concurrently, joined into a `Snapshot`.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
-use super::client::{ApiError, Client, Progress};
+use serde::Deserialize;
+
+use super::client::{ApiError, Client, ListItem, Progress};
 use super::wire::{self, GroupMapping, GroupRelationship, Invitation, Membership, Resource, User};
 use crate::domain::export::{Export, ExportError, FieldChoice};
 use crate::domain::{Group, Mapping, OwnerKind, Person, Row, SavedMapping, Snapshot, Target};
@@ -123,12 +126,72 @@ async fn fetch_export(client: &Client, org: &str, status: &str) -> Result<Export
     Ok(Export::parse(&format!("GET {path}?status={status}"), &resp.body)?)
 }
 
+/// A membership as the load needs it: decoding skips every other field (no allocation for them).
+#[derive(Debug, Deserialize)]
+struct MemberRow {
+    uri: String,
+    user: MemberUser,
+}
+
+#[derive(Debug, Deserialize)]
+struct MemberUser {
+    #[serde(default)]
+    name: String,
+    email: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct InviteeRow {
+    uri: String,
+    email: String,
+    #[serde(default)]
+    status: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RelRole {
+    Member,
+    #[serde(other)]
+    Other,
+}
+
+/// A group relationship: only the owner's URI is read from the embedded owner object.
+#[derive(Debug, Deserialize)]
+struct RelRow {
+    uri: String,
+    role: RelRole,
+    group: String,
+    owner: RelOwner,
+}
+
+#[derive(Debug, Deserialize)]
+struct RelOwner {
+    uri: String,
+}
+
+impl ListItem for MemberRow {
+    fn uri(&self) -> &str {
+        &self.uri
+    }
+}
+impl ListItem for InviteeRow {
+    fn uri(&self) -> &str {
+        &self.uri
+    }
+}
+impl ListItem for RelRow {
+    fn uri(&self) -> &str {
+        &self.uri
+    }
+}
+
 /// The raw lists one load reads.
 struct Lists {
-    members: Vec<Membership>,
-    invitees: Vec<Invitation>,
+    members: Vec<MemberRow>,
+    invitees: Vec<InviteeRow>,
     groups: Vec<wire::Group>,
-    relationships: Vec<GroupRelationship>,
+    relationships: Vec<RelRow>,
     mapping: Option<(GroupMapping, String)>,
     exports: Vec<Export>,
 }
@@ -164,15 +227,13 @@ pub async fn load(client: &Client, opts: &LoadOptions, progress: Option<Progress
     let p = progress.as_ref();
     let (members, invitees, groups, relationships, mapping, exports) = tokio::try_join!(
         async {
-            Ok::<_, LoadError>(client.get_all::<Membership>("/organization_memberships", &org_q, "members", p).await?)
+            Ok::<_, LoadError>(client.get_all::<MemberRow>("/organization_memberships", &org_q, "members", p).await?)
         },
         async {
-            Ok(client.get_all::<Invitation>(&invitations_path, &[("status", "pending")], "invitations", p).await?)
+            Ok(client.get_all::<InviteeRow>(&invitations_path, &[("status", "pending")], "invitations", p).await?)
         },
         async { Ok(client.get_all::<wire::Group>("/groups", &org_q, "groups", p).await?) },
-        async {
-            Ok(client.get_all::<GroupRelationship>("/group_relationships", &org_q, "group relationships", p).await?)
-        },
+        async { Ok(client.get_all::<RelRow>("/group_relationships", &org_q, "group relationships", p).await?) },
         async { Ok(fetch_mapping(client, org).await?) },
         exports(client, org, opts, true),
     )?;
@@ -180,8 +241,8 @@ pub async fn load(client: &Client, opts: &LoadOptions, progress: Option<Progress
     Ok(assemble(client, organization, lists))
 }
 
-/// The reference path: every list fetched one after another, in the simplest way. Slower;
-/// kept as the baseline the concurrent loader is tested and benchmarked against.
+/// The reference path: every list fetched one after another, decoded into the full wire types.
+/// Slower; kept as the baseline the concurrent loader is tested and benchmarked against.
 pub async fn load_sequential(client: &Client, opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let organization = organization_of(client, opts).await?;
     let org = organization.as_str();
@@ -195,12 +256,6 @@ pub async fn load_sequential(client: &Client, opts: &LoadOptions) -> Result<Load
         client.get_all::<GroupRelationship>("/group_relationships", &org_q, "group relationships", None).await?;
     let mapping = fetch_mapping(client, org).await?;
     let exports = exports(client, org, opts, false).await?;
-    let lists = Lists { members, invitees, groups, relationships, mapping, exports };
-    Ok(assemble(client, organization, lists))
-}
-
-fn assemble(client: &Client, organization: String, lists: Lists) -> Loaded {
-    let Lists { members, invitees, groups, relationships, mapping, exports } = lists;
     let member_group: std::collections::HashMap<&str, &str> =
         relationships.iter().filter(|r| r.role == "member").map(|r| (r.owner.uri(), r.group.as_str())).collect();
     let group_of = |uri: &str| member_group.get(uri).map(|g| (*g).to_owned());
@@ -222,6 +277,48 @@ fn assemble(client: &Client, organization: String, lists: Lists) -> Loaded {
             email: i.email.clone(),
             group: group_of(&i.uri),
         });
+    }
+    let groups = groups.into_iter().map(|g| Group { uri: g.uri, name: g.name, member_count: g.member_count }).collect();
+    let (saved, etag) = match mapping {
+        Some((m, etag)) => (Some(saved_from_wire(&m)), Some(etag)),
+        None => (None, None),
+    };
+    Ok(Loaded { base_url: client.base_url().to_owned(), organization, groups, people, exports, saved, etag })
+}
+
+/// Joins the lists into people, moving the decoded strings rather than copying them.
+fn assemble(client: &Client, organization: String, lists: Lists) -> Loaded {
+    let Lists { members, invitees, groups, relationships, mapping, exports } = lists;
+    // Each group URI is kept once and shared out by clone only where a person is in it.
+    let mut member_group: HashMap<String, u32> = HashMap::with_capacity(relationships.len());
+    let mut group_uris: Vec<String> = Vec::new();
+    let mut group_ix: HashMap<String, u32> = HashMap::new();
+    for r in relationships {
+        if !matches!(r.role, RelRole::Member) {
+            continue;
+        }
+        let ix = match group_ix.get(&r.group) {
+            Some(&ix) => ix,
+            None => {
+                let ix = group_uris.len() as u32;
+                group_uris.push(r.group.clone());
+                group_ix.insert(r.group, ix);
+                ix
+            }
+        };
+        // An owner has at most one member relationship; should a server send more, the last
+        // one wins, as in the sequential path.
+        member_group.insert(r.owner.uri, ix);
+    }
+    let group_of = |uri: &str| member_group.get(uri).map(|&ix| group_uris[ix as usize].clone());
+    let mut people = Vec::with_capacity(members.len() + invitees.len());
+    for m in members {
+        let group = group_of(&m.uri);
+        people.push(Person { kind: OwnerKind::Member, uri: m.uri, name: m.user.name, email: m.user.email, group });
+    }
+    for i in invitees.into_iter().filter(|i| i.status.is_empty() || i.status == "pending") {
+        let group = group_of(&i.uri);
+        people.push(Person { kind: OwnerKind::Invitee, uri: i.uri, name: String::new(), email: i.email, group });
     }
     let groups = groups.into_iter().map(|g| Group { uri: g.uri, name: g.name, member_count: g.member_count }).collect();
     let (saved, etag) = match mapping {
