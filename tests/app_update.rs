@@ -270,7 +270,7 @@ fn preview_filter_matches_substrings_case_insensitively() {
     let mut m = ready();
     update(&mut m, key('p'));
     update(&mut m, key('/'));
-    for c in "U0@X".chars() {
+    for c in "U2@X".chars() {
         update(&mut m, key(c));
     }
     let shown: Vec<&str> = (0..m.preview.filtered.len(m.preview_lines.len()))
@@ -278,5 +278,5 @@ fn preview_filter_matches_substrings_case_insensitively() {
         .map(|i| m.preview_lines[i].as_str())
         .collect();
     assert!(!shown.is_empty());
-    assert!(shown.iter().all(|l| l.to_lowercase().contains("u0@x")), "{shown:?}");
+    assert!(shown.iter().all(|l| l.to_lowercase().contains("u2@x")), "{shown:?}");
 }
