@@ -117,6 +117,7 @@ impl Export {
         let mut records = Vec::new();
         let mut headers: Option<Vec<String>> = None;
         let mut raw = csv::ByteRecord::new();
+        let mut lines = LineCounter::default();
         loop {
             match reader.read_byte_record(&mut raw) {
                 Ok(false) => break,
@@ -129,7 +130,7 @@ impl Export {
                     });
                 }
             }
-            let line = raw.position().map_or(reader.position().line(), |p| record_line(bytes, p));
+            let line = raw.position().map_or(reader.position().line(), |p| lines.line_of_record(bytes, p.byte()));
             let malformed = |message: String| ExportError::Malformed { file: source.to_owned(), line, message };
             let mut fields: Vec<&str> = Vec::with_capacity(raw.len());
             for (col, field) in raw.iter().enumerate() {
@@ -232,18 +233,35 @@ impl Export {
     }
 }
 
-/// The line a record starts on. With CRLF ends the reader reports the position before the
-/// previous line's `\n`, so line ends at that position are skipped first.
-fn record_line(bytes: &[u8], p: &csv::Position) -> u64 {
-    let mut line = p.line();
-    let mut at = p.byte() as usize;
-    while let Some(b @ (b'\r' | b'\n')) = bytes.get(at) {
-        if *b == b'\n' {
-            line += 1;
+/// The line a record starts on, counting `\n`, `\r\n` and a lone `\r` (old Mac exports) as one
+/// line end each. Records come in order, so the count only moves forward.
+#[derive(Default)]
+struct LineCounter {
+    at: usize,
+    line: u64,
+}
+
+impl LineCounter {
+    fn line_of_record(&mut self, bytes: &[u8], byte: u64) -> u64 {
+        // The reader may report the position before the previous line's end: skip line ends.
+        let mut start = byte as usize;
+        while let Some(b'\r' | b'\n') = bytes.get(start) {
+            start += 1;
         }
-        at += 1;
+        let start = start.min(bytes.len());
+        if start < self.at {
+            return self.line + 1;
+        }
+        for i in self.at..start {
+            match bytes[i] {
+                b'\r' => self.line += 1,
+                b'\n' if i == 0 || bytes[i - 1] != b'\r' => self.line += 1,
+                _ => {}
+            }
+        }
+        self.at = start;
+        self.line + 1
     }
-    line
 }
 
 /// An export row that could not be used, with where it is.
@@ -363,5 +381,22 @@ mod tests {
         assert_eq!(j.owners[0].value.as_deref(), Some("Sales "));
         assert_eq!(j.stale.len(), 1);
         assert_eq!((j.stale[0].line, j.stale[0].email.as_str()), (3, "gone@x.com"));
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::*;
+
+    /// Found by tests/fuzz_csv.rs: with lone CR line ends (Excel's "CSV (Macintosh)") every
+    /// record was reported on line 1.
+    #[test]
+    fn lone_cr_crlf_and_lf_line_ends_all_count() {
+        let e = Export::parse("m.csv", b"Email,Group\ra@x,A\rb@x,\"B\rC\"\rc@x,D\r").unwrap();
+        let lines: Vec<u64> = e.records.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, [2, 3, 5]);
+        let e = Export::parse("m.csv", b"Email,Group\r\na@x,A\n\nb@x,B\r\n").unwrap();
+        let lines: Vec<u64> = e.records.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, [2, 4]);
     }
 }
