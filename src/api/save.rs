@@ -48,7 +48,8 @@ pub enum SaveError {
     )]
     GroupExists { name: String },
     #[error(
-        "the mapping was saved as version {version}, but the job {job} failed: {completed} of {total} users moved, {failed} failed{errors}"
+        "the mapping was saved as version {version}, but the job {job} failed: {completed} of {total} users moved, {failed} failed{errors}\n\
+         Run `groupmap plan` to see who is left to move, fix what the errors name, and apply again"
     )]
     JobFailed { version: u64, job: String, completed: u64, failed: u64, total: u64, errors: String },
     #[error(
@@ -362,7 +363,7 @@ async fn follow_job(client: &Client, uri: &str, version: u64, progress: &SavePro
     loop {
         let job: Resource<Job> = client.get(uri, &[]).await.map_err(|e| SaveError::JobUnknown {
             version,
-            job: uri.to_owned(),
+            job: crate::domain::text::sanitize(uri).into_owned(),
             cause: e.to_string(),
         })?;
         let job = job.resource;
@@ -382,7 +383,7 @@ async fn follow_job(client: &Client, uri: &str, version: u64, progress: &SavePro
                 .collect();
             return Err(SaveError::JobFailed {
                 version,
-                job: uri.to_owned(),
+                job: crate::domain::text::sanitize(uri).into_owned(),
                 completed: job.completed,
                 failed: job.failed,
                 total: job.total,
@@ -399,7 +400,7 @@ async fn follow_job(client: &Client, uri: &str, version: u64, progress: &SavePro
         } else if progressed.elapsed() >= client.options().job_stall {
             return Err(SaveError::JobStalled {
                 version,
-                job: uri.to_owned(),
+                job: crate::domain::text::sanitize(uri).into_owned(),
                 completed: job.completed,
                 failed: job.failed,
                 total: job.total,
