@@ -535,7 +535,17 @@ fn cli_apply_against_a_concurrent_save_keeps_the_attempted_mapping() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let stdout = child.stdout.take().unwrap();
+    /// Stops the sandbox however the test ends.
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            self.0.kill().ok();
+            self.0.wait().ok();
+        }
+    }
+    let _child = Kill(child);
+    let mut lines = BufReader::new(stdout).lines();
     let first = lines.next().unwrap().unwrap();
     let base = first.rsplit(' ').next().unwrap().to_owned();
     let run = |args: &[&str]| {
@@ -575,8 +585,6 @@ fn cli_apply_against_a_concurrent_save_keeps_the_attempted_mapping() {
     // Applying the kept file now (the fault fired once) saves it.
     let out = run(&["apply", "--yes", "--mapping", kept]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    child.kill().ok();
-    child.wait().ok();
 }
 
 // ---------------------------------------------------------------------------------------------
