@@ -228,3 +228,13 @@ pub fn render_json(snap: &Snapshot, plan: &Plan, sandbox: bool) -> Value {
         "lint": plan.lint.iter().map(|f| json!({"kind": f.kind, "message": f.message})).collect::<Vec<_>>(),
     })
 }
+
+/// A duration in words, as shown for a stale snapshot: `42 s`, `5 min`, `3 h`, `2 days`.
+pub fn age(secs: u64) -> String {
+    match secs {
+        s if s < 90 => format!("{s} s"),
+        s if s < 90 * 60 => format!("{} min", s / 60),
+        s if s < 36 * 3600 => format!("{} h", s / 3600),
+        s => format!("{} days", s / 86400),
+    }
+}

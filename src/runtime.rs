@@ -35,13 +35,34 @@ pub fn draft_path(organization: &str) -> PathBuf {
     crate::config::state_dir().join("drafts").join(format!("{}.toml", crate::api::wire::uuid_of(organization)))
 }
 
+fn last_organization_file(base_url: &str) -> Option<PathBuf> {
+    let name: String = base_url.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    crate::cache::dir().map(|d| d.join(format!("last-organization-{name}")))
+}
+
+/// The organization last loaded from this server (when none is configured, it comes from
+/// `/users/me`, which the cache cannot wait for).
+fn last_organization(base_url: &str) -> Option<String> {
+    std::fs::read_to_string(last_organization_file(base_url)?).ok().map(|s| s.trim().to_owned())
+}
+
+fn remember_organization(base_url: &str, organization: &str) {
+    if let Some(path) = last_organization_file(base_url) {
+        let _ = write_atomic(&path, organization);
+    }
+}
+
 /// Writes through a temporary file and a rename, so a crash never leaves half a draft.
 fn write_atomic(path: &PathBuf, text: &str) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
     let tmp = path.with_extension("toml.tmp");
-    let mut f = std::fs::File::create(&tmp)?;
+    // Drafts name the organization's groups and IdP values: readable by the owner only.
+    let mut f = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?
+    };
     f.write_all(text.as_bytes())?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)
@@ -68,6 +89,12 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<()> {
     let mut signals = Signals::new()?;
 
     let mut pending = start_load(&mut model);
+    // The last snapshot, if cached, shows at once (marked stale) while the fresh load runs.
+    let organization = session.load.organization.clone().or_else(|| last_organization(session.client.base_url()));
+    if let Some(cached) = organization.and_then(|org| crate::cache::read_cached(session.client.base_url(), &org)) {
+        let age_secs = cached.age().as_secs();
+        let _ = tx.send(Msg::Cached { loaded: Arc::new(cached.loaded), age_secs });
+    }
     let mut dirty = true;
     loop {
         for effect in pending.drain(..) {
@@ -167,6 +194,11 @@ fn run_effect(
                     drop(ptx.send(Msg::LoadProgress { id, what: what.to_owned(), n }))
                 });
                 let result = load(&client, &opts, Some(progress)).await.map(Arc::new).map_err(|e| e.to_string());
+                if let Ok(loaded) = &result {
+                    // Best effort: a cache that cannot be written only costs the next start its head start.
+                    let _ = crate::cache::write(loaded);
+                    remember_organization(&loaded.base_url, &loaded.organization);
+                }
                 let _ = tx.send(Msg::Loaded { id, result });
             }));
         }

@@ -280,3 +280,23 @@ fn preview_filter_matches_substrings_case_insensitively() {
     assert!(!shown.is_empty());
     assert!(shown.iter().all(|l| l.to_lowercase().contains("u2@x")), "{shown:?}");
 }
+
+#[test]
+fn a_cached_snapshot_shows_at_once_as_stale_and_the_fresh_load_replaces_it() {
+    let mut m = Model::new(false, FieldChoice::default());
+    let Effect::Load { id } = groupmap::app::update::start_load(&mut m)[0] else { panic!() };
+    let effects = update(&mut m, Msg::Cached { loaded: common::loaded(2, &[]), age_secs: 300 });
+    assert!(matches!(&effects[..], [Effect::ReadDraft { .. }]));
+    assert!(m.has_data() && !m.ready() && m.stale == Some(300));
+    update(&mut m, key('m'));
+    assert!(!m.mapping.enabled, "editing works on the stale snapshot");
+    update(&mut m, key('S'));
+    assert_eq!(m.dialog, None, "saving refuses stale data");
+    update(&mut m, Msg::Loaded { id, result: Ok(common::loaded(3, &[("Engineering", "G2")])) });
+    assert!(m.ready() && m.stale.is_none());
+    assert_eq!(m.etag.as_deref(), Some("\"3\""));
+    assert!(!m.mapping.enabled && m.mapping.row("Engineering").is_some(), "the edit rebased on fresh data");
+    // A cached snapshot arriving after fresh data is ignored.
+    update(&mut m, Msg::Cached { loaded: common::loaded(1, &[]), age_secs: 9 });
+    assert_eq!(m.etag.as_deref(), Some("\"3\""));
+}

@@ -103,6 +103,8 @@ pub struct Model {
     pub quit: bool,
     /// A save is running; edits wait.
     pub saving: bool,
+    /// The data on screen came from the cache (its age in seconds); None once a load lands.
+    pub stale: Option<u64>,
     /// A mapping file to apply once the organization has loaded (`--mapping FILE`).
     pub start_mapping: Option<crate::domain::mapping_file::MappingFile>,
 }
@@ -140,6 +142,7 @@ impl Model {
             quit: false,
             saving: false,
             start_mapping: None,
+            stale: None,
         }
     }
 

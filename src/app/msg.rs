@@ -21,6 +21,11 @@ pub enum Msg {
         id: u64,
         result: Result<Arc<Loaded>, String>,
     },
+    /// The last snapshot cached for this organization, shown (stale) until the fresh load lands.
+    Cached {
+        loaded: Arc<Loaded>,
+        age_secs: u64,
+    },
     /// A draft saved by an earlier session for this organization (TOML text).
     Draft(Option<String>),
     SaveProgress(SaveStage),

@@ -54,6 +54,19 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             // A cancelled or superseded load: its result is dropped.
             _ => Vec::new(),
         },
+        Msg::Cached { loaded, age_secs } => {
+            // Only before anything fresh has arrived, and only while the fresh load still runs.
+            if m.loaded.is_some() || !matches!(m.phase, Phase::Loading { .. }) {
+                return Vec::new();
+            }
+            let phase = m.phase.clone();
+            let effects = on_loaded(m, loaded);
+            if m.phase == Phase::Ready {
+                m.phase = phase;
+                m.stale = Some(age_secs);
+            }
+            effects
+        }
         Msg::Draft(text) => on_draft(m, text),
         Msg::SaveProgress(stage) => {
             if let Some(Dialog::Saving { stages, job, .. }) = &mut m.dialog {
@@ -99,6 +112,7 @@ fn on_loaded(m: &mut Model, loaded: Arc<Loaded>) -> Vec<Effect> {
     let newer = snap.saved_mapping();
     let mut effects = Vec::new();
     m.etag = loaded.etag.clone();
+    m.stale = None;
     m.snap = Arc::new(snap);
     m.loaded = Some(loaded);
     m.phase = Phase::Ready;
@@ -417,7 +431,7 @@ pub fn unavailable(m: &Model, a: Action) -> Option<&'static str> {
         return Some("the organization is not loaded");
     }
     if a == Action::Save && !m.ready() {
-        return Some("wait for the reload to finish: saving needs fresh data");
+        return Some("wait for the load to finish: saving needs fresh data");
     }
     if editing && m.saving {
         return Some("a save is running");

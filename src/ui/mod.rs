@@ -76,7 +76,13 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
         && m.has_data()
     {
         let rows: usize = counts.iter().map(|(_, n)| n).sum();
-        first.push(Span::styled(format!("[RELOADING… {rows} rows, Esc cancels] "), theme.accent()));
+        match m.stale {
+            Some(age) => first.push(Span::styled(
+                format!("[STALE: cached {} ago; loading… {rows} rows] ", crate::report::age(age)),
+                theme.warn(),
+            )),
+            None => first.push(Span::styled(format!("[RELOADING… {rows} rows, Esc cancels] "), theme.accent())),
+        }
     }
     first.push(Span::raw(org));
     let tab = |name: &str, on: bool| Span::styled(format!(" {name} "), if on { theme.selected() } else { theme.dim() });
