@@ -90,6 +90,17 @@ fn main() {
         .map(|s| s.split(',').map(str::to_owned).collect());
     let on = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == name));
 
+    // For profilers (perf, valgrind --tool=callgrind): plan() on the 100k-user org, N times.
+    if let Some(n) = std::env::var("GROUPMAP_BENCH_PROFILE_PLAN").ok().and_then(|v| v.parse::<usize>().ok()) {
+        let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+        let sb = rt.block_on(Sandbox::start(sandbox_opts(100_000, u32::MAX))).expect("sandbox");
+        let snap = sb.snapshot();
+        let mapping = full_mapping(&snap);
+        for _ in 0..n {
+            std::hint::black_box(plan(&snap, &mapping));
+        }
+        return;
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("groupmap performance benchmarks: {cores} core(s), {} build", build_kind());
     if cfg!(debug_assertions) {
@@ -257,52 +268,66 @@ fn summary(v: &[Duration]) -> (Duration, Duration) {
     (max, mean)
 }
 
+/// The engine before this work: fuzzy-matcher's skim, one thread (the baseline).
+fn skim_filter(lines: &[String], pattern: &str, narrow: Option<&[u32]>) -> Vec<u32> {
+    use fuzzy_matcher::FuzzyMatcher;
+    let matcher = fuzzy_matcher::skim::SkimMatcherV2::default().ignore_case();
+    let candidates: Vec<u32> = narrow.map_or_else(|| (0..lines.len() as u32).collect(), <[u32]>::to_vec);
+    let mut scored: Vec<(i64, u32)> = candidates
+        .into_iter()
+        .filter_map(|i| matcher.fuzzy_match(&lines[i as usize], pattern).map(|s| (s, i)))
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().map(|(_, i)| i).collect()
+}
+
 fn bench_filter(b: &mut Bench, snap: &Snapshot) {
-    println!("\n## fuzzy filter: {:?} typed one character at a time over 100,000 strings", QUERY);
+    println!("\n## filter: {:?} typed one character at a time over 100,000 strings (one per user)", QUERY);
     let lines = user_lines(snap);
     let n = lines.len().min(100_000);
     let lines = &lines[..n];
-    let rounds = 5;
-    let narrowing = keystrokes(rounds, |q, prev| filter(|i| lines[i].as_str(), n, q, prev).items);
-    let full = keystrokes(rounds, |q, _| filter(|i| lines[i].as_str(), n, q, None).items);
-    let lower: Vec<String> = lines.iter().map(|l| l.to_lowercase()).collect();
-    let substring = keystrokes(rounds, |q, _| {
-        let q = q.to_lowercase();
-        Some((0..n as u32).filter(|&i| lower[i as usize].contains(&q)).collect())
-    });
-    let results: Vec<usize> =
-        (1..=QUERY.len()).map(|k| filter(|i| lines[i].as_str(), n, &QUERY[..k], None).len(n)).collect();
+    let get = |i: usize| lines[i].as_str();
+    let narrowing = keystrokes(5, |q, prev| filter(get, n, q, prev).items);
+    let full = keystrokes(5, |q, _| filter(get, n, q, None).items);
+    let skim_narrow = keystrokes(2, |q, prev| Some(skim_filter(lines, q, prev)));
+    let skim_full = keystrokes(2, |q, _| Some(skim_filter(lines, q, None)));
+    let sub = keystrokes(5, |q, prev| groupmap::app::filter::substring(get, n, q, prev).items);
+    let results: Vec<usize> = (1..=QUERY.len()).map(|k| filter(get, n, &QUERY[..k], None).len(n)).collect();
     println!(
-        "  {:<12} {:>8} {:>16} {:>16} {:>16}",
-        "query", "matches", "skim+narrowing", "skim full pass", "substring"
+        "  {:<12} {:>7} {:>15} {:>15} {:>15} {:>15} {:>15}",
+        "query", "matches", "nucleo+narrow", "nucleo full", "skim+narrow", "skim full", "substring"
     );
     for k in 0..QUERY.len() {
         println!(
-            "  {:<12} {:>8} {:>16} {:>16} {:>16}",
+            "  {:<12} {:>7} {:>15} {:>15} {:>15} {:>15} {:>15}",
             format!("{:?}", &QUERY[..=k]),
             results[k],
             ms(narrowing[k]),
             ms(full[k]),
-            ms(substring[k])
+            ms(skim_narrow[k]),
+            ms(skim_full[k]),
+            ms(sub[k])
         );
     }
-    let (nmax, nmean) = summary(&narrowing);
-    let (fmax, fmean) = summary(&full);
-    let (smax, smean) = summary(&substring);
+    let row = |name: &str, v: &[Duration]| {
+        let (max, mean) = summary(v);
+        println!("  {name:<28} max {:>9} mean {:>9}", ms(max), ms(mean));
+        (max, mean)
+    };
     println!(
-        "  per keystroke (max / mean): skim+narrowing {} / {}, skim full pass {} / {}, substring {} / {}",
-        ms(nmax),
-        ms(nmean),
-        ms(fmax),
-        ms(fmean),
-        ms(smax),
-        ms(smean)
+        "  per keystroke ({} thread(s) for long lists):",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     );
+    let (nmax, nmean) = row("nucleo + narrowing (engine)", &narrowing);
+    row("nucleo, full pass", &full);
+    let (smax, _) = row("skim + narrowing (before)", &skim_narrow);
+    let (sfmax, _) = row("skim, full pass", &skim_full);
+    let (submax, _) = row("substring + narrowing", &sub);
     b.figure(
-        "filter keystroke, 100k strings (engine)",
+        "filter keystroke, 100k strings (fuzzy)",
         "≤ 16 ms",
-        format!("max {} / mean {} (skim, narrowing)", ms(nmax), ms(nmean)),
-        format!("skim full pass max {} / mean {}; substring max {}", ms(fmax), ms(fmean), ms(smax)),
+        format!("max {} / mean {} (nucleo, narrowing)", ms(nmax), ms(nmean)),
+        format!("skim+narrowing max {}, skim full {}; substring {}", ms(smax), ms(sfmax), ms(submax)),
         Some(nmax <= Duration::from_millis(16)),
     );
 }

@@ -1,6 +1,7 @@
 //! Findings about a mapping that Calendly would accept silently (the field is case-sensitive).
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -55,6 +56,16 @@ fn finding(kind: LintKind, severity: Severity, message: String, value: Option<&s
     Finding { kind, severity, message, values: value.into_iter().map(str::to_owned).collect() }
 }
 
+/// What near-duplicates share: the value trimmed and lowercased (borrowed when it already is).
+fn family_key(v: &str) -> Cow<'_, str> {
+    let t = v.trim();
+    if t.len() == v.len() && !t.chars().any(char::is_uppercase) && t.is_ascii() {
+        Cow::Borrowed(t)
+    } else {
+        Cow::Owned(t.to_lowercase())
+    }
+}
+
 pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
     use LintKind::*;
     use Severity::*;
@@ -83,16 +94,19 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
         ));
     }
 
-    // Near-duplicates among the values users have and the values rows name.
-    let mut families: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    let row_values = mapping.rows.iter().map(|r| r.idp_value.as_str());
+    // Near-duplicates among the values users have and the values rows name. (Hashed, then only
+    // the families of two or more sorted: this runs on every edit over thousands of values.)
+    let mut families: HashMap<Cow<'_, str>, Vec<&str>> = HashMap::with_capacity(snap.values.len());
+    let row_values = mapping.rows.iter().map(|r| r.idp_value.as_str()).filter(|v| snap.value_id(v).is_none());
     for v in snap.values.iter().map(String::as_str).chain(row_values) {
-        let fam = families.entry(v.trim().to_lowercase()).or_default();
+        let fam = families.entry(family_key(v)).or_default();
         if !fam.contains(&v) {
             fam.push(v);
         }
     }
-    for fam in families.values().filter(|f| f.len() > 1) {
+    let mut families: Vec<(Cow<'_, str>, Vec<&str>)> = families.into_iter().filter(|(_, f)| f.len() > 1).collect();
+    families.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (_, fam) in &families {
         let list: Vec<String> = fam.iter().map(|v| quoted(v)).collect();
         out.push(Finding {
             kind: NearDuplicate,
@@ -113,8 +127,9 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
         }
     }
     if mapping.default_group.is_none() {
+        let with_row: HashSet<&str> = mapping.rows.iter().map(|r| r.idp_value.as_str()).collect();
         let unmapped: Vec<(usize, &String)> =
-            snap.values.iter().enumerate().filter(|(_, v)| mapping.row(v).is_none()).collect();
+            snap.values.iter().enumerate().filter(|(_, v)| !with_row.contains(v.as_str())).collect();
         if !unmapped.is_empty() {
             let users: u32 = unmapped.iter().map(|(i, _)| snap.value_users[*i]).sum();
             let mut names: Vec<String> = unmapped.iter().take(5).map(|(_, v)| quoted(v)).collect();

@@ -95,8 +95,29 @@ impl Plan {
     }
 
     /// SHA-256 (lowercase hex) of the sorted change lines; the empty plan hashes "".
+    ///
+    /// The same bytes as `digest_lines(&self.change_lines(snap))`, without building the lines:
+    /// each line's three parts are compared and hashed where they are.
     pub fn digest(&self, snap: &Snapshot) -> String {
-        digest_lines(&self.change_lines(snap))
+        let parts = |c: &Change| -> [&[u8]; 6] {
+            let from = c.from.map_or("-", |g| snap.group(g).uri.as_str());
+            let to: &str = match c.to {
+                Dest::Group(g) => &snap.group(g).uri,
+                Dest::New(i) => &self.new_groups[i as usize],
+            };
+            let new = if matches!(c.to, Dest::New(_)) { "new:" } else { "" };
+            [snap.owner(c.owner).uri.as_bytes(), b"\t", from.as_bytes(), b"\t", new.as_bytes(), to.as_bytes()]
+        };
+        let mut order: Vec<&Change> = self.changes.iter().collect();
+        order.sort_unstable_by(|a, b| cmp_concat(&parts(a), &parts(b)));
+        let mut hasher = Sha256::new();
+        for c in order {
+            for p in parts(c) {
+                hasher.update(p);
+            }
+            hasher.update(b"\n");
+        }
+        hex(&hasher.finalize())
     }
 }
 
@@ -105,7 +126,47 @@ pub fn digest_lines(sorted: &[String]) -> String {
     for line in sorted {
         hasher.update(line.as_bytes());
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex(&hasher.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// Compares two byte strings given as concatenations of parts, by byte value, without
+/// concatenating them.
+fn cmp_concat(a: &[&[u8]], b: &[&[u8]]) -> std::cmp::Ordering {
+    let mut a = a.iter().copied().filter(|p| !p.is_empty());
+    let mut b = b.iter().copied().filter(|p| !p.is_empty());
+    let (mut x, mut y): (&[u8], &[u8]) = (&[], &[]);
+    loop {
+        if x.is_empty() {
+            x = a.next().unwrap_or(&[]);
+        }
+        if y.is_empty() {
+            y = b.next().unwrap_or(&[]);
+        }
+        match (x.is_empty(), y.is_empty()) {
+            (true, true) => return std::cmp::Ordering::Equal,
+            (true, false) => return std::cmp::Ordering::Less,
+            (false, true) => return std::cmp::Ordering::Greater,
+            _ => {}
+        }
+        let n = x.len().min(y.len());
+        match x[..n].cmp(&y[..n]) {
+            std::cmp::Ordering::Equal => {
+                x = &x[n..];
+                y = &y[n..];
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Resolves a target against the snapshot. A new group whose name now exists resolves to it.
@@ -132,28 +193,25 @@ fn resolve(snap: &Snapshot, target: &Target, new_groups: &mut Vec<String>) -> Op
 pub fn plan(snap: &Snapshot, mapping: &Mapping) -> Plan {
     let mut new_groups = Vec::new();
     let mut value_dest: Vec<Option<(Dest, bool)>> = vec![None; snap.values.len()];
+    let mut has_row = vec![false; snap.values.len()];
     let mut row_users = vec![0u32; mapping.rows.len()];
     let mut row_dest = Vec::with_capacity(mapping.rows.len());
     for (i, row) in mapping.rows.iter().enumerate() {
         let dest = resolve(snap, &row.target, &mut new_groups);
         row_dest.push(dest);
         if let Some(v) = snap.value_id(&row.idp_value) {
-            row_users[i] = snap.value_users[v.0 as usize];
+            let v = v.0 as usize;
+            row_users[i] = snap.value_users[v];
             // A duplicate row is invalid; the first one is what the preview shows.
-            if value_dest[v.0 as usize].is_none() {
-                value_dest[v.0 as usize] = dest.map(|d| (d, false));
+            if !has_row[v] {
+                has_row[v] = true;
+                value_dest[v] = dest.map(|d| (d, false));
             }
         }
     }
     let default = mapping.default_group.as_ref().and_then(|t| resolve(snap, t, &mut new_groups));
     if let Some(d) = default {
-        let mut has_row = vec![false; snap.values.len()];
-        for row in &mapping.rows {
-            if let Some(v) = snap.value_id(&row.idp_value) {
-                has_row[v.0 as usize] = true;
-            }
-        }
-        for (slot, has) in value_dest.iter_mut().zip(has_row) {
+        for (slot, has) in value_dest.iter_mut().zip(&has_row) {
             if !has {
                 *slot = Some((d, true));
             }
@@ -161,43 +219,96 @@ pub fn plan(snap: &Snapshot, mapping: &Mapping) -> Plan {
     }
 
     let mut group_now = vec![0u32; snap.groups.len()];
-    for o in &snap.owners {
+    let mut group_after = vec![0u32; snap.groups.len()];
+    let mut new_group_after = vec![0u32; new_groups.len()];
+    let mut changes = Vec::new();
+    let mut unmapped = Vec::new();
+    let mut unchanged = 0;
+    // One pass over the owners (the only per-user work): counts now and after, and the changes.
+    for (i, o) in snap.owners.iter().enumerate() {
         if let Some(g) = o.group {
             group_now[g.0 as usize] += 1;
         }
-    }
-    let mut p = Plan {
-        enabled: mapping.enabled,
-        apply_to_existing: mapping.apply_to_existing,
-        new_groups,
-        value_dest,
-        row_users,
-        row_dest,
-        default_dest: default,
-        group_after: group_now.clone(),
-        group_now,
-        ..Plan::default()
-    };
-    p.new_group_after = vec![0; p.new_groups.len()];
-    if mapping.enabled {
-        for (i, o) in snap.owners.iter().enumerate() {
-            let Some(v) = o.value else { continue };
-            match p.value_dest[v.0 as usize] {
-                None => p.unmapped.push(OwnerId(i as u32)),
-                Some((Dest::Group(g), _)) if o.group == Some(g) => p.unchanged += 1,
-                Some((to, via_default)) => {
-                    p.changes.push(Change { owner: OwnerId(i as u32), from: o.group, to, via_default });
-                    if let Some(from) = o.group {
-                        p.group_after[from.0 as usize] -= 1;
-                    }
-                    match to {
-                        Dest::Group(g) => p.group_after[g.0 as usize] += 1,
-                        Dest::New(n) => p.new_group_after[n as usize] += 1,
-                    }
+        let dest = match o.value {
+            Some(v) if mapping.enabled => value_dest[v.0 as usize],
+            // Out of scope, or mapping off: stays where they are.
+            _ => {
+                if let Some(g) = o.group {
+                    group_after[g.0 as usize] += 1;
+                }
+                continue;
+            }
+        };
+        match dest {
+            None => {
+                unmapped.push(OwnerId(i as u32));
+                if let Some(g) = o.group {
+                    group_after[g.0 as usize] += 1;
+                }
+            }
+            Some((Dest::Group(g), _)) if o.group == Some(g) => {
+                unchanged += 1;
+                group_after[g.0 as usize] += 1;
+            }
+            Some((to, via_default)) => {
+                if changes.capacity() == 0 {
+                    changes.reserve(snap.owners.len() - i);
+                }
+                changes.push(Change { owner: OwnerId(i as u32), from: o.group, to, via_default });
+                match to {
+                    Dest::Group(g) => group_after[g.0 as usize] += 1,
+                    Dest::New(n) => new_group_after[n as usize] += 1,
                 }
             }
         }
     }
+    changes.shrink_to_fit();
+    let mut p = Plan {
+        enabled: mapping.enabled,
+        apply_to_existing: mapping.apply_to_existing,
+        new_groups,
+        changes,
+        unmapped,
+        unchanged,
+        value_dest,
+        row_users,
+        row_dest,
+        default_dest: default,
+        group_now,
+        group_after,
+        new_group_after,
+        lint: Vec::new(),
+    };
     p.lint = lint::lint(snap, mapping, &p);
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concatenations_compare_like_the_joined_strings() {
+        let cases: &[(&[&str], &[&str])] = &[
+            (&["ab", "\t", "c"], &["a", "b\tc"]),
+            (&["abc", "\t", "x"], &["abc1", "\t", "x"]),
+            (&["abc", "\t"], &["abc\u{1}", "\t"]),
+            (&["", "a"], &["a", ""]),
+            (&["b"], &["a", "zz"]),
+            (&[], &["", ""]),
+            (&["x", "y"], &["xy", "z"]),
+        ];
+        for (a, b) in cases {
+            let join = |p: &[&str]| p.concat();
+            let pa: Vec<&[u8]> = a.iter().map(|s| s.as_bytes()).collect();
+            let pb: Vec<&[u8]> = b.iter().map(|s| s.as_bytes()).collect();
+            assert_eq!(cmp_concat(&pa, &pb), join(a).as_bytes().cmp(join(b).as_bytes()), "{a:?} vs {b:?}");
+            assert_eq!(cmp_concat(&pb, &pa), join(b).as_bytes().cmp(join(a).as_bytes()), "{b:?} vs {a:?}");
+        }
+    }
+
+    #[test]
+    fn hex_is_lowercase_two_digits_a_byte() {
+        assert_eq!(hex(&[0, 9, 10, 255]), "00090aff");
+    }
 }
