@@ -101,6 +101,24 @@ fn main() {
         }
         return;
     }
+    // For profilers: the first keystroke ("s") over 100,000 synthetic per-user strings, N times.
+    if let Some(n) = std::env::var("GROUPMAP_BENCH_PROFILE_FILTER").ok().and_then(|v| v.parse::<usize>().ok()) {
+        let lines: Vec<String> = (0..100_000)
+            .map(|i| {
+                format!(
+                    "First{} Last{} <first.last.{i}@example.com> Sales EMEA {} Group {}",
+                    i % 40,
+                    i % 60,
+                    i % 2000,
+                    i % 500
+                )
+            })
+            .collect();
+        for _ in 0..n {
+            std::hint::black_box(filter(|i| lines[i].as_str(), lines.len(), "s", None));
+        }
+        return;
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("groupmap performance benchmarks: {cores} core(s), {} build", build_kind());
     if cfg!(debug_assertions) {
