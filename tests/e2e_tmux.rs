@@ -152,7 +152,9 @@ async fn sighup_and_sigterm_restore_the_terminal() {
             let pid = find_pid(&marker).expect("the groupmap process");
             let ok = Command::new("kill").args([&format!("-{signal}"), &pid.to_string()]).status().unwrap();
             assert!(ok.success());
-            let s = t.wait_for("EXIT=");
+            t.wait_for("EXIT=");
+            // The stty lines follow the exit code: wait for them too (racy otherwise).
+            let s = t.wait_for("echo");
             // Back on the normal screen, in cooked mode with echo.
             assert!(!s.contains("IdP values"), "alternate screen left:\n{s}");
             let lines: Vec<&str> = s.lines().map(str::trim).collect();
