@@ -247,6 +247,14 @@ fn run_effect(
         Effect::DeleteDraft { organization } => {
             let _ = std::fs::remove_file(draft_path(&organization));
         }
+        Effect::FilterPreview { id, lines, needle, narrow } => {
+            let tx = tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let filtered =
+                    crate::app::filter::substring(|i| lines[i].as_str(), lines.len(), &needle, narrow.as_deref());
+                let _ = tx.send(Msg::PreviewFiltered { id, needle, filtered });
+            });
+        }
         Effect::Redraw | Effect::Quit => {}
     }
 }

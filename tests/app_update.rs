@@ -300,3 +300,33 @@ fn a_cached_snapshot_shows_at_once_as_stale_and_the_fresh_load_replaces_it() {
     update(&mut m, Msg::Cached { loaded: common::loaded(1, &[]), age_secs: 9 });
     assert_eq!(m.etag.as_deref(), Some("\"3\""));
 }
+
+#[test]
+fn a_long_preview_is_filtered_off_the_input_path_and_stale_results_are_dropped() {
+    use groupmap::app::filter::Filtered;
+    let mut m = ready();
+    update(&mut m, key('p'));
+    let n = groupmap::app::update::FILTER_OFF_THREAD_FROM + 10;
+    m.preview_lines = std::sync::Arc::new((0..n).map(|i| format!("line {i} user{i}@x.test")).collect());
+    update(&mut m, key('/'));
+    let first = update(&mut m, key('9'));
+    let [Effect::FilterPreview { id: id1, narrow: None, .. }] = &first[..] else { panic!("{first:?}") };
+    let second = update(&mut m, key('9'));
+    let [Effect::FilterPreview { id: id2, needle, .. }] = &second[..] else { panic!("{second:?}") };
+    assert_eq!(needle, "99");
+    // The newer answer lands first; the older one arriving later is dropped.
+    update(
+        &mut m,
+        Msg::PreviewFiltered { id: *id2, needle: "99".into(), filtered: Filtered { items: Some(vec![99]) } },
+    );
+    update(
+        &mut m,
+        Msg::PreviewFiltered { id: *id1, needle: "9".into(), filtered: Filtered { items: Some(vec![9, 99]) } },
+    );
+    assert_eq!(m.preview.filtered.items, Some(vec![99]));
+    // Typing on narrows from that result; after a backspace nothing is narrowed.
+    let third = update(&mut m, key('9'));
+    assert!(matches!(&third[..], [Effect::FilterPreview { narrow: Some(v), .. }] if *v == vec![99]));
+    let back = update(&mut m, code(KeyCode::Backspace));
+    assert!(matches!(&back[..], [Effect::FilterPreview { narrow: None, .. }]));
+}

@@ -93,7 +93,10 @@ pub struct Model {
     pub value_entries: Vec<ValueEntry>,
     pub group_entries: Vec<GroupEntry>,
     /// The preview as text lines (the same text `groupmap plan` prints).
-    pub preview_lines: Vec<String>,
+    pub preview_lines: Arc<Vec<String>>,
+    /// The pattern `preview.filtered` was computed for, and the newest filter request's id.
+    pub preview_filtered_for: Option<String>,
+    pub preview_filter_id: u64,
     /// Columns the preview is scrolled right by.
     pub preview_hscroll: usize,
     pub dialog: Option<Dialog>,
@@ -133,7 +136,9 @@ impl Model {
             columns: ListView::default(),
             value_entries: Vec::new(),
             group_entries: Vec::new(),
-            preview_lines: Vec::new(),
+            preview_lines: Arc::default(),
+            preview_filtered_for: None,
+            preview_filter_id: 0,
             preview_hscroll: 0,
             dialog: None,
             status: None,

@@ -33,6 +33,12 @@ pub enum Msg {
     Tick {
         elapsed_ms: u64,
     },
+    /// The preview filtered off the input path (see `Effect::FilterPreview`).
+    PreviewFiltered {
+        id: u64,
+        needle: String,
+        filtered: crate::app::filter::Filtered,
+    },
     /// A line for the status bar from the runtime (e.g. a failed draft write).
     Notice {
         text: String,
@@ -68,6 +74,13 @@ pub enum Effect {
     },
     DeleteDraft {
         organization: String,
+    },
+    /// Filter a long preview in the background; the answer is `Msg::PreviewFiltered` with the id.
+    FilterPreview {
+        id: u64,
+        lines: Arc<Vec<String>>,
+        needle: String,
+        narrow: Option<Vec<u32>>,
     },
     /// Repaint everything (after Ctrl-l).
     Redraw,

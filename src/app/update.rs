@@ -79,6 +79,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Saved(result) => on_saved(m, result),
+        Msg::PreviewFiltered { id, needle, filtered } => {
+            on_preview_filtered(m, id, needle, filtered);
+            Vec::new()
+        }
         Msg::Notice { text, error } => {
             m.status = Some((text, error));
             Vec::new()
@@ -254,36 +258,63 @@ pub fn recompute(m: &mut Model) {
     }
     clamp_all(m);
     if m.screen == Screen::Preview {
-        build_preview(m);
+        // Edits on the preview screen are rare (undo/redo); a long preview then filters at once.
+        for effect in build_preview(m) {
+            if let Effect::FilterPreview { id, lines, needle, narrow } = effect {
+                let filtered = super::filter::substring(|i| lines[i].as_str(), lines.len(), &needle, narrow.as_deref());
+                on_preview_filtered(m, id, needle, filtered);
+            }
+        }
     }
 }
 
-fn build_preview(m: &mut Model) {
+fn on_preview_filtered(m: &mut Model, id: u64, needle: String, filtered: super::filter::Filtered) {
+    // Only the newest request counts; results for older patterns are dropped.
+    if id == m.preview_filter_id {
+        m.preview.filtered = filtered;
+        m.preview_filtered_for = Some(needle);
+        clamp(&mut m.preview, m.preview_lines.len());
+    }
+}
+
+fn build_preview(m: &mut Model) -> Vec<Effect> {
     let d = diff(&m.base, &m.mapping);
     let text = crate::report::render_human(&m.snap, &m.mapping, &m.plan, &d, m.sandbox);
     // The summary comes first on screen (and last in `groupmap plan`, as terraform prints it).
     let summary = crate::report::summary_line(&m.plan, &d);
-    m.preview_lines =
-        std::iter::once(summary).chain(std::iter::once(String::new())).chain(text.lines().map(str::to_owned)).collect();
-    refilter_preview(m, None);
+    m.preview_lines = Arc::new(
+        std::iter::once(summary).chain(std::iter::once(String::new())).chain(text.lines().map(str::to_owned)).collect(),
+    );
+    m.preview_filtered_for = None;
+    refilter_preview(m, false)
 }
+
+/// Previews longer than this are filtered off the input path (a keystroke over 100,000 lines
+/// can take longer than a frame); shorter ones at once.
+pub const FILTER_OFF_THREAD_FROM: usize = 20_000;
 
 /// The preview is filtered by substring (case-insensitive): an admin looks for an email, a
 /// name or a group there, and fuzzy matches over long lines would keep nearly every line.
-fn refilter_preview(m: &mut Model, narrow: Option<Vec<u32>>) {
-    let lines = &m.preview_lines;
-    let needle = m.preview.filter.to_lowercase();
-    m.preview.filtered = if needle.is_empty() {
-        super::filter::Filtered { items: None }
-    } else {
-        let keep = |i: &u32| lines[*i as usize].to_lowercase().contains(&needle);
-        let items = match narrow {
-            Some(prev) => prev.into_iter().filter(keep).collect(),
-            None => (0..lines.len() as u32).filter(keep).collect(),
-        };
-        super::filter::Filtered { items: Some(items) }
+/// `extend`: the pattern grew by typing, so the current result may be narrowed.
+fn refilter_preview(m: &mut Model, extend: bool) -> Vec<Effect> {
+    let needle = m.preview.filter.clone();
+    // Narrowing is exact only from a result whose pattern this one contains.
+    let narrow = match (&m.preview_filtered_for, &m.preview.filtered.items) {
+        (Some(done), Some(items)) if extend && needle.to_lowercase().contains(&done.to_lowercase()) => {
+            Some(items.clone())
+        }
+        _ => None,
     };
-    clamp(&mut m.preview, lines.len());
+    if needle.is_empty() || m.preview_lines.len() < FILTER_OFF_THREAD_FROM {
+        let lines = &m.preview_lines;
+        m.preview.filtered = super::filter::substring(|i| lines[i].as_str(), lines.len(), &needle, narrow.as_deref());
+        m.preview_filtered_for = Some(needle);
+        m.preview_filter_id += 1;
+        clamp(&mut m.preview, m.preview_lines.len());
+        return Vec::new();
+    }
+    m.preview_filter_id += 1;
+    vec![Effect::FilterPreview { id: m.preview_filter_id, lines: m.preview_lines.clone(), needle, narrow }]
 }
 
 fn refilter(m: &mut Model, pane: Pane, narrow: Option<Vec<u32>>) {
@@ -365,39 +396,44 @@ fn on_filter_key(m: &mut Model, k: KeyEvent) -> Option<Vec<Effect>> {
     if !list.editing {
         return None;
     }
-    match k.code {
+    let extend = match k.code {
         KeyCode::Esc => {
             list.filter.clear();
             list.editing = false;
+            false
         }
-        KeyCode::Enter => list.editing = false,
+        KeyCode::Enter => {
+            list.editing = false;
+            return Some(Vec::new());
+        }
         KeyCode::Backspace => {
             list.filter.pop();
+            false
         }
         KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
             list.filter.push(c);
-            let narrow = list.filtered.items.clone();
-            list.selected = 0;
-            list.offset = 0;
-            apply_filter(m, narrow);
-            return Some(Vec::new());
+            true
         }
         KeyCode::Up | KeyCode::Down | KeyCode::PageUp | KeyCode::PageDown => return None,
         _ => return Some(Vec::new()),
-    }
-    let (list, _) = active_list(m);
+    };
     list.selected = 0;
     list.offset = 0;
-    apply_filter(m, None);
-    Some(Vec::new())
+    Some(apply_filter(m, extend))
 }
 
-fn apply_filter(m: &mut Model, narrow: Option<Vec<u32>>) {
+/// Re-filters the active list after its pattern changed (`extend`: it grew by typing).
+fn apply_filter(m: &mut Model, extend: bool) -> Vec<Effect> {
     match m.screen {
-        Screen::Preview => refilter_preview(m, narrow),
+        Screen::Preview => return refilter_preview(m, extend),
         Screen::Fields => {}
-        Screen::Mapping => refilter(m, m.focus, narrow),
+        Screen::Mapping => {
+            let list = if m.focus == Pane::Values { &m.values } else { &m.groups };
+            let narrow = if extend { list.filtered.items.clone() } else { None };
+            refilter(m, m.focus, narrow);
+        }
     }
+    Vec::new()
 }
 
 fn move_by(m: &mut Model, delta: isize) {
@@ -537,7 +573,7 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
                 m.screen = Screen::Preview;
                 m.preview.selected = 0;
                 m.preview_hscroll = 0;
-                build_preview(m);
+                return build_preview(m);
             }
         }
         Action::Fields => m.screen = if m.screen == Screen::Fields { Screen::Mapping } else { Screen::Fields },
@@ -552,7 +588,7 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
             let (list, _) = active_list(m);
             if !list.filter.is_empty() {
                 list.filter.clear();
-                apply_filter(m, None);
+                return apply_filter(m, false);
             } else if m.screen != Screen::Mapping {
                 m.screen = Screen::Mapping;
             } else if matches!(m.phase, Phase::Loading { .. }) {
