@@ -83,6 +83,9 @@ fn env(sb: &Sandbox, dir: &Path, extra: &[(&'static str, &str)]) -> Vec<(&'stati
         ("CALENDLY_TOKEN", sb.token().to_owned()),
         ("XDG_STATE_HOME", dir.join("state").display().to_string()),
         ("XDG_CONFIG_HOME", dir.join("config").display().to_string()),
+        ("XDG_CACHE_HOME", dir.join("cache").display().to_string()),
+        // Panic output must not depend on the caller's environment.
+        ("RUST_BACKTRACE", "0".to_owned()),
         ("TERM", "xterm-256color".to_owned()),
     ];
     v.extend(extra.iter().map(|(k, val)| (*k, (*val).to_owned())));
