@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use crate::api::load::LoadOptions;
 use crate::api::save::{SaveError, save};
 use crate::api::{Client, load};
-use crate::app::msg::SaveFailure;
+use crate::app::msg::{FailureKind, SaveFailure};
 use crate::app::update::start_load;
 use crate::app::{Effect, Model, Msg, update};
 use crate::terminal::{Guard, Term};
@@ -218,15 +218,7 @@ fn run_effect(
                 let result = save(&client, &snap, &etag, &mapping, &opts, progress).await;
                 let msg = match result {
                     Ok(outcome) => Ok(Box::new(outcome)),
-                    Err(e) => Err(SaveFailure {
-                        changed: matches!(
-                            e,
-                            SaveError::MappingChanged { .. }
-                                | SaveError::PreviewStale { .. }
-                                | SaveError::GroupExists { .. }
-                        ),
-                        message: e.to_string(),
-                    }),
+                    Err(e) => Err(SaveFailure { kind: failure_kind(&e), message: e.to_string() }),
                 };
                 let _ = tx.send(Msg::Saved(msg));
             });
@@ -259,22 +251,51 @@ fn run_effect(
     }
 }
 
-/// SIGHUP (the SSH link dropped) and SIGTERM end the loop so the terminal is restored.
+/// What a failed save means for the editor: whether to reload and what to call it.
+fn failure_kind(e: &SaveError) -> FailureKind {
+    match e {
+        SaveError::MappingChanged { .. } | SaveError::PreviewStale { .. } | SaveError::GroupExists { .. } => {
+            FailureKind::Changed
+        }
+        SaveError::JobFailed { .. }
+        | SaveError::NotVerified { .. }
+        | SaveError::JobStalled { .. }
+        | SaveError::JobUnknown { .. }
+        | SaveError::SavedUnconfirmed { .. }
+        | SaveError::Unknown { .. }
+        | SaveError::Reload(_) => FailureKind::MaybeSaved,
+        SaveError::ReadOnly | SaveError::Invalid(_) | SaveError::NotSaved { .. } | SaveError::Api(_) => {
+            FailureKind::NotSaved
+        }
+    }
+}
+
+/// SIGHUP (the SSH link dropped), SIGTERM, and SIGINT/SIGQUIT sent from outside (in raw mode
+/// the keys do not raise them) end the loop so the terminal is restored.
 struct Signals {
     hup: tokio::signal::unix::Signal,
     term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    quit: tokio::signal::unix::Signal,
 }
 
 impl Signals {
     fn new() -> std::io::Result<Signals> {
         use tokio::signal::unix::{SignalKind, signal};
-        Ok(Signals { hup: signal(SignalKind::hangup())?, term: signal(SignalKind::terminate())? })
+        Ok(Signals {
+            hup: signal(SignalKind::hangup())?,
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            quit: signal(SignalKind::quit())?,
+        })
     }
 
     async fn recv(&mut self) {
         tokio::select! {
             _ = self.hup.recv() => {}
             _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+            _ = self.quit.recv() => {}
         }
     }
 }

@@ -4,7 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use groupmap::api::save::SaveOutcome;
 use groupmap::app::model::{Dialog, Pane, Phase, Screen};
-use groupmap::app::msg::SaveFailure;
+use groupmap::app::msg::{FailureKind, SaveFailure};
 use groupmap::app::{Effect, Model, Msg, update};
 use groupmap::domain::{FieldChoice, Target};
 
@@ -122,7 +122,7 @@ fn a_conflict_reloads_and_keeps_the_edits_on_the_new_state() {
     update(&mut m, key('S'));
     update(&mut m, code(KeyCode::Tab));
     update(&mut m, code(KeyCode::Enter));
-    let effects = update(&mut m, Msg::Saved(Err(SaveFailure { message: "412".into(), changed: true })));
+    let effects = update(&mut m, Msg::Saved(Err(SaveFailure { message: "412".into(), kind: FailureKind::Changed })));
     let Some(Effect::Load { id }) = effects.first().cloned() else { panic!("reload expected: {effects:?}") };
     assert!(
         matches!(&m.dialog, Some(Dialog::Result { ok: false, title, .. }) if title.contains("changed since you loaded it"))
@@ -329,4 +329,18 @@ fn a_long_preview_is_filtered_off_the_input_path_and_stale_results_are_dropped()
     assert!(matches!(&third[..], [Effect::FilterPreview { narrow: Some(v), .. }] if *v == vec![99]));
     let back = update(&mut m, code(KeyCode::Backspace));
     assert!(matches!(&back[..], [Effect::FilterPreview { narrow: None, .. }]));
+}
+
+#[test]
+fn a_save_that_may_have_landed_reloads_and_one_that_did_not_keeps_the_edits() {
+    let mut m = ready();
+    update(&mut m, key('m'));
+    let effects =
+        update(&mut m, Msg::Saved(Err(SaveFailure { message: "lost".into(), kind: FailureKind::MaybeSaved })));
+    assert!(matches!(&effects[..], [Effect::Load { .. }]));
+    assert!(matches!(&m.dialog, Some(Dialog::Result { title, .. }) if title == "Save not confirmed"));
+    let mut m = ready();
+    update(&mut m, key('m'));
+    let effects = update(&mut m, Msg::Saved(Err(SaveFailure { message: "400".into(), kind: FailureKind::NotSaved })));
+    assert!(effects.is_empty() && m.modified() && m.ready());
 }

@@ -137,9 +137,9 @@ fn find_pid(marker: &str) -> Option<i32> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sighup_and_sigterm_restore_the_terminal() {
+async fn hup_term_int_and_quit_signals_restore_the_terminal() {
     let sb = Sandbox::start(Options::default()).await.unwrap();
-    for signal in ["HUP", "TERM"] {
+    for signal in ["HUP", "TERM", "INT", "QUIT"] {
         let dir = tempfile::tempdir().unwrap();
         let marker = dir.path().join("marker.toml");
         std::fs::write(&marker, "").unwrap();

@@ -46,11 +46,20 @@ pub enum Msg {
     },
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Someone else changed the organization (412/409): nothing saved; reload and rebase.
+    Changed,
+    /// The server may hold the new mapping (answer lost, job failed or stalled): reload to see.
+    MaybeSaved,
+    /// Nothing was saved.
+    NotSaved,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SaveFailure {
     pub message: String,
-    /// Someone else changed the organization (412/409): reload and rebase.
-    pub changed: bool,
+    pub kind: FailureKind,
 }
 
 #[derive(Clone, Debug)]

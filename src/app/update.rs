@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::filter::filter;
 use super::keymap::{Action, Key, action_for, key_of};
 use super::model::{Dialog, GroupEntry, ListView, Model, Pane, Phase, Screen, ValueEntry};
-use super::msg::{Effect, Msg, SaveFailure};
+use super::msg::{Effect, FailureKind, Msg, SaveFailure};
 use crate::api::Loaded;
 use crate::domain::lint::Severity;
 use crate::domain::mapping::{diff, rebase};
@@ -197,23 +197,20 @@ fn on_saved(m: &mut Model, result: Result<Box<crate::api::save::SaveOutcome>, Sa
             });
             vec![Effect::DeleteDraft { organization: m.snap.organization.clone() }]
         }
-        Err(SaveFailure { message, changed }) => {
-            m.dialog = Some(Dialog::Result {
-                title: if changed {
-                    "The organization changed since you loaded it".into()
-                } else {
-                    "Save failed".into()
-                },
-                message: if changed {
-                    format!(
-                        "{message}\n\nReloading now; your edits are kept on top of the new state. Review the new preview, then save again."
-                    )
-                } else {
-                    format!("{message}\n\nYour edits are kept (and in the draft file).")
-                },
-                ok: false,
-            });
-            if changed { start_load(m) } else { Vec::new() }
+        Err(SaveFailure { message, kind }) => {
+            let (title, then) = match kind {
+                FailureKind::Changed => (
+                    "The organization changed since you loaded it",
+                    "Reloading now; your edits are kept on top of the new state. Review the new preview, then save again.",
+                ),
+                FailureKind::MaybeSaved => (
+                    "Save not confirmed",
+                    "Reloading now to show what the server holds; your edits are kept (and in the draft file).",
+                ),
+                FailureKind::NotSaved => ("Save failed", "Your edits are kept (and in the draft file)."),
+            };
+            m.dialog = Some(Dialog::Result { title: title.into(), message: format!("{message}\n\n{then}"), ok: false });
+            if kind == FailureKind::NotSaved { Vec::new() } else { start_load(m) }
         }
     }
 }
