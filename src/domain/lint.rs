@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::mapping::{Mapping, Target};
 use super::plan::Plan;
 use super::snapshot::Snapshot;
-use super::text::quoted;
+use super::text::{quoted, sanitize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -65,6 +65,9 @@ fn family_key(v: &str) -> Cow<'_, str> {
         Cow::Owned(t.to_lowercase())
     }
 }
+
+/// Export rows listed one by one before the rest are counted.
+pub const ROWS_LISTED: usize = 20;
 
 pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
     use LintKind::*;
@@ -170,15 +173,30 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
             None,
         ));
     }
-    for r in &snap.stale_rows {
+    // Each row is listed up to a cap: an export that matches nobody must not cost a finding per
+    // row on every re-plan.
+    for r in snap.stale_rows.iter().take(ROWS_LISTED) {
         out.push(finding(
             StaleExportRow,
             Warning,
-            format!("{}:{}: {} matches no member or pending invitee (stale export?)", r.file, r.line, r.email),
+            format!(
+                "{}:{}: {} matches no member or pending invitee (stale export?)",
+                r.file,
+                r.line,
+                sanitize(&r.email)
+            ),
             None,
         ));
     }
-    for r in &snap.conflicting_rows {
+    if let Some(more) = snap.stale_rows.len().checked_sub(ROWS_LISTED).filter(|n| *n > 0) {
+        out.push(finding(
+            StaleExportRow,
+            Warning,
+            format!("… and {more} more export rows match no member or invitee"),
+            None,
+        ));
+    }
+    for r in snap.conflicting_rows.iter().take(ROWS_LISTED) {
         out.push(finding(
             ConflictingExportRow,
             Warning,
@@ -186,12 +204,40 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
                 "{}:{}: {} appears again with value {}; the first row was kept",
                 r.file,
                 r.line,
-                r.email,
+                sanitize(&r.email),
                 quoted(&r.value)
             ),
             None,
         ));
     }
+    if let Some(more) = snap.conflicting_rows.len().checked_sub(ROWS_LISTED).filter(|n| *n > 0) {
+        out.push(finding(
+            ConflictingExportRow,
+            Warning,
+            format!("… and {more} more export rows repeat an email"),
+            None,
+        ));
+    }
     out.sort_by_key(|f| f.severity);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::export::StaleRow;
+
+    #[test]
+    fn stale_export_rows_are_listed_up_to_a_cap_then_counted() {
+        let mut snap = Snapshot::new("b", "o", vec![], vec![], None);
+        snap.stale_rows = (0..1000)
+            .map(|i| StaleRow { file: "a.csv".into(), line: i + 2, email: format!("u{i}@x"), value: "V".into() })
+            .collect();
+        let m = Mapping::default();
+        let p = crate::domain::plan(&snap, &m);
+        let stale: Vec<_> = p.lint.iter().filter(|f| f.kind == LintKind::StaleExportRow).collect();
+        assert_eq!(stale.len(), ROWS_LISTED + 1);
+        assert_eq!(stale[0].message, "a.csv:2: u0@x matches no member or pending invitee (stale export?)");
+        assert_eq!(stale[ROWS_LISTED].message, "… and 980 more export rows match no member or invitee");
+    }
 }
