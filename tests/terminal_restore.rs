@@ -4,107 +4,13 @@
 //! exits are provoked by the test hook `GROUPMAP_TEST_FAIL_AFTER_DRAW` (src/runtime.rs). And
 //! SIGKILL, which nothing can catch, still leaves the draft with the edits on disk.
 
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use groupmap::sandbox::{Options, Sandbox};
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(name: &str, cmd: &str, env: &[(&str, String)]) -> Tmux {
-        assert!(
-            Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success()),
-            "tmux is required for the terminal tests (apt-get install tmux; .ci/run installs it)"
-        );
-        let socket = format!("groupmap-restore-{name}-{}", std::process::id());
-        let mut c = Command::new("tmux");
-        c.args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "30"]);
-        for (k, v) in env {
-            c.args(["-e", &format!("{k}={v}")]);
-        }
-        c.arg(cmd);
-        assert!(c.status().unwrap().success());
-        Tmux { socket }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            let ok = Command::new("tmux").args(["-L", &self.socket, "send-keys", "-t", "0", k]).status().unwrap();
-            assert!(ok.success());
-            std::thread::sleep(Duration::from_millis(60));
-        }
-    }
-
-    fn literal(&self, text: &str) {
-        let ok = Command::new("tmux").args(["-L", &self.socket, "send-keys", "-t", "0", "-l", text]).status().unwrap();
-        assert!(ok.success());
-        std::thread::sleep(Duration::from_millis(100));
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux").args(["-L", &self.socket, "capture-pane", "-p", "-t", "0"]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// tmux's view of the terminal's modes: alternate screen, cursor shown, mouse reporting.
-    fn modes(&self) -> String {
-        let f = "alt=#{alternate_on} cursor=#{cursor_flag} mouse=#{mouse_any_flag}";
-        let out =
-            Command::new("tmux").args(["-L", &self.socket, "display-message", "-p", "-t", "0", f]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if s.contains(text) {
-                return s;
-            }
-            assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {text:?}; screen:\n{s}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).status();
-    }
-}
-
-fn env(sb: &Sandbox, dir: &Path, extra: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
-    let mut v = vec![
-        ("GROUPMAP_BASE_URL", sb.base_url().to_owned()),
-        ("CALENDLY_TOKEN", sb.token().to_owned()),
-        ("XDG_STATE_HOME", dir.join("state").display().to_string()),
-        ("XDG_CONFIG_HOME", dir.join("config").display().to_string()),
-        ("XDG_CACHE_HOME", dir.join("cache").display().to_string()),
-        // Panic output must not depend on the caller's environment.
-        ("RUST_BACKTRACE", "0".to_owned()),
-        ("TERM", "xterm-256color".to_owned()),
-    ];
-    v.extend(extra.iter().map(|(k, val)| (*k, (*val).to_owned())));
-    v
-}
-
-/// The pid of the groupmap process started with `marker` in its arguments.
-fn find_pid(marker: &str) -> Option<i32> {
-    for entry in std::fs::read_dir("/proc").ok()? {
-        let path = entry.ok()?.path();
-        let Ok(cmdline) = std::fs::read(path.join("cmdline")) else { continue };
-        let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
-        let is_ours = args.first().is_some_and(|a| a.ends_with(b"groupmap")) && args.contains(&marker.as_bytes());
-        if is_ours {
-            return path.file_name()?.to_str()?.parse().ok();
-        }
-    }
-    None
-}
+mod common;
+use common::tmux::{Tmux, env, find_pid};
 
 enum End {
     Quit,
@@ -155,7 +61,7 @@ fn run_and_end(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_terminal_is_restored_after_quit_error_panic_sighup_and_sigterm() {
+async fn the_terminal_is_restored_after_quit_error_panic_and_signals() {
     let sb = Sandbox::start(Options::default()).await.unwrap();
     let sb = std::sync::Arc::new(sb);
     let s2 = sb.clone();
@@ -169,6 +75,9 @@ async fn the_terminal_is_restored_after_quit_error_panic_sighup_and_sigterm() {
         assert!(s.contains("panicked") && s.contains("test hook: GROUPMAP_TEST_FAIL_AFTER_DRAW=panic"), "{s}");
         run_and_end(sb, "hup", &[], "--mouse", End::Signal("HUP"), 0);
         run_and_end(sb, "term", &[], "", End::Signal("TERM"), 0);
+        // In raw mode Ctrl-C and Ctrl-\ are keys, but the signals can still come from outside.
+        run_and_end(sb, "int", &[], "", End::Signal("INT"), 0);
+        run_and_end(sb, "quit-signal", &[], "--mouse", End::Signal("QUIT"), 0);
     })
     .await
     .unwrap();

@@ -1,6 +1,8 @@
 //! The fixture organization shared by the editor's tests.
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
