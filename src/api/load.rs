@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::client::{ApiError, Client, ListItem, Progress};
 use super::wire::{self, GroupMapping, GroupRelationship, Invitation, Membership, Resource, User};
 use crate::domain::export::{Export, ExportError, FieldChoice};
-use crate::domain::{Group, Mapping, OwnerKind, Person, Row, SavedMapping, Snapshot, Target};
+use crate::domain::{Group, Mapping, OwnerKind, Person, SavedMapping, Snapshot};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -69,16 +69,7 @@ impl Loaded {
 }
 
 pub fn mapping_from_wire(m: &GroupMapping) -> Mapping {
-    Mapping {
-        enabled: m.enabled,
-        rows: m
-            .rows
-            .iter()
-            .map(|r| Row { idp_value: r.idp_value.clone(), target: Target::Group(r.group.clone()) })
-            .collect(),
-        default_group: m.default_group.clone().map(Target::Group),
-        apply_to_existing: true,
-    }
+    wire::mapping_of(m.enabled, &m.rows, m.default_group.as_deref(), true)
 }
 
 pub fn saved_from_wire(m: &GroupMapping) -> SavedMapping {

@@ -237,6 +237,25 @@ pub struct ApiErrorBody {
 pub const EXPORT_HEADERS: [&str; 6] =
     ["Name", "Login email", "Role", "Calendly link", "Identity Provider Group", "Group"];
 
+/// The table a mapping body holds, as the domain's `Mapping` (groups by URI).
+pub fn mapping_of(
+    enabled: bool,
+    rows: &[MappingRow],
+    default_group: Option<&str>,
+    apply_to_existing: bool,
+) -> crate::domain::Mapping {
+    use crate::domain::{Mapping, Row, Target};
+    Mapping {
+        enabled,
+        rows: rows
+            .iter()
+            .map(|r| Row { idp_value: r.idp_value.clone(), target: Target::Group(r.group.clone()) })
+            .collect(),
+        default_group: default_group.map(|g| Target::Group(g.to_owned())),
+        apply_to_existing,
+    }
+}
+
 /// The last path segment of a resource URI: its UUID.
 pub fn uuid_of(uri: &str) -> &str {
     uri.trim_end_matches('/').rsplit('/').next().unwrap_or(uri)

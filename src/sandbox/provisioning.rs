@@ -14,7 +14,7 @@ use super::routes::{check_org_path, check_org_uri};
 use super::state::{MappingRec, OrgState, RowRec, Uris};
 use super::{Shared, jobs, render};
 use crate::api::wire::{CreateGroup, ErrorDetail, PutGroupMapping, PutGroupMappingResponse, Resource};
-use crate::domain::{Dest, Mapping, Row, Target, plan};
+use crate::domain::{Dest, Mapping, plan};
 
 fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("digits and quotes")
@@ -135,16 +135,8 @@ fn put_locked(s: &Shared, org: &str, headers: &HeaderMap, body: &[u8]) -> ApiRes
         ));
     }
     let body: PutGroupMapping = parse_json(body)?;
-    let mapping = Mapping {
-        enabled: body.enabled,
-        rows: body
-            .rows
-            .iter()
-            .map(|r| Row { idp_value: r.idp_value.clone(), target: Target::Group(r.group.clone()) })
-            .collect(),
-        default_group: body.default_group.clone().map(Target::Group),
-        apply_to_existing: body.apply_to_existing,
-    };
+    let mapping =
+        crate::api::wire::mapping_of(body.enabled, &body.rows, body.default_group.as_deref(), body.apply_to_existing);
     let details = problems(&st, u, &body, &mapping);
     if !details.is_empty() {
         return Err(ApiError::invalid(format!("The mapping has {} problem(s).", details.len()), details));
