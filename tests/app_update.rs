@@ -344,3 +344,18 @@ fn a_save_that_may_have_landed_reloads_and_one_that_did_not_keeps_the_edits() {
     let effects = update(&mut m, Msg::Saved(Err(SaveFailure { message: "400".into(), kind: FailureKind::NotSaved })));
     assert!(effects.is_empty() && m.modified() && m.ready());
 }
+
+#[test]
+fn the_list_window_moves_only_when_the_selection_would_leave_it() {
+    let mut m = ready();
+    update(&mut m, key('p'));
+    update(&mut m, Msg::Resize(80, 24));
+    let rows = 24 - 5 - 2; // body less header/status/footer, less the preview's border
+    for _ in 0..rows + 3 {
+        update(&mut m, key('j'));
+    }
+    let offset = m.preview.offset;
+    assert!(offset > 0, "scrolled");
+    update(&mut m, key('k'));
+    assert_eq!(m.preview.offset, offset, "moving back up inside the window keeps it");
+}

@@ -354,7 +354,20 @@ fn active_list(m: &mut Model) -> (&mut ListView, usize) {
 
 /// Rows a page holds: the body height less borders and headers.
 fn page(m: &Model) -> usize {
-    (m.size.1 as usize).saturating_sub(8).max(1)
+    rows_shown(m).max(1)
+}
+
+/// Rows the active list shows at the current terminal size (the same layout the view uses).
+fn rows_shown(m: &Model) -> usize {
+    use crate::ui::layout::{layout, list_rows};
+    let area = ratatui::layout::Rect::new(0, 0, m.size.0, m.size.1);
+    let Some(a) = layout(area) else { return 1 };
+    match m.screen {
+        Screen::Preview => a.body.height.saturating_sub(2) as usize,
+        Screen::Fields => list_rows(a.body),
+        Screen::Mapping if m.focus == Pane::Values => list_rows(a.left),
+        Screen::Mapping => list_rows(a.right),
+    }
 }
 
 fn on_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
@@ -441,6 +454,10 @@ fn move_by(m: &mut Model, delta: isize) {
     }
     let next = (list.selected as isize + delta).clamp(0, len as isize - 1);
     list.selected = next as usize;
+    // The window moves only when the selection would leave it (the view uses the same rule).
+    let rows = rows_shown(m);
+    let (list, _) = active_list(m);
+    list.offset = crate::ui::layout::scroll(list.offset, list.selected, rows);
 }
 
 /// Why an action cannot run now, or None when it can.
