@@ -498,7 +498,13 @@ impl Client {
             }
             let page: Collection<T> = self.get(path, &q).await?;
             pages += 1;
-            let next = page.pagination.next_page_token.filter(|t| !t.is_empty());
+            // The token, or (from a server that only sends the URL) the URL's `page_token`.
+            let next = page
+                .pagination
+                .next_page_token
+                .clone()
+                .or_else(|| page.pagination.next_page.as_deref().and_then(page_token_of))
+                .filter(|t| !t.is_empty());
             if let Some(t) = &next
                 && !tokens.insert(t.clone())
             {
@@ -545,6 +551,13 @@ pub fn decode<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> Result<T, Api
     Ok(value)
 }
 
+/// The `page_token` query parameter of a `next_page` URL, decoded.
+fn page_token_of(url: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    let parsed = reqwest::Url::parse(&format!("http://x/?{query}")).ok()?;
+    parsed.query_pairs().find(|(k, _)| k == "page_token").map(|(_, v)| v.into_owned())
+}
+
 fn rate_limit_wait(headers: &HeaderMap) -> Duration {
     let secs = |name: &str| -> Option<f64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
     let finite = |v: f64| v.is_finite().then_some(v);
@@ -573,4 +586,15 @@ fn describe(e: &reqwest::Error, timeout: Duration) -> String {
         src = s.source();
     }
     msg
+}
+
+#[cfg(test)]
+mod page_token_tests {
+    #[test]
+    fn the_token_is_read_from_a_next_page_url_when_the_server_sends_only_that() {
+        let url = "https://api.calendly.com/groups?organization=https%3A%2F%2Fapi.calendly.com%2Forganizations%2FO&count=100&page_token=a%2Bb%3D";
+        assert_eq!(super::page_token_of(url).as_deref(), Some("a+b="));
+        assert_eq!(super::page_token_of("https://x/groups?count=100"), None);
+        assert_eq!(super::page_token_of("https://x/groups"), None);
+    }
 }
