@@ -102,8 +102,11 @@ const IDP_HEADERS: &[&str] = &[
     "value in identity provider",
     "scim group",
     "department",
-    "groups",
 ];
+/// Tried after the exact names: a header containing one of these (e.g. `User Email`,
+/// `Identity Provider Group Name`). A bare `Groups` is never taken: it may list Calendly groups.
+const EMAIL_PARTS: &[&str] = &["email"];
+const IDP_PARTS: &[&str] = &["identity provider", "idp "];
 
 fn norm_header(h: &str) -> String {
     h.trim().to_ascii_lowercase().replace(['_', '-'], " ")
@@ -185,13 +188,16 @@ impl Export {
         Ok(Export { file: source.to_owned(), headers, records })
     }
 
-    fn find(&self, wanted: Option<&str>, candidates: &[&str]) -> Option<usize> {
+    fn find(&self, wanted: Option<&str>, candidates: &[&str], parts: &[&str]) -> Option<usize> {
         match wanted {
             Some(name) => {
                 let name = norm_header(name);
                 self.headers.iter().position(|h| norm_header(h) == name)
             }
-            None => candidates.iter().find_map(|c| self.headers.iter().position(|h| norm_header(h) == *c)),
+            None => candidates
+                .iter()
+                .find_map(|c| self.headers.iter().position(|h| norm_header(h) == *c))
+                .or_else(|| parts.iter().find_map(|p| self.headers.iter().position(|h| norm_header(h).contains(p)))),
         }
     }
 
@@ -207,10 +213,10 @@ impl Export {
             },
         };
         let email = self
-            .find(fields.email.as_deref(), EMAIL_HEADERS)
+            .find(fields.email.as_deref(), EMAIL_HEADERS, EMAIL_PARTS)
             .ok_or_else(|| missing("login email", &fields.email, "--email-column"))?;
         let idp = self
-            .find(fields.idp_value.as_deref(), IDP_HEADERS)
+            .find(fields.idp_value.as_deref(), IDP_HEADERS, IDP_PARTS)
             .ok_or_else(|| missing("Identity Provider Group", &fields.idp_value, "--idp-column"))?;
         Ok((email, idp))
     }
@@ -398,5 +404,21 @@ mod line_tests {
         let e = Export::parse("m.csv", b"Email,Group\r\na@x,A\n\nb@x,B\r\n").unwrap();
         let lines: Vec<u64> = e.records.iter().map(|(l, _)| *l).collect();
         assert_eq!(lines, [2, 4]);
+    }
+}
+
+#[cfg(test)]
+mod header_tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_found_by_exact_names_then_by_what_they_contain() {
+        let e = Export::parse("a.csv", b"Full Name,User Email,IdP Group Name,Groups\nA,a@x,S,G\n").unwrap();
+        assert_eq!(e.columns(&FieldChoice::default()).unwrap(), (1, 2));
+        let e = Export::parse("b.csv", b"Name,Email,Groups\nA,a@x,G\n").unwrap();
+        let err = e.columns(&FieldChoice::default()).unwrap_err().to_string();
+        assert!(err.contains("no Identity Provider Group column"), "a bare Groups column is not taken: {err}");
+        let e = Export::parse("c.csv", b"userName,department\na@x,Sales\n").unwrap();
+        assert_eq!(e.columns(&FieldChoice::default()).unwrap(), (0, 1));
     }
 }
