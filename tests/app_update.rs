@@ -193,7 +193,7 @@ fn a_successful_save_replaces_the_snapshot_and_clears_the_draft() {
     let mut m = ready();
     update(&mut m, key('m'));
     let snap = loaded(4, &[("Engineering", "G2")]).snapshot(&FieldChoice::default()).unwrap();
-    let outcome = SaveOutcome { version: 4, created: vec![], job: None, snapshot: snap };
+    let outcome = SaveOutcome { version: 4, created: vec![], job: None, moved: 0, snapshot: snap };
     let effects = update(&mut m, Msg::Saved(Ok(Box::new(outcome))));
     assert!(matches!(&effects[..], [Effect::DeleteDraft { .. }]));
     assert!(!m.modified() && m.undo.is_empty());

@@ -63,6 +63,7 @@ async fn load_plan_save_with_apply_moves_users_and_replans_empty() {
     let outcome = save(&c, &snap, loaded.etag.as_deref().unwrap(), &m, &opts, progress).await.expect("save");
     assert_eq!(outcome.version, snap.saved.as_ref().unwrap().version + 1);
     assert_eq!(outcome.created.len(), 1);
+    assert_eq!(outcome.moved, p.changes.len());
     let job = outcome.job.expect("a job for a non-empty plan");
     assert_eq!(
         (job.status.as_str(), job.completed, job.total),

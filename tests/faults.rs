@@ -448,6 +448,7 @@ async fn a_dropped_save_that_went_through_is_found_by_rereading_and_verified() {
     let outcome = result.expect("the save went through; re-reading and re-planning proves it");
     assert_eq!(outcome.version, version(&snap) + 1);
     assert!(outcome.job.is_none(), "the job's address was in the lost answer");
+    assert_eq!(outcome.moved, moved.len(), "the moves are still counted, from the verified plan");
     assert!(plan(&outcome.snapshot, &m).is_empty());
     assert_eq!(sb.mapping_version(), version(&snap) + 1, "not saved twice");
     assert!(stages.lock().unwrap().contains(&SaveStage::Saved { version: version(&snap) + 1, job: None }));

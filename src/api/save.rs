@@ -100,6 +100,9 @@ pub struct SaveOutcome {
     pub version: u64,
     pub created: Vec<Group>,
     pub job: Option<Job>,
+    /// Users moved into their target group, verified by the empty re-plan (also known when the
+    /// job's answer was lost).
+    pub moved: usize,
     /// The organization as reloaded after the save.
     pub snapshot: Snapshot,
 }
@@ -210,7 +213,8 @@ pub async fn save(
     if mapping.enabled && mapping.apply_to_existing && !replan.is_empty() {
         return Err(SaveError::NotVerified { version, remaining: replan.changes.len() });
     }
-    Ok(SaveOutcome { version, created, job, snapshot: after })
+    let moved = if mapping.enabled && mapping.apply_to_existing { planned.changes.len() } else { 0 };
+    Ok(SaveOutcome { version, created, job, moved, snapshot: after })
 }
 
 /// Creates a group. When the answer is lost, the groups are listed to see whether it exists
@@ -332,7 +336,8 @@ async fn verify_lost(
         let after = loaded.snapshot(&reload.fields).map_err(LoadError::from)?;
         let remaining = if applies { plan(&after, mapping).changes.len() } else { 0 };
         if remaining == 0 {
-            return Ok(SaveOutcome { version, created, job: None, snapshot: after });
+            let moved = if applies { planned } else { 0 };
+            return Ok(SaveOutcome { version, created, job: None, moved, snapshot: after });
         }
         if remaining < best {
             best = remaining;

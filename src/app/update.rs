@@ -176,7 +176,7 @@ fn on_saved(m: &mut Model, result: Result<Box<crate::api::save::SaveOutcome>, Sa
     m.saving = false;
     match result {
         Ok(outcome) => {
-            let moved = outcome.job.as_ref().map_or(0, |j| j.completed);
+            let moved = outcome.moved;
             let apply = m.mapping.apply_to_existing;
             m.snap = Arc::new(outcome.snapshot);
             m.etag = Some(format!("\"{}\"", outcome.version));

@@ -562,7 +562,7 @@ async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_exist
     });
     match save(&conn.client, &snap, &etag, &mapping, &conn.load, progress).await {
         Ok(outcome) => {
-            let moved = outcome.job.as_ref().map_or(0, |j| j.completed);
+            let moved = outcome.moved;
             println!(
                 "Apply complete: mapping saved as version {}, {} user(s) moved, {} group(s) created. Verified: the re-plan is empty.",
                 outcome.version,
