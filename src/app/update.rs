@@ -490,7 +490,7 @@ pub fn unavailable(m: &Model, a: Action) -> Option<&'static str> {
         Action::Undo if m.undo.is_empty() => Some("nothing to undo"),
         Action::Redo if m.redo.is_empty() => Some("nothing to redo"),
         Action::Save if m.snap.read_only() => Some(
-            "this server has no mapping endpoint (read-only); export the table as CSV with `groupmap mapping export --format csv`",
+            "read-only server: the table is kept in the draft ($XDG_STATE_HOME/groupmap/drafts/ORG.toml); `groupmap mapping export --mapping DRAFT --format csv` writes it for the admin center",
         ),
         Action::Save if !m.modified() && !m.plan.applies() => Some("nothing to save: no edits and no user to move"),
         Action::Save if m.plan.lint.iter().any(|f| f.severity == Severity::Error) => {
