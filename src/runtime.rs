@@ -88,6 +88,7 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<()> {
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     let mut signals = Signals::new()?;
 
+    let fail_hook = std::env::var("GROUPMAP_TEST_FAIL_AFTER_DRAW").ok();
     let mut pending = start_load(&mut model);
     // The last snapshot, if cached, shows at once (marked stale) while the fresh load runs.
     let organization = session.load.organization.clone().or_else(|| last_organization(session.client.base_url()));
@@ -113,9 +114,9 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<()> {
             // Test hook (tests/terminal_restore.rs): fail once the editor is up, to check that
             // a panic and an error exit restore the terminal. Not set in normal use.
             if model.phase == crate::app::model::Phase::Ready {
-                match std::env::var("GROUPMAP_TEST_FAIL_AFTER_DRAW").as_deref() {
-                    Ok("panic") => panic!("test hook: GROUPMAP_TEST_FAIL_AFTER_DRAW=panic"),
-                    Ok("error") => anyhow::bail!("test hook: GROUPMAP_TEST_FAIL_AFTER_DRAW=error"),
+                match fail_hook.as_deref() {
+                    Some("panic") => panic!("test hook: GROUPMAP_TEST_FAIL_AFTER_DRAW=panic"),
+                    Some("error") => anyhow::bail!("test hook: GROUPMAP_TEST_FAIL_AFTER_DRAW=error"),
                     _ => {}
                 }
             }
