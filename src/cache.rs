@@ -9,7 +9,7 @@
 //! URL) reads as no cache.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -91,46 +91,10 @@ pub fn read_from(dir: &Path, base_url: &str, organization: &str) -> Option<Cache
 }
 
 pub fn write_to(dir: &Path, loaded: &Loaded) -> io::Result<PathBuf> {
-    create_private_dir(dir)?;
     let path = path_in(dir, &loaded.base_url, &loaded.organization);
     let file = FileOut::of(loaded);
-    let tmp = path.with_extension(format!("json.tmp{}", std::process::id()));
-    let result = (|| {
-        let mut f = private_file(&tmp)?;
-        let mut w = io::BufWriter::with_capacity(1 << 16, &mut f);
-        serde_json::to_writer(&mut w, &file).map_err(io::Error::other)?;
-        w.flush()?;
-        drop(w);
-        f.sync_all()?;
-        fs::rename(&tmp, &path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map(|()| path)
-}
-
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
-    }
-    #[cfg(not(unix))]
-    {
-        fs::create_dir_all(dir)
-    }
-}
-
-fn private_file(path: &Path) -> io::Result<fs::File> {
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path)
+    crate::private_file::write_with(&path, |w| serde_json::to_writer(w, &file).map_err(io::Error::other))?;
+    Ok(path)
 }
 
 // The file's own shape, apart from the domain types, so that changing those cannot silently

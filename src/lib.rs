@@ -6,6 +6,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod private_file;
 pub mod report;
 pub mod runtime;
 pub mod sandbox;

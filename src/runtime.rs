@@ -1,6 +1,5 @@
 //! The event loop: terminal events and effect results in, one draw per burst out.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,24 +47,8 @@ fn last_organization(base_url: &str) -> Option<String> {
 
 fn remember_organization(base_url: &str, organization: &str) {
     if let Some(path) = last_organization_file(base_url) {
-        let _ = write_atomic(&path, organization);
+        let _ = crate::private_file::write(&path, organization.as_bytes());
     }
-}
-
-/// Writes through a temporary file and a rename, so a crash never leaves half a draft.
-fn write_atomic(path: &PathBuf, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("toml.tmp");
-    // Drafts name the organization's groups and IdP values: readable by the owner only.
-    let mut f = {
-        use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?
-    };
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
 }
 
 pub async fn run(session: Session) -> Result<()> {
@@ -230,7 +213,7 @@ fn run_effect(
         }
         Effect::WriteDraft { organization, text } => {
             let path = draft_path(&organization);
-            if let Err(e) = write_atomic(&path, &text) {
+            if let Err(e) = crate::private_file::write(&path, text.as_bytes()) {
                 let _ = tx.send(Msg::Notice {
                     text: format!("could not write the draft {}: {e}", path.display()),
                     error: true,

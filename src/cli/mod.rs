@@ -227,8 +227,6 @@ impl Connection {
 
     async fn start_sandbox(load: LoadOptions) -> Result<Connection> {
         let state = config::state_dir().join("sandbox-state.json");
-        std::fs::create_dir_all(config::state_dir())
-            .with_context(|| format!("creating {}", config::state_dir().display()))?;
         let opts = sandbox::Options { state_file: Some(state.clone()), ..sandbox::Options::default() };
         let sb = Sandbox::start(opts).await.context("starting the bundled sandbox")?;
         eprintln!(
@@ -493,11 +491,11 @@ async fn wait_for_shutdown() {
 
 /// Writes the mapping that could not be saved, so no edit is lost; returns its path.
 fn keep_attempted(snap: &Snapshot, mapping: &Mapping) -> Result<PathBuf> {
-    let dir = config::state_dir().join("attempted");
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
-    let path = dir.join(format!("{}-{stamp}.toml", crate::api::wire::uuid_of(&snap.organization)));
-    std::fs::write(&path, to_toml(snap, mapping)).with_context(|| format!("writing {}", path.display()))?;
+    let name = format!("{}-{stamp}.toml", crate::api::wire::uuid_of(&snap.organization));
+    let path = config::state_dir().join("attempted").join(name);
+    crate::private_file::write(&path, to_toml(snap, mapping).as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
 }
 
