@@ -23,10 +23,8 @@ pub fn org_label(snap: &Snapshot, sandbox: bool) -> String {
 }
 
 fn target_name(snap: &Snapshot, t: &Target) -> String {
-    match t {
-        Target::Group(uri) => snap.group_by_uri(uri).map_or_else(|| quoted(uri), |g| quoted(&snap.group(g).name)),
-        Target::New(n) => format!("{} (new)", quoted(n)),
-    }
+    let new = if matches!(t, Target::New(_)) { " (new)" } else { "" };
+    format!("{}{new}", quoted(snap.target_name(t)))
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

@@ -275,24 +275,16 @@ struct OutRow {
     group: String,
 }
 
-/// A group by its name (readable, unique per organization), a new group by the name it will get.
-fn target_name(snap: &Snapshot, t: &Target) -> String {
-    match t {
-        Target::Group(uri) => snap.group_by_uri(uri).map_or_else(|| uri.clone(), |g| snap.group(g).name.clone()),
-        Target::New(name) => name.clone(),
-    }
-}
-
 pub fn to_toml(snap: &Snapshot, mapping: &Mapping) -> String {
     let doc = OutDoc {
         organization: &snap.organization,
         enabled: mapping.enabled,
-        default_group: mapping.default_group.as_ref().map(|t| target_name(snap, t)),
+        default_group: mapping.default_group.as_ref().map(|t| snap.target_name(t).to_owned()),
         apply_to_existing: mapping.apply_to_existing,
         rows: mapping
             .rows
             .iter()
-            .map(|r| OutRow { idp_value: r.idp_value.clone(), group: target_name(snap, &r.target) })
+            .map(|r| OutRow { idp_value: r.idp_value.clone(), group: snap.target_name(&r.target).to_owned() })
             .collect(),
     };
     let body = toml::to_string(&doc).expect("a mapping always serializes");
@@ -307,7 +299,7 @@ pub fn to_csv(snap: &Snapshot, mapping: &Mapping) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["Value in Identity Provider", "Calendly group"]).expect("in memory");
     for r in &mapping.rows {
-        w.write_record([r.idp_value.as_str(), &target_name(snap, &r.target)]).expect("in memory");
+        w.write_record([r.idp_value.as_str(), snap.target_name(&r.target)]).expect("in memory");
     }
     String::from_utf8(w.into_inner().expect("in memory")).expect("written from strings")
 }

@@ -185,6 +185,15 @@ impl Snapshot {
         self.value_by_str.get(value).copied()
     }
 
+    /// What a target is called: the group's name, a new group's name, or the URI of a group
+    /// this organization does not have.
+    pub fn target_name<'a>(&'a self, t: &'a super::mapping::Target) -> &'a str {
+        match t {
+            super::mapping::Target::Group(uri) => self.group_by_uri(uri).map_or(uri.as_str(), |g| &self.group(g).name),
+            super::mapping::Target::New(name) => name,
+        }
+    }
+
     /// The mapping to start editing from: the saved one, or an empty one on a read-only server.
     pub fn saved_mapping(&self) -> Mapping {
         self.saved.as_ref().map(|s| s.mapping.clone()).unwrap_or_default()

@@ -18,9 +18,9 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 fn target_text(m: &Model, t: &Option<crate::domain::Target>) -> String {
     match t {
         None => "(no row)".into(),
-        Some(crate::domain::Target::New(n)) => format!("{} (new)", visible(n)),
-        Some(crate::domain::Target::Group(uri)) => {
-            m.snap.group_by_uri(uri).map_or_else(|| uri.clone(), |g| visible(&m.snap.group(g).name))
+        Some(t) => {
+            let new = if matches!(t, crate::domain::Target::New(_)) { " (new)" } else { "" };
+            format!("{}{new}", visible(m.snap.target_name(t)))
         }
     }
 }
