@@ -129,9 +129,6 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<()> {
             pending.extend(update(&mut model, msg));
         }
         dirty = true;
-        if model.quit {
-            pending.push(Effect::Quit);
-        }
     }
 }
 

@@ -103,9 +103,6 @@ pub struct Model {
     pub status: Option<(String, bool)>,
     pub size: (u16, u16),
     pub next_id: u64,
-    pub quit: bool,
-    /// A save is running; edits wait.
-    pub saving: bool,
     /// The data on screen came from the cache (its age in seconds); None once a load lands.
     pub stale: Option<u64>,
     /// A mapping file to apply once the organization has loaded (`--mapping FILE`).
@@ -144,8 +141,6 @@ impl Model {
             status: None,
             size: (80, 24),
             next_id: 0,
-            quit: false,
-            saving: false,
             start_mapping: None,
             stale: None,
         }
@@ -153,6 +148,11 @@ impl Model {
 
     pub fn modified(&self) -> bool {
         self.mapping != self.base
+    }
+
+    /// A save is running (its dialog cannot be closed until it ends); edits wait.
+    pub fn saving(&self) -> bool {
+        matches!(self.dialog, Some(Dialog::Saving { .. }))
     }
 
     /// Fresh data from a completed load: what saving needs.

@@ -173,7 +173,6 @@ fn on_draft(m: &mut Model, text: Option<String>) -> Vec<Effect> {
 }
 
 fn on_saved(m: &mut Model, result: Result<Box<crate::api::save::SaveOutcome>, SaveFailure>) -> Vec<Effect> {
-    m.saving = false;
     match result {
         Ok(outcome) => {
             let moved = outcome.moved;
@@ -483,7 +482,7 @@ pub fn unavailable(m: &Model, a: Action) -> Option<&'static str> {
     if a == Action::Save && !m.ready() {
         return Some("wait for the load to finish: saving needs fresh data");
     }
-    if editing && m.saving {
+    if editing && m.saving() {
         return Some("a save is running");
     }
     match a {
@@ -619,7 +618,6 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
             if m.modified() {
                 m.dialog = Some(Dialog::ConfirmQuit);
             } else {
-                m.quit = true;
                 return vec![Effect::Quit];
             }
         }
@@ -702,7 +700,6 @@ fn on_dialog_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
                 m.dialog = Some(Dialog::ConfirmSave { save_focused: !save_focused });
             }
             KeyCode::Enter if save_focused => {
-                m.saving = true;
                 m.dialog = Some(Dialog::Saving { stages: Vec::new(), job: None, elapsed_ms: 0 });
                 let etag =
                     m.etag.clone().unwrap_or_else(|| format!("\"{}\"", m.snap.saved.as_ref().map_or(0, |s| s.version)));
@@ -720,7 +717,6 @@ fn on_dialog_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
         },
         Dialog::ConfirmQuit => match code {
             KeyCode::Char('y') => {
-                m.quit = true;
                 return vec![Effect::Quit];
             }
             KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('q') => {}
