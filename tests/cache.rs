@@ -17,16 +17,6 @@ async fn loaded(users: Option<usize>) -> Loaded {
     l
 }
 
-fn assert_same(a: &Loaded, b: &Loaded) {
-    assert_eq!(a.base_url, b.base_url);
-    assert_eq!(a.organization, b.organization);
-    assert_eq!(a.groups, b.groups);
-    assert_eq!(a.people, b.people);
-    assert_eq!(a.exports, b.exports);
-    assert_eq!(a.saved, b.saved);
-    assert_eq!(a.etag, b.etag);
-}
-
 #[tokio::test]
 async fn a_written_snapshot_reads_back_the_same() {
     let dir = tempfile::tempdir().unwrap();
@@ -35,7 +25,7 @@ async fn a_written_snapshot_reads_back_the_same() {
         let path = cache::write_to(dir.path(), &l).unwrap();
         assert_eq!(path, cache::path_in(dir.path(), &l.base_url, &l.organization));
         let c = cache::read_from(dir.path(), &l.base_url, &l.organization).expect("cached");
-        assert_same(&c.loaded, &l);
+        assert_eq!(&c.loaded, &l);
         assert!(c.age() < Duration::from_secs(600));
         // The same snapshot comes out of it.
         let (a, b) =

@@ -23,11 +23,7 @@ async fn filter_map_preview_and_save_moves_users_on_the_server() {
     let t = Tmux::start("save", &format!("{bin} tui"), &env(&sb, dir.path(), &[]));
     tokio::task::spawn_blocking(move || {
         t.wait_for("IdP values");
-        t.literal("/eng-plat");
-        t.keys(&["Enter", "Tab"]);
-        t.literal("/Engineering");
-        t.keys(&["Enter", "Enter"]);
-        t.wait_for("mapped \"eng-platform\" → \"Engineering\"");
+        t.map("eng-platform", "Engineering");
         t.literal("p");
         t.wait_for("Preview");
         t.literal("/eng-platform");

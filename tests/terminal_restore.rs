@@ -98,11 +98,7 @@ async fn the_draft_survives_sigkill() {
     let draft = dir.path().join("state").join("groupmap").join("drafts").join(format!("{org}.toml"));
     tokio::task::spawn_blocking(move || {
         t.wait_for("IdP values");
-        t.literal("/eng-plat");
-        t.keys(&["Enter", "Tab"]);
-        t.literal("/Engineering");
-        t.keys(&["Enter", "Enter"]);
-        t.wait_for("mapped \"eng-platform\" → \"Engineering\"");
+        t.map("eng-platform", "Engineering");
         let pid = find_pid(&marker).expect("the groupmap process");
         assert!(Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap().success());
         let start = Instant::now();

@@ -37,7 +37,7 @@ pub struct LoadOptions {
 }
 
 /// Everything read from the server, raw enough to re-join with other export columns.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Loaded {
     pub base_url: String,
     pub organization: String,

@@ -41,6 +41,16 @@ impl Tmux {
         std::thread::sleep(Duration::from_millis(100));
     }
 
+    /// In the editor: filter the values to `value`, the groups to `group`, and map one to the
+    /// other; waits for the status line that confirms it.
+    pub fn map(&self, value: &str, group: &str) {
+        self.literal(&format!("/{value}"));
+        self.keys(&["Enter", "Tab"]);
+        self.literal(&format!("/{group}"));
+        self.keys(&["Enter", "Enter"]);
+        self.wait_for(&format!("mapped \"{value}\" → \"{group}\""));
+    }
+
     pub fn screen(&self) -> String {
         let out = Command::new("tmux").args(["-L", &self.socket, "capture-pane", "-p", "-t", "0"]).output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
