@@ -208,7 +208,9 @@ impl Connection {
         };
         match cfg.token {
             Some(token) => Ok(Connection { client: Client::new(&cfg.base_url, token)?, load, sandbox: None }),
-            None => Self::start_sandbox(LoadOptions { organization: None, ..load }).await,
+            None => {
+                Self::start_sandbox(LoadOptions { organization: None, ..load }, "No CALENDLY_TOKEN configured: ").await
+            }
         }
     }
 
@@ -222,15 +224,17 @@ impl Connection {
                 idp_value: global.idp_column.clone(),
             },
         };
-        Self::start_sandbox(load).await
+        Self::start_sandbox(load, "").await
     }
 
-    async fn start_sandbox(load: LoadOptions) -> Result<Connection> {
+    /// `why` starts the notice (empty when the sandbox was asked for).
+    async fn start_sandbox(load: LoadOptions, why: &str) -> Result<Connection> {
         let state = config::state_dir().join("sandbox-state.json");
         let opts = sandbox::Options { state_file: Some(state.clone()), ..sandbox::Options::default() };
         let sb = Sandbox::start(opts).await.context("starting the bundled sandbox")?;
         eprintln!(
-            "No CALENDLY_TOKEN configured: using the bundled SANDBOX organization at {} (not Calendly; state kept in {}).",
+            "{why}{} the bundled SANDBOX organization at {} (not Calendly; state kept in {}).",
+            if why.is_empty() { "Using" } else { "using" },
             sb.base_url(),
             state.display()
         );
