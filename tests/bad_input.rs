@@ -13,8 +13,8 @@ use groupmap::api::client::ClientOptions;
 use groupmap::api::load::LoadOptions;
 use groupmap::api::{Client, Secret, load};
 use groupmap::config::{Config, Flags};
-use groupmap::domain::export::join;
 use groupmap::domain::mapping_file::MappingFile;
+use groupmap::domain::people::join;
 use groupmap::domain::{Export, FieldChoice, Mapping, OwnerKind, Person, Snapshot, plan};
 use groupmap::sandbox::{NewPerson, Options, Sandbox};
 

@@ -112,7 +112,7 @@ pub fn with_created(mapping: &Mapping, created: &[Group]) -> Mapping {
     let fix = |t: &Target| match t {
         Target::New(name) => created
             .iter()
-            .find(|g| crate::domain::snapshot::fold_name(&g.name) == crate::domain::snapshot::fold_name(name))
+            .find(|g| crate::domain::text::fold_name(&g.name) == crate::domain::text::fold_name(name))
             .map_or_else(|| t.clone(), |g| Target::Group(g.uri.clone())),
         other => other.clone(),
     };
@@ -235,8 +235,8 @@ async fn create_group(client: &Client, organization: &str, name: &str) -> Result
         };
         let groups: Vec<wire::Group> =
             client.get_all("/groups", &[("organization", organization)], "groups", None).await.map_err(|_| e)?;
-        let folded = crate::domain::snapshot::fold_name(name);
-        if let Some(g) = groups.into_iter().find(|g| crate::domain::snapshot::fold_name(&g.name) == folded) {
+        let folded = crate::domain::text::fold_name(name);
+        if let Some(g) = groups.into_iter().find(|g| crate::domain::text::fold_name(&g.name) == folded) {
             return Ok(Group { uri: g.uri, name: g.name, member_count: g.member_count });
         }
     }

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use super::snapshot::{OwnerInput, OwnerKind, Person};
 use super::text::{quoted, sanitize};
 
 /// One parsed CSV export, kept raw so that the columns can be re-chosen without re-reading.
@@ -270,75 +269,6 @@ impl LineCounter {
     }
 }
 
-/// An export row that could not be used, with where it is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StaleRow {
-    pub file: String,
-    pub line: u64,
-    pub email: String,
-    pub value: String,
-}
-
-pub struct Joined {
-    pub owners: Vec<crate::domain::snapshot::OwnerInput>,
-    pub stale: Vec<StaleRow>,
-    pub conflicting: Vec<StaleRow>,
-}
-
-/// Joins export rows to people by email (ASCII case-insensitive). Exports whose columns cannot
-/// be found must be rejected by the caller first (see `Export::columns`); here they are skipped.
-pub fn join(people: &[Person], exports: &[Export], fields: &FieldChoice) -> Joined {
-    // Members win over invitees when the same address is both.
-    let mut by_email: HashMap<String, usize> = HashMap::with_capacity(people.len());
-    for (i, p) in people.iter().enumerate() {
-        let key = p.email.to_ascii_lowercase();
-        match by_email.get(&key) {
-            Some(&j) if people[j].kind == OwnerKind::Member => {}
-            _ => {
-                by_email.insert(key, i);
-            }
-        }
-    }
-    let mut values: Vec<Option<String>> = vec![None; people.len()];
-    let mut stale = Vec::new();
-    let mut conflicting = Vec::new();
-    for export in exports {
-        let Ok((email_col, idp_col)) = export.columns(fields) else {
-            continue;
-        };
-        for (line, record) in &export.records {
-            let email = record.get(email_col).map(|s| s.trim()).unwrap_or("");
-            let value = record.get(idp_col).unwrap_or_default().to_owned();
-            if email.is_empty() {
-                continue;
-            }
-            let row =
-                || StaleRow { file: export.file.clone(), line: *line, email: email.to_owned(), value: value.clone() };
-            match by_email.get(&email.to_ascii_lowercase()) {
-                None => stale.push(row()),
-                Some(&i) => match &values[i] {
-                    Some(prev) if *prev != value => conflicting.push(row()),
-                    Some(_) => {}
-                    None => values[i] = Some(value.clone()),
-                },
-            }
-        }
-    }
-    let owners = people
-        .iter()
-        .zip(values)
-        .map(|(p, value)| OwnerInput {
-            kind: p.kind,
-            uri: p.uri.clone(),
-            name: p.name.clone(),
-            email: p.email.clone(),
-            value,
-            group: p.group.clone(),
-        })
-        .collect();
-    Joined { owners, stale, conflicting }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,23 +300,6 @@ mod tests {
         assert_eq!(err, ExportError::Empty { file: "e.csv".into() });
         let err = Export::parse("d.csv", b"Email,email\n").unwrap_err().to_string();
         assert!(err.contains("appears twice"), "{err}");
-    }
-
-    #[test]
-    fn join_is_case_insensitive_on_email_and_reports_stale_rows() {
-        let people = vec![Person {
-            kind: OwnerKind::Member,
-            uri: "m1".into(),
-            name: "Ana".into(),
-            email: "ana@x.com".into(),
-            group: None,
-        }];
-        let e =
-            Export::parse("a.csv", b"Login email,Identity Provider Group\nANA@X.com,Sales \ngone@x.com,Ops\n").unwrap();
-        let j = join(&people, &[e], &FieldChoice::default());
-        assert_eq!(j.owners[0].value.as_deref(), Some("Sales "));
-        assert_eq!(j.stale.len(), 1);
-        assert_eq!((j.stale[0].line, j.stale[0].email.as_str()), (3, "gone@x.com"));
     }
 }
 

@@ -3,54 +3,11 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use serde::Serialize;
-
+pub use super::finding::{Finding, LintKind, Severity};
 use super::mapping::{Mapping, Target};
 use super::plan::Plan;
 use super::snapshot::Snapshot;
 use super::text::{quoted, sanitize};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LintKind {
-    /// Empty or duplicate value, too many rows: the API would refuse the table.
-    InvalidRow,
-    /// A row or the default names a group URI the organization does not have.
-    UnknownGroup,
-    /// Values that differ only by case or surrounding whitespace.
-    NearDuplicate,
-    /// A row whose value no user has (typo or stale).
-    UnusedRow,
-    /// A value users have, with no row and no default group.
-    UnmappedValue,
-    /// A group that has members now and none after the plan.
-    GroupEmptied,
-    /// The default group is also the target of a row (fine, but worth seeing).
-    DefaultIsRowTarget,
-    /// An export row whose email matches no member or invitee.
-    StaleExportRow,
-    /// An export row for an email already seen with a different value.
-    ConflictingExportRow,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    pub kind: LintKind,
-    #[serde(skip)]
-    pub severity: Severity,
-    pub message: String,
-    /// The IdP values the finding is about (for marks in the value list).
-    #[serde(skip)]
-    pub values: Vec<String>,
-}
 
 fn finding(kind: LintKind, severity: Severity, message: String, value: Option<&str>) -> Finding {
     Finding { kind, severity, message, values: value.into_iter().map(str::to_owned).collect() }
@@ -225,7 +182,7 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::export::StaleRow;
+    use crate::domain::people::StaleRow;
 
     #[test]
     fn stale_export_rows_are_listed_up_to_a_cap_then_counted() {

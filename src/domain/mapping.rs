@@ -78,7 +78,7 @@ impl Mapping {
             .map(|r| &r.target)
             .chain(self.default_group.as_ref())
             .filter_map(|t| match t {
-                Target::New(name) if seen.insert(super::snapshot::fold_name(name)) => Some(name.clone()),
+                Target::New(name) if seen.insert(super::text::fold_name(name)) => Some(name.clone()),
                 _ => None,
             })
             .collect()

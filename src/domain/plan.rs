@@ -2,9 +2,10 @@
 
 use sha2::{Digest, Sha256};
 
-use super::lint::{self, Finding};
+use super::finding::Finding;
 use super::mapping::{Mapping, Target};
-use super::snapshot::{GroupId, OwnerId, Snapshot, fold_name};
+use super::snapshot::{GroupId, OwnerId, Snapshot};
+use super::text::fold_name;
 
 /// A resolved destination: an existing group, or the n-th group of `Plan::new_groups`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -80,24 +81,9 @@ impl Plan {
         }
     }
 
-    /// The change lines of api-contract.md, sorted by byte value.
-    pub fn change_lines(&self, snap: &Snapshot) -> Vec<String> {
-        let mut lines: Vec<String> = self
-            .changes
-            .iter()
-            .map(|c| {
-                let from = c.from.map_or("-", |g| snap.group(g).uri.as_str());
-                format!("{}\t{}\t{}\n", snap.owner(c.owner).uri, from, self.dest_wire(snap, c.to))
-            })
-            .collect();
-        lines.sort_unstable();
-        lines
-    }
-
     /// SHA-256 (lowercase hex) of the sorted change lines; the empty plan hashes "".
     ///
-    /// The same bytes as `digest_lines(&self.change_lines(snap))`, without building the lines:
-    /// each line's three parts are compared and hashed where they are.
+    /// Hashed without building the lines: each line's parts are compared and hashed where they are.
     pub fn digest(&self, snap: &Snapshot) -> String {
         let parts = |c: &Change| -> [&[u8]; 6] {
             let from = c.from.map_or("-", |g| snap.group(g).uri.as_str());
@@ -119,14 +105,6 @@ impl Plan {
         }
         hex(&hasher.finalize())
     }
-}
-
-pub fn digest_lines(sorted: &[String]) -> String {
-    let mut hasher = Sha256::new();
-    for line in sorted {
-        hasher.update(line.as_bytes());
-    }
-    hex(&hasher.finalize())
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -190,7 +168,8 @@ fn resolve(snap: &Snapshot, target: &Target, new_groups: &mut Vec<String>) -> Op
     }
 }
 
-pub fn plan(snap: &Snapshot, mapping: &Mapping) -> Plan {
+/// Who moves where, without the findings (`domain::plan` adds them).
+pub fn impact(snap: &Snapshot, mapping: &Mapping) -> Plan {
     let mut new_groups = Vec::new();
     let mut value_dest: Vec<Option<(Dest, bool)>> = vec![None; snap.values.len()];
     let mut has_row = vec![false; snap.values.len()];
@@ -263,7 +242,7 @@ pub fn plan(snap: &Snapshot, mapping: &Mapping) -> Plan {
         }
     }
     changes.shrink_to_fit();
-    let mut p = Plan {
+    Plan {
         enabled: mapping.enabled,
         apply_to_existing: mapping.apply_to_existing,
         new_groups,
@@ -278,9 +257,7 @@ pub fn plan(snap: &Snapshot, mapping: &Mapping) -> Plan {
         group_after,
         new_group_after,
         lint: Vec::new(),
-    };
-    p.lint = lint::lint(snap, mapping, &p);
-    p
+    }
 }
 
 #[cfg(test)]

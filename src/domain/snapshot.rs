@@ -2,8 +2,11 @@
 
 use std::collections::HashMap;
 
-use super::export::{Export, FieldChoice, StaleRow, join};
+use super::export::{Export, FieldChoice};
 use super::mapping::Mapping;
+use super::people::join;
+pub use super::people::{OwnerInput, OwnerKind, Person, StaleRow};
+use super::text::fold_name;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GroupId(pub u32);
@@ -12,31 +15,12 @@ pub struct ValueId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct OwnerId(pub u32);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OwnerKind {
-    Member,
-    Invitee,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Group {
     pub uri: String,
     pub name: String,
     /// As reported by the API (optional in Calendly's spec).
     pub member_count: Option<u32>,
-}
-
-/// A member or pending invitee as read from the API, before the export is joined.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Person {
-    pub kind: OwnerKind,
-    /// Organization membership URI for a member, invitation URI for an invitee.
-    pub uri: String,
-    pub name: String,
-    pub email: String,
-    /// Current `member` group URI.
-    pub group: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,17 +61,6 @@ pub struct Snapshot {
     group_by_uri: HashMap<String, GroupId>,
     group_by_name: HashMap<String, GroupId>,
     value_by_str: HashMap<String, ValueId>,
-}
-
-/// An owner before interning: the value and group as strings.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OwnerInput {
-    pub kind: OwnerKind,
-    pub uri: String,
-    pub name: String,
-    pub email: String,
-    pub value: Option<String>,
-    pub group: Option<String>,
 }
 
 impl Snapshot {
@@ -217,9 +190,4 @@ impl Snapshot {
         }
         snap
     }
-}
-
-/// How Calendly compares group names.
-pub fn fold_name(name: &str) -> String {
-    name.to_lowercase()
 }

@@ -32,6 +32,11 @@ pub fn quoted(s: &str) -> String {
     format!("\"{}\"", sanitize(s))
 }
 
+/// How Calendly compares group names.
+pub fn fold_name(name: &str) -> String {
+    name.to_lowercase()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use super::Shared;
 use super::error::{ApiError, ApiResult};
 use super::paging::Params;
 use super::render::scheduling_url;
-use super::routes::check_org_path;
+use super::scope::check_org_path;
 use super::state::{OrgState, OwnerRef};
 use crate::api::wire::EXPORT_HEADERS;
 

@@ -11,6 +11,7 @@ mod provisioning;
 mod ratelimit;
 mod render;
 mod routes;
+mod scope;
 mod seed;
 mod state;
 

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::error::{ApiError, ApiResult, detail};
-use super::routes::{check_org_path, check_org_uri};
+use super::scope::{check_org_path, check_org_uri};
 use super::state::{MappingRec, OrgState, RowRec, Uris};
 use super::{Shared, jobs, render};
 use crate::api::wire::{CreateGroup, ErrorDetail, PutGroupMapping, PutGroupMappingResponse, Resource};

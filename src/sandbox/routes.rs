@@ -9,6 +9,7 @@ use axum::{Json, Router};
 
 use super::error::{ApiError, ApiResult};
 use super::paging::{PageReq, Params, page, page_req, pagination};
+use super::scope::{check_org_path, check_org_uri};
 use super::state::{OrgState, OwnerRef, Uris};
 use super::{Shared, export, faults, gate, provisioning, render};
 use crate::api::wire::{Collection, Resource};
@@ -36,20 +37,6 @@ pub fn router(shared: Arc<Shared>) -> Router {
 
 async fn not_found() -> ApiError {
     ApiError::not_found("The requested resource was not found.")
-}
-
-/// An `organization` filter must name this organization.
-pub fn check_org_uri(u: Uris<'_>, uri: &str) -> ApiResult<()> {
-    match u.parse("organizations", uri) {
-        Some(id) if id == u.org => Ok(()),
-        Some(_) => Err(ApiError::forbidden()),
-        None => Err(ApiError::param("organization", format!("{uri:?} is not an organization URI"), "invalid")),
-    }
-}
-
-/// An organization UUID in a path must be this organization.
-pub fn check_org_path(u: Uris<'_>, uuid: &str) -> ApiResult<()> {
-    if uuid == u.org { Ok(()) } else { Err(ApiError::forbidden()) }
 }
 
 /// A filter that takes a resource URI: its UUID, or 400 naming the parameter.

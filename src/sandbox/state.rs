@@ -336,8 +336,8 @@ impl OrgState {
     }
 
     pub fn group_by_name(&self, name: &str) -> Option<&GroupRec> {
-        let folded = crate::domain::snapshot::fold_name(name);
-        self.groups.iter().find(|g| crate::domain::snapshot::fold_name(&g.name) == folded)
+        let folded = crate::domain::text::fold_name(name);
+        self.groups.iter().find(|g| crate::domain::text::fold_name(&g.name) == folded)
     }
 
     /// The owner (membership or pending invitation) with this email, ASCII case-insensitively.

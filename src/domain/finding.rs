@@ -1,0 +1,45 @@
+//! What a review of a mapping can find: kinds and severities, shared by the plan and the lint.
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LintKind {
+    /// Empty or duplicate value, too many rows: the API would refuse the table.
+    InvalidRow,
+    /// A row or the default names a group URI the organization does not have.
+    UnknownGroup,
+    /// Values that differ only by case or surrounding whitespace.
+    NearDuplicate,
+    /// A row whose value no user has (typo or stale).
+    UnusedRow,
+    /// A value users have, with no row and no default group.
+    UnmappedValue,
+    /// A group that has members now and none after the plan.
+    GroupEmptied,
+    /// The default group is also the target of a row (fine, but worth seeing).
+    DefaultIsRowTarget,
+    /// An export row whose email matches no member or invitee.
+    StaleExportRow,
+    /// An export row for an email already seen with a different value.
+    ConflictingExportRow,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub kind: LintKind,
+    #[serde(skip)]
+    pub severity: Severity,
+    pub message: String,
+    /// The IdP values the finding is about (for marks in the value list).
+    #[serde(skip)]
+    pub values: Vec<String>,
+}
