@@ -12,15 +12,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use groupmap::api::load::load_sequential;
-use groupmap::api::{Client, LoadOptions, Loaded, Secret, load};
+
+#[path = "../tests/common/sequential.rs"]
+mod sequential;
 use groupmap::app::filter::filter;
 use groupmap::app::{Effect, Model, Msg, update};
 use groupmap::domain::{FieldChoice, Mapping, Row, Snapshot, Target, plan};
+use groupmap::engine::{Engine, LoadOptions, Organization};
 use groupmap::sandbox::{Options, Sandbox};
+use groupmap::service::calendly::{Client, Secret};
 use groupmap::ui::{theme::Theme, view};
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
+use sequential::load_sequential;
 
 const RSS_CHILD: &str = "GROUPMAP_BENCH_RSS_CHILD";
 const QUERY: &str = "sales emea";
@@ -355,7 +359,7 @@ fn key(c: KeyCode) -> Msg {
 }
 
 /// The editor with this organization loaded, at `size`.
-fn ready_model(loaded: Arc<Loaded>, size: (u16, u16)) -> Model {
+fn ready_model(loaded: Arc<Organization>, size: (u16, u16)) -> Model {
     let mut m = Model::new(true, FieldChoice::default());
     update(&mut m, Msg::Resize(size.0, size.1));
     let effects = groupmap::app::update::start_load(&mut m);
@@ -367,12 +371,12 @@ fn ready_model(loaded: Arc<Loaded>, size: (u16, u16)) -> Model {
 
 /// A mapping with rows for half the values: the preview then has tens of thousands of changes.
 fn with_mapping(m: &mut Model) {
-    let full = full_mapping(&m.snap);
+    let full = full_mapping(m.snap());
     m.mapping = full;
     groupmap::app::update::recompute(m);
 }
 
-fn bench_filter_in_editor(b: &mut Bench, loaded: Arc<Loaded>) {
+fn bench_filter_in_editor(b: &mut Bench, loaded: Arc<Organization>) {
     let mut m = ready_model(loaded, (160, 48));
     with_mapping(&mut m);
     update(&mut m, key(KeyCode::Char('p')));
@@ -413,7 +417,7 @@ fn client(sb: &Sandbox) -> Client {
     Client::new(sb.base_url(), Secret::new(sb.token())).expect("client")
 }
 
-fn bench_load(rt: &tokio::runtime::Runtime, b: &mut Bench, big: &Sandbox, report: bool) -> Arc<Loaded> {
+fn bench_load(rt: &tokio::runtime::Runtime, b: &mut Bench, big: &Sandbox, report: bool) -> Arc<Organization> {
     let opts = LoadOptions::default();
     let runs = if report { 3 } else { 1 };
     let mut concurrent = Vec::new();
@@ -422,7 +426,7 @@ fn bench_load(rt: &tokio::runtime::Runtime, b: &mut Bench, big: &Sandbox, report
     for _ in 0..runs {
         let before = big.requests();
         let t = Instant::now();
-        let l = rt.block_on(load(&client(big), &opts, None)).expect("load");
+        let l = rt.block_on(Engine::calendly(client(big), &opts).load(None)).expect("load");
         concurrent.push(t.elapsed());
         requests = big.requests() - before;
         last = Some(l);
@@ -447,7 +451,7 @@ fn bench_load(rt: &tokio::runtime::Runtime, b: &mut Bench, big: &Sandbox, report
         "  concurrent loader: {} median of {runs} ({requests} requests, {} people); sequential baseline: {} ({seq_requests} requests); \
          then Snapshot: {}",
         secs(c),
-        loaded.people.len(),
+        loaded.directory.people.len(),
         secs(s),
         ms(snap_med),
     );
@@ -465,7 +469,7 @@ fn bench_load(rt: &tokio::runtime::Runtime, b: &mut Bench, big: &Sandbox, report
     let write = t.elapsed();
     let size = std::fs::metadata(&path).map_or(0, |m| m.len());
     let (read, _) =
-        time(3, || groupmap::cache::read_from(dir.path(), &loaded.base_url, &loaded.organization).expect("cache read"));
+        time(3, || groupmap::cache::read_from(dir.path(), loaded.base_url(), loaded.uri()).expect("cache read"));
     println!(
         "  snapshot cache: write {} , read {} ({:.1} MB file); a restart shows the cached snapshot after the read + Snapshot",
         ms(write),
@@ -489,14 +493,14 @@ fn bench_rate_limit(rt: &tokio::runtime::Runtime, b: &mut Bench) {
     println!("\n## load under the 500 requests/minute limit ({USERS} users)");
     let free = rt.block_on(Sandbox::start(sandbox_opts(USERS, u32::MAX))).expect("sandbox");
     let t = Instant::now();
-    rt.block_on(load(&client(&free), &LoadOptions::default(), None)).expect("load");
+    rt.block_on(Engine::calendly(client(&free), &LoadOptions::default()).load(None)).expect("load");
     let free_time = t.elapsed();
     let free_requests = free.requests();
     rt.block_on(free.shutdown());
 
     let sb = rt.block_on(Sandbox::start(sandbox_opts(USERS, LIMIT as u32))).expect("sandbox");
     let t = Instant::now();
-    rt.block_on(load(&client(&sb), &LoadOptions::default(), None)).expect("load");
+    rt.block_on(Engine::calendly(client(&sb), &LoadOptions::default()).load(None)).expect("load");
     let wall = t.elapsed();
     let (n, limited) = (sb.requests(), sb.rate_limited());
     rt.block_on(sb.shutdown());
@@ -539,7 +543,8 @@ fn rss_child() {
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     println!("rss start {}", status_kb("VmHWM"));
     let client = Client::new(&base, Secret::new(token)).expect("client");
-    let loaded = Arc::new(rt.block_on(load(&client, &LoadOptions::default(), None)).expect("load"));
+    let loaded =
+        Arc::new(rt.block_on(Engine::calendly(client.clone(), &LoadOptions::default()).load(None)).expect("load"));
     println!("rss loaded {}", status_kb("VmHWM"));
     let mut m = ready_model(loaded, (160, 48));
     println!("rss editor {}", status_kb("VmHWM"));
@@ -630,7 +635,7 @@ fn stats(v: &[u64]) -> (u64, f64) {
     (v.iter().copied().max().unwrap_or(0), v.iter().sum::<u64>() as f64 / v.len().max(1) as f64)
 }
 
-fn bench_render(b: &mut Bench, loaded: Arc<Loaded>) {
+fn bench_render(b: &mut Bench, loaded: Arc<Organization>) {
     println!("\n## bytes written to the terminal per frame (160×48), after the first frame");
     let (w, h) = (160, 48);
     let mut m = ready_model(loaded, (w, h));

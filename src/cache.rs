@@ -16,17 +16,18 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::api::Loaded;
 use crate::domain::export::Record;
 use crate::domain::{Export, Group, Mapping, OwnerKind, Person, Row, SavedMapping, Target};
+use crate::engine::Organization;
+use crate::service::{Capabilities, Directory};
 
 /// Bumped whenever the file's shape changes: files of any other format are ignored.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// A cached load and when it was written.
 #[derive(Clone, Debug)]
 pub struct Cached {
-    pub loaded: Loaded,
+    pub organization: Organization,
     pub written_at: SystemTime,
 }
 
@@ -42,25 +43,21 @@ pub fn dir() -> Option<PathBuf> {
     dirs::cache_dir().map(|d| d.join("groupmap").join("snapshots"))
 }
 
-/// The last snapshot loaded for this organization from this server, if a usable one is cached.
-pub fn read(base_url: &str, organization: &str) -> Option<Loaded> {
-    read_cached(base_url, organization).map(|c| c.loaded)
-}
-
-/// Like `read`, with the time it was written (to say how stale it is).
+/// The last load of this organization from this server, with the time it was written (to say
+/// how stale it is), if a usable one is cached.
 pub fn read_cached(base_url: &str, organization: &str) -> Option<Cached> {
     read_from(&dir()?, base_url, organization)
 }
 
 /// Caches a load (call after each successful load). Returns the file written.
-pub fn write(loaded: &Loaded) -> io::Result<PathBuf> {
+pub fn write(loaded: &Organization) -> io::Result<PathBuf> {
     let dir = dir().ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no cache directory (no home directory)"))?;
     write_to(&dir, loaded)
 }
 
 /// The cache file for an organization on a server, in `dir`.
 pub fn path_in(dir: &Path, base_url: &str, organization: &str) -> PathBuf {
-    let org = crate::api::wire::uuid_of(organization);
+    let org = crate::service::calendly::wire::uuid_of(organization);
     let safe: String = org.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').take(64).collect();
     let mut h = Sha256::new();
     h.update(norm(base_url).as_bytes());
@@ -87,11 +84,11 @@ pub fn read_from(dir: &Path, base_url: &str, organization: &str) -> Option<Cache
         return None;
     }
     let written_at = UNIX_EPOCH + Duration::from_millis(file.written_at_ms);
-    Some(Cached { loaded: file.into_loaded()?, written_at })
+    Some(Cached { organization: file.into_organization()?, written_at })
 }
 
-pub fn write_to(dir: &Path, loaded: &Loaded) -> io::Result<PathBuf> {
-    let path = path_in(dir, &loaded.base_url, &loaded.organization);
+pub fn write_to(dir: &Path, loaded: &Organization) -> io::Result<PathBuf> {
+    let path = path_in(dir, loaded.base_url(), loaded.uri());
     let file = FileOut::of(loaded);
     crate::private_file::write_with(&path, |w| serde_json::to_writer(w, &file).map_err(io::Error::other))?;
     Ok(path)
@@ -118,7 +115,8 @@ struct FileOut<'a> {
     people: Vec<(OwnerKind, &'a str, &'a str, &'a str, Option<&'a str>)>,
     exports: Vec<ExportOut<'a>>,
     saved: Option<SavedRec>,
-    etag: Option<&'a str>,
+    capabilities: Capabilities,
+    revision: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -138,7 +136,8 @@ struct FileIn {
     people: Vec<(OwnerKind, String, String, String, Option<String>)>,
     exports: Vec<ExportIn>,
     saved: Option<SavedRec>,
-    etag: Option<String>,
+    capabilities: Capabilities,
+    revision: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -182,7 +181,8 @@ impl TargetRec {
 }
 
 impl<'a> FileOut<'a> {
-    fn of(l: &'a Loaded) -> FileOut<'a> {
+    fn of(o: &'a Organization) -> FileOut<'a> {
+        let l = &o.directory;
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
         FileOut {
             format: FORMAT,
@@ -195,7 +195,7 @@ impl<'a> FileOut<'a> {
                 .iter()
                 .map(|p| (p.kind, p.uri.as_str(), p.name.as_str(), p.email.as_str(), p.group.as_deref()))
                 .collect(),
-            exports: l
+            exports: o
                 .exports
                 .iter()
                 .map(|e| ExportOut {
@@ -204,7 +204,7 @@ impl<'a> FileOut<'a> {
                     records: e.records.iter().map(|(line, r)| (*line, r.iter().collect())).collect(),
                 })
                 .collect(),
-            saved: l.saved.as_ref().map(|s| SavedRec {
+            saved: l.table.as_ref().map(|s| SavedRec {
                 enabled: s.mapping.enabled,
                 rows: s.mapping.rows.iter().map(|r| (r.idp_value.clone(), TargetRec::of(&r.target))).collect(),
                 default_group: s.mapping.default_group.as_ref().map(TargetRec::of),
@@ -213,14 +213,15 @@ impl<'a> FileOut<'a> {
                 updated_at: s.updated_at.clone(),
                 updated_by: s.updated_by.clone(),
             }),
-            etag: l.etag.as_deref(),
+            capabilities: l.capabilities,
+            revision: l.revision.as_deref(),
         }
     }
 }
 
 impl FileIn {
     /// None when a record cannot be rebuilt (a corrupt file).
-    fn into_loaded(self) -> Option<Loaded> {
+    fn into_organization(self) -> Option<Organization> {
         let mut exports = Vec::with_capacity(self.exports.len());
         for e in self.exports {
             let records = e
@@ -230,7 +231,7 @@ impl FileIn {
                 .collect::<Option<Vec<_>>>()?;
             exports.push(Export { file: e.file, headers: e.headers, records });
         }
-        Some(Loaded {
+        let directory = Directory {
             base_url: self.base_url,
             organization: self.organization,
             groups: self
@@ -243,8 +244,7 @@ impl FileIn {
                 .into_iter()
                 .map(|(kind, uri, name, email, group)| Person { kind, uri, name, email, group })
                 .collect(),
-            exports,
-            saved: self.saved.map(|s| SavedMapping {
+            table: self.saved.map(|s| SavedMapping {
                 mapping: Mapping {
                     enabled: s.enabled,
                     rows: s.rows.into_iter().map(|(idp_value, t)| Row { idp_value, target: t.into_target() }).collect(),
@@ -255,7 +255,9 @@ impl FileIn {
                 updated_at: s.updated_at,
                 updated_by: s.updated_by,
             }),
-            etag: self.etag,
-        })
+            capabilities: self.capabilities,
+            revision: self.revision,
+        };
+        Some(Organization { directory, exports })
     }
 }

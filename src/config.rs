@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::api::Secret;
 use crate::domain::FieldChoice;
+use crate::service::calendly::Secret;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.calendly.com";
 

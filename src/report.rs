@@ -10,13 +10,22 @@ use crate::domain::mapping::{TableDiff, Target};
 use crate::domain::text::{quoted, sanitize};
 use crate::domain::{Dest, Mapping, Plan, Snapshot};
 
+/// What the organization's label says besides its URI.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Context {
+    /// The bundled sandbox, not Calendly.
+    pub sandbox: bool,
+    /// The service cannot save the table (Calendly's public API).
+    pub read_only: bool,
+}
+
 /// How the organization is labelled everywhere, so the sandbox is never mistaken for production.
-pub fn org_label(snap: &Snapshot, sandbox: bool) -> String {
+pub fn org_label(snap: &Snapshot, ctx: Context) -> String {
     let mut s = sanitize(&snap.organization).into_owned();
-    if sandbox {
+    if ctx.sandbox {
         s.push_str(" [SANDBOX]");
     }
-    if snap.read_only() {
+    if ctx.read_only {
         s.push_str(" [READ-ONLY: no mapping endpoint]");
     }
     s
@@ -70,9 +79,9 @@ fn user_line(snap: &Snapshot, plan: &Plan, out: &mut String, c: &crate::domain::
     let _ = writeln!(out, "    {mark} {who}  {from} → {}   {value}", sanitize(plan.dest_name(snap, c.to)));
 }
 
-pub fn render_human(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &TableDiff, sandbox: bool) -> String {
+pub fn render_human(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &TableDiff, ctx: Context) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Organization: {}", org_label(snap, sandbox));
+    let _ = writeln!(out, "Organization: {}", org_label(snap, ctx));
     let default = mapping.default_group.as_ref().map_or_else(|| "none".to_owned(), |t| target_name(snap, t));
     let _ = writeln!(
         out,
@@ -181,7 +190,7 @@ fn on(b: bool) -> &'static str {
 }
 
 /// `plan --json`: exact data, nothing escaped beyond JSON's own rules.
-pub fn render_json(snap: &Snapshot, plan: &Plan, sandbox: bool) -> Value {
+pub fn render_json(snap: &Snapshot, plan: &Plan, ctx: Context) -> Value {
     let value_of = |o: &crate::domain::Owner| o.value.map(|v| snap.value(v).to_owned());
     let mut changes: Vec<Value> = plan
         .changes
@@ -208,8 +217,8 @@ pub fn render_json(snap: &Snapshot, plan: &Plan, sandbox: bool) -> Value {
         .collect();
     json!({
         "organization": snap.organization,
-        "sandbox": sandbox,
-        "read_only": snap.read_only(),
+        "sandbox": ctx.sandbox,
+        "read_only": ctx.read_only,
         "enabled": plan.enabled,
         "apply_to_existing": plan.apply_to_existing,
         "digest": plan.digest(snap),

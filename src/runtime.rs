@@ -11,18 +11,19 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::api::load::LoadOptions;
-use crate::api::save::{SaveError, save};
-use crate::api::{Client, load};
-use crate::app::msg::{FailureKind, SaveFailure};
+use crate::app::msg::SaveFailure;
 use crate::app::update::start_load;
 use crate::app::{Effect, Model, Msg, update};
+use crate::domain::FieldChoice;
+use crate::engine::Engine;
+use crate::service::{Progress, SaveProgress};
 use crate::terminal::{Guard, Term};
 use crate::ui::{theme::Theme, view};
 
 pub struct Session {
-    pub client: Client,
-    pub load: LoadOptions,
+    pub engine: Engine,
+    /// The columns asked for (else detected from the headers).
+    pub fields: FieldChoice,
     pub sandbox: bool,
     pub mouse: bool,
     /// A mapping file to start editing from instead of the saved mapping.
@@ -31,7 +32,9 @@ pub struct Session {
 
 /// Where unsaved edits of an organization are kept between sessions.
 pub fn draft_path(organization: &str) -> PathBuf {
-    crate::config::state_dir().join("drafts").join(format!("{}.toml", crate::api::wire::uuid_of(organization)))
+    crate::config::state_dir()
+        .join("drafts")
+        .join(format!("{}.toml", crate::service::calendly::wire::uuid_of(organization)))
 }
 
 fn last_organization_file(base_url: &str) -> Option<PathBuf> {
@@ -61,7 +64,7 @@ pub async fn run(session: Session) -> Result<()> {
 async fn event_loop(session: &Session, terminal: &mut Term) -> Result<()> {
     let theme = Theme::from_env();
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let mut model = Model::new(session.sandbox, session.load.fields.clone());
+    let mut model = Model::new(session.sandbox, session.fields.clone());
     model.start_mapping = session.start_mapping.clone();
     let size = terminal.size()?;
     model.size = (size.width, size.height);
@@ -74,10 +77,12 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<()> {
     let fail_hook = std::env::var("GROUPMAP_TEST_FAIL_AFTER_DRAW").ok();
     let mut pending = start_load(&mut model);
     // The last snapshot, if cached, shows at once (marked stale) while the fresh load runs.
-    let organization = session.load.organization.clone().or_else(|| last_organization(session.client.base_url()));
-    if let Some(cached) = organization.and_then(|org| crate::cache::read_cached(session.client.base_url(), &org)) {
+    let base_url = session.engine.base_url();
+    let organization =
+        session.engine.configured_organization().map(str::to_owned).or_else(|| last_organization(base_url));
+    if let Some(cached) = organization.and_then(|org| crate::cache::read_cached(base_url, &org)) {
         let age_secs = cached.age().as_secs();
-        let _ = tx.send(Msg::Cached { loaded: Arc::new(cached.loaded), age_secs });
+        let _ = tx.send(Msg::Cached { loaded: Arc::new(cached.organization), age_secs });
     }
     let mut dirty = true;
     loop {
@@ -168,17 +173,17 @@ fn run_effect(
             if let Some(h) = loading.take() {
                 h.abort();
             }
-            let (client, opts, tx) = (session.client.clone(), session.load.clone(), tx.clone());
+            let (engine, tx) = (session.engine.clone(), tx.clone());
             *loading = Some(tokio::spawn(async move {
                 let ptx = tx.clone();
-                let progress: crate::api::Progress = Arc::new(move |what: &str, n: usize| {
+                let progress: Progress = Arc::new(move |what: &str, n: usize| {
                     drop(ptx.send(Msg::LoadProgress { id, what: what.to_owned(), n }))
                 });
-                let result = load(&client, &opts, Some(progress)).await.map(Arc::new).map_err(|e| e.to_string());
+                let result = engine.load(Some(progress)).await.map(Arc::new).map_err(|e| e.to_string());
                 if let Ok(loaded) = &result {
                     // Best effort: a cache that cannot be written only costs the next start its head start.
                     let _ = crate::cache::write(loaded);
-                    remember_organization(&loaded.base_url, &loaded.organization);
+                    remember_organization(loaded.base_url(), loaded.uri());
                 }
                 let _ = tx.send(Msg::Loaded { id, result });
             }));
@@ -188,18 +193,16 @@ fn run_effect(
                 h.abort();
             }
         }
-        Effect::Save { snap, etag, mapping, fields } => {
+        Effect::Save { org, snap, fields, mapping } => {
             *save_started = Some(Instant::now());
-            let (client, tx) = (session.client.clone(), tx.clone());
-            let opts = LoadOptions { fields, ..session.load.clone() };
+            let (engine, tx) = (session.engine.clone(), tx.clone());
             tokio::spawn(async move {
                 let ptx = tx.clone();
-                let progress: crate::api::save::SaveProgress =
-                    Arc::new(move |stage| drop(ptx.send(Msg::SaveProgress(stage))));
-                let result = save(&client, &snap, &etag, &mapping, &opts, progress).await;
+                let progress: SaveProgress = Arc::new(move |stage| drop(ptx.send(Msg::SaveProgress(stage))));
+                let result = engine.apply(&org, &snap, &fields, &mapping, progress).await;
                 let msg = match result {
                     Ok(outcome) => Ok(Box::new(outcome)),
-                    Err(e) => Err(SaveFailure { kind: failure_kind(&e), message: e.to_string() }),
+                    Err(e) => Err(SaveFailure { kind: e.kind(), message: e.to_string() }),
                 };
                 let _ = tx.send(Msg::Saved(msg));
             });
@@ -229,25 +232,6 @@ fn run_effect(
             });
         }
         Effect::Redraw | Effect::Quit => {}
-    }
-}
-
-/// What a failed save means for the editor: whether to reload and what to call it.
-fn failure_kind(e: &SaveError) -> FailureKind {
-    match e {
-        SaveError::MappingChanged { .. } | SaveError::PreviewStale { .. } | SaveError::GroupExists { .. } => {
-            FailureKind::Changed
-        }
-        SaveError::JobFailed { .. }
-        | SaveError::NotVerified { .. }
-        | SaveError::JobStalled { .. }
-        | SaveError::JobUnknown { .. }
-        | SaveError::SavedUnconfirmed { .. }
-        | SaveError::Unknown { .. }
-        | SaveError::Reload(_) => FailureKind::MaybeSaved,
-        SaveError::ReadOnly | SaveError::Invalid(_) | SaveError::NotSaved { .. } | SaveError::Api(_) => {
-            FailureKind::NotSaved
-        }
     }
 }
 

@@ -2,11 +2,11 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use groupmap::api::save::SaveOutcome;
 use groupmap::app::model::{Dialog, Pane, Phase, Screen};
 use groupmap::app::msg::{FailureKind, SaveFailure};
 use groupmap::app::{Effect, Model, Msg, update};
 use groupmap::domain::{FieldChoice, Target};
+use groupmap::engine::SaveOutcome;
 
 mod common;
 use common::{code, g, key, loaded, ready};
@@ -108,7 +108,7 @@ fn save_confirm_focuses_cancel_and_only_a_deliberate_choice_saves() {
     update(&mut m, key('S'));
     update(&mut m, code(KeyCode::Tab));
     let effects = update(&mut m, code(KeyCode::Enter));
-    assert!(matches!(&effects[..], [Effect::Save { etag, .. }] if etag == "\"3\""));
+    assert!(matches!(&effects[..], [Effect::Save { org, .. }] if org.version() == Some(3)));
     assert!(matches!(m.dialog, Some(Dialog::Saving { .. })));
     assert!(update(&mut m, key('m')).is_empty() && m.mapping.enabled, "no edits while saving");
 }
@@ -133,7 +133,7 @@ fn a_conflict_reloads_and_keeps_the_edits_on_the_new_state() {
     assert_eq!(m.mapping.row("Sales EMEA").unwrap().target, Target::Group(g("G1")), "my edit kept");
     assert_eq!(m.mapping.row("Engineering").unwrap().target, Target::Group(g("G3")), "their edit kept");
     assert_eq!(m.mapping.row("sales emea").unwrap().target, Target::Group(g("G2")));
-    assert_eq!(m.etag.as_deref(), Some("\"4\""));
+    assert_eq!(m.org().unwrap().version(), Some(4));
     assert!(m.modified());
 }
 
@@ -192,12 +192,17 @@ fn suggestions_are_accepted_one_by_one() {
 fn a_successful_save_replaces_the_snapshot_and_clears_the_draft() {
     let mut m = ready();
     update(&mut m, key('m'));
-    let snap = loaded(4, &[("Engineering", "G2")]).snapshot(&FieldChoice::default()).unwrap();
-    let outcome = SaveOutcome { version: 4, created: vec![], job: None, moved: 0, snapshot: snap };
+    let outcome = SaveOutcome {
+        version: 4,
+        created: vec![],
+        job: None,
+        moved: 0,
+        organization: loaded(4, &[("Engineering", "G2")]),
+    };
     let effects = update(&mut m, Msg::Saved(Ok(Box::new(outcome))));
     assert!(matches!(&effects[..], [Effect::DeleteDraft { .. }]));
     assert!(!m.modified() && m.undo.is_empty());
-    assert_eq!(m.etag.as_deref(), Some("\"4\""));
+    assert_eq!(m.org().unwrap().version(), Some(4));
     assert!(matches!(m.dialog, Some(Dialog::Result { ok: true, .. })));
 }
 
@@ -294,11 +299,11 @@ fn a_cached_snapshot_shows_at_once_as_stale_and_the_fresh_load_replaces_it() {
     assert_eq!(m.dialog, None, "saving refuses stale data");
     update(&mut m, Msg::Loaded { id, result: Ok(common::loaded(3, &[("Engineering", "G2")])) });
     assert!(m.ready() && m.stale.is_none());
-    assert_eq!(m.etag.as_deref(), Some("\"3\""));
+    assert_eq!(m.org().unwrap().version(), Some(3));
     assert!(!m.mapping.enabled && m.mapping.row("Engineering").is_some(), "the edit rebased on fresh data");
     // A cached snapshot arriving after fresh data is ignored.
     update(&mut m, Msg::Cached { loaded: common::loaded(1, &[]), age_secs: 9 });
-    assert_eq!(m.etag.as_deref(), Some("\"3\""));
+    assert_eq!(m.org().unwrap().version(), Some(3));
 }
 
 #[test]
@@ -358,4 +363,32 @@ fn the_list_window_moves_only_when_the_selection_would_leave_it() {
     assert!(offset > 0, "scrolled");
     update(&mut m, key('k'));
     assert_eq!(m.preview.offset, offset, "moving back up inside the window keeps it");
+}
+
+/// Once a save landed, the organization it reloaded is the one every later derivation starts
+/// from: re-choosing a column must not rebuild the plan from the data loaded before the save.
+#[test]
+fn choosing_a_column_after_a_save_plans_on_the_saved_organization() {
+    let mut m = ready();
+    assert_eq!(m.plan.changes.len(), 2, "u2 and the invitee u5 move to Engineering");
+    let mut after = (*loaded(4, &[("Engineering", "G2")])).clone();
+    for p in &mut after.directory.people {
+        if p.email == "u2@x.test" || p.email == "u5@x.test" {
+            p.group = Some(g("G2"));
+        }
+    }
+    let outcome =
+        SaveOutcome { version: 4, created: vec![], job: None, moved: 2, organization: std::sync::Arc::new(after) };
+    update(&mut m, Msg::Saved(Ok(Box::new(outcome))));
+    update(&mut m, code(KeyCode::Esc));
+    assert!(m.plan.changes.is_empty(), "the moves happened");
+    update(&mut m, key('f'));
+    assert_eq!(m.screen, Screen::Fields);
+    let idp = m.column_rows().iter().position(|&(_, c)| c == 2).unwrap();
+    m.columns.selected = idp;
+    update(&mut m, key('i'));
+    assert!(m.plan.changes.is_empty(), "re-joined on the organization the save reloaded: {:?}", m.plan.changes);
+    update(&mut m, key('p'));
+    assert!(m.preview_lines.iter().any(|l| l.starts_with("No changes")), "{:?}", m.preview_lines);
+    assert_eq!(m.org().unwrap().version(), Some(4), "the next save is based on the saved version");
 }

@@ -9,14 +9,14 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use groupmap::api::client::ClientOptions;
-use groupmap::api::load::LoadOptions;
-use groupmap::api::{Client, Secret, load};
 use groupmap::config::{Config, Flags};
 use groupmap::domain::mapping_file::MappingFile;
 use groupmap::domain::people::join;
 use groupmap::domain::{Export, FieldChoice, Mapping, OwnerKind, Person, Snapshot, plan};
+use groupmap::engine::{Engine, LoadOptions};
 use groupmap::sandbox::{NewPerson, Options, Sandbox};
+use groupmap::service::calendly::client::ClientOptions;
+use groupmap::service::calendly::{Client, Secret};
 
 const BIN: &str = env!("CARGO_BIN_EXE_groupmap");
 
@@ -321,7 +321,7 @@ async fn breaking_proxy(sb: &Sandbox, path: &'static str, mutate: Mutate) -> Str
 #[tokio::test]
 async fn api_json_with_wrong_types_or_missing_fields_names_the_endpoint_and_the_field() {
     let sb = Sandbox::start(Options::default()).await.unwrap();
-    let org = groupmap::api::wire::uuid_of(&sb.organization()).to_owned();
+    let org = groupmap::service::calendly::wire::uuid_of(&sb.organization()).to_owned();
     let mapping_path: &'static str = Box::leak(format!("/organizations/{org}/group_mapping").into_boxed_str());
     let cases: Vec<(&'static str, Mutate, String)> = vec![
         (
@@ -373,7 +373,7 @@ async fn api_json_with_wrong_types_or_missing_fields_names_the_endpoint_and_the_
         let base = breaking_proxy(&sb, path, mutate).await;
         let opts = ClientOptions { backoff_base: Duration::from_millis(1), ..ClientOptions::default() };
         let c = Client::with_options(&base, Secret::new(sb.token()), opts).unwrap();
-        let err = load(&c, &LoadOptions::default(), None).await.unwrap_err().to_string();
+        let err = Engine::calendly(c.clone(), &LoadOptions::default()).load(None).await.unwrap_err().to_string();
         assert!(err.starts_with(&want), "got {err:?}\nwant {want:?}");
         assert!(
             err.ends_with("(check that the base URL points at the Calendly API, and report it if it does)"),
@@ -506,7 +506,7 @@ async fn hostile_text_is_escaped_on_the_editor_screen() {
     use groupmap::app::{Effect, Model, Msg, update};
     let sb = hostile_sandbox().await;
     let c = Client::new(sb.base_url(), Secret::new(sb.token())).unwrap();
-    let loaded = load(&c, &LoadOptions::default(), None).await.unwrap();
+    let loaded = Engine::calendly(c.clone(), &LoadOptions::default()).load(None).await.unwrap();
     let mut m = Model::new(true, FieldChoice::default());
     let effects = groupmap::app::update::start_load(&mut m);
     let Effect::Load { id } = effects[0] else { panic!("load first") };

@@ -2,17 +2,18 @@
 
 use std::time::Duration;
 
-use groupmap::api::{Client, LoadOptions, Loaded, Secret, load};
 use groupmap::cache::{self, FORMAT};
 use groupmap::domain::FieldChoice;
+use groupmap::engine::{Engine, LoadOptions, Organization};
 use groupmap::sandbox::{Options, Sandbox};
+use groupmap::service::calendly::{Client, Secret};
 
-async fn loaded(users: Option<usize>) -> Loaded {
+async fn loaded(users: Option<usize>) -> Organization {
     let sb = Sandbox::start(Options { users, job_step: Duration::from_millis(1), ..Options::default() })
         .await
         .expect("sandbox starts");
     let c = Client::new(sb.base_url(), Secret::new(sb.token())).unwrap();
-    let l = load(&c, &LoadOptions::default(), None).await.expect("load");
+    let l = Engine::calendly(c.clone(), &LoadOptions::default()).load(None).await.expect("load");
     sb.shutdown().await;
     l
 }
@@ -23,17 +24,17 @@ async fn a_written_snapshot_reads_back_the_same() {
     for users in [None, Some(300)] {
         let l = loaded(users).await;
         let path = cache::write_to(dir.path(), &l).unwrap();
-        assert_eq!(path, cache::path_in(dir.path(), &l.base_url, &l.organization));
-        let c = cache::read_from(dir.path(), &l.base_url, &l.organization).expect("cached");
-        assert_eq!(&c.loaded, &l);
+        assert_eq!(path, cache::path_in(dir.path(), l.base_url(), l.uri()));
+        let c = cache::read_from(dir.path(), l.base_url(), l.uri()).expect("cached");
+        assert_eq!(&c.organization, &l);
         assert!(c.age() < Duration::from_secs(600));
         // The same snapshot comes out of it.
         let (a, b) =
-            (c.loaded.snapshot(&FieldChoice::default()).unwrap(), l.snapshot(&FieldChoice::default()).unwrap());
+            (c.organization.snapshot(&FieldChoice::default()).unwrap(), l.snapshot(&FieldChoice::default()).unwrap());
         assert_eq!(a.owners, b.owners);
         assert_eq!(a.values, b.values);
         // A trailing slash names the same organization.
-        assert!(cache::read_from(dir.path(), &format!("{}/", l.base_url), &format!("{}/", l.organization)).is_some());
+        assert!(cache::read_from(dir.path(), &format!("{}/", l.base_url()), &format!("{}/", l.uri())).is_some());
     }
 }
 
@@ -56,7 +57,7 @@ async fn the_file_is_private() {
 async fn missing_corrupt_old_or_foreign_caches_are_ignored() {
     let dir = tempfile::tempdir().unwrap();
     let l = loaded(None).await;
-    let (base, org) = (l.base_url.clone(), l.organization.clone());
+    let (base, org) = (l.base_url().to_owned(), l.uri().to_owned());
     assert!(cache::read_from(dir.path(), &base, &org).is_none(), "nothing written yet");
 
     let path = cache::write_to(dir.path(), &l).unwrap();

@@ -3,11 +3,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use groupmap::api::load::LoadOptions;
-use groupmap::api::save::{SaveError, SaveStage, save};
-use groupmap::api::{Client, LoadError, Loaded, Secret, load};
 use groupmap::domain::{Dest, Mapping, Snapshot, Target, plan};
+use groupmap::engine::{Engine, LoadOptions, Organization};
 use groupmap::sandbox::{Options, Sandbox};
+use groupmap::service::calendly::{Client, Secret};
+use groupmap::service::{LoadError, SaveError, SaveProgress, SaveStage};
 
 async fn start(opts: Options) -> Sandbox {
     Sandbox::start(Options { job_step: Duration::from_millis(1), ..opts }).await.expect("sandbox starts")
@@ -17,8 +17,8 @@ fn client(sb: &Sandbox) -> Client {
     Client::new(sb.base_url(), Secret::new(sb.token())).unwrap()
 }
 
-async fn load_snap(c: &Client, opts: &LoadOptions) -> (Loaded, Snapshot) {
-    let loaded = load(c, opts, None).await.expect("load");
+async fn load_snap(c: &Client, opts: &LoadOptions) -> (Organization, Snapshot) {
+    let loaded = Engine::calendly(c.clone(), opts).load(None).await.expect("load");
     let snap = loaded.snapshot(&opts.fields).expect("snapshot");
     (loaded, snap)
 }
@@ -36,7 +36,7 @@ fn full_mapping(snap: &Snapshot) -> Mapping {
     m
 }
 
-fn recorder() -> (Arc<Mutex<Vec<SaveStage>>>, groupmap::api::save::SaveProgress) {
+fn recorder() -> (Arc<Mutex<Vec<SaveStage>>>, SaveProgress) {
     let stages = Arc::new(Mutex::new(Vec::new()));
     let s = stages.clone();
     (stages, Arc::new(move |st| s.lock().unwrap().push(st)))
@@ -49,7 +49,7 @@ async fn load_plan_save_with_apply_moves_users_and_replans_empty() {
     let opts = LoadOptions::default();
     let (loaded, snap) = load_snap(&c, &opts).await;
     assert_eq!(snap.organization, sb.organization());
-    assert!(!snap.read_only());
+    assert!(!loaded.capabilities().read_only());
     assert!(snap.owners.len() > 200, "demo org has a few hundred people, got {}", snap.owners.len());
 
     let mut m = full_mapping(&snap);
@@ -60,7 +60,8 @@ async fn load_plan_save_with_apply_moves_users_and_replans_empty() {
         p.changes.iter().map(|c| (snap.owner(c.owner).email.clone(), p.dest_name(&snap, c.to).to_owned())).collect();
 
     let (stages, progress) = recorder();
-    let outcome = save(&c, &snap, loaded.etag.as_deref().unwrap(), &m, &opts, progress).await.expect("save");
+    let outcome =
+        Engine::calendly(c.clone(), &opts).apply(&loaded, &snap, &opts.fields, &m, progress).await.expect("save");
     assert_eq!(outcome.version, snap.saved.as_ref().unwrap().version + 1);
     assert_eq!(outcome.created.len(), 1);
     assert_eq!(outcome.moved, p.changes.len());
@@ -116,7 +117,7 @@ async fn someone_else_saving_gives_412_and_nothing_is_saved() {
     sb.someone_else_saves();
     let m = full_mapping(&snap);
     let (_, progress) = recorder();
-    let err = save(&c, &snap, loaded.etag.as_deref().unwrap(), &m, &opts, progress).await.unwrap_err();
+    let err = Engine::calendly(c.clone(), &opts).apply(&loaded, &snap, &opts.fields, &m, progress).await.unwrap_err();
     assert!(matches!(err, SaveError::MappingChanged { .. }), "{err}");
     assert!(err.to_string().contains("the organization changed since you loaded it"), "{err}");
     let (_, after) = load_snap(&c, &opts).await;
@@ -142,7 +143,7 @@ async fn a_member_moved_after_the_preview_gives_409_and_nothing_is_saved() {
     // Someone else moves that user to their target: the server's plan no longer matches ours.
     sb.move_member(&who, p.dest_name(&snap, change.to));
     let (_, progress) = recorder();
-    let err = save(&c, &snap, loaded.etag.as_deref().unwrap(), &m, &opts, progress).await.unwrap_err();
+    let err = Engine::calendly(c.clone(), &opts).apply(&loaded, &snap, &opts.fields, &m, progress).await.unwrap_err();
     assert!(matches!(err, SaveError::PreviewStale { .. }), "{err}");
     let (_, after) = load_snap(&c, &opts).await;
     assert_eq!(after.saved.as_ref().unwrap().version, snap.saved.as_ref().unwrap().version, "nothing saved");
@@ -160,7 +161,7 @@ async fn read_only_server_needs_csv_exports_and_refuses_to_save() {
             .get(format!(
                 "{}/organizations/{}/user_export?status={status}",
                 full.base_url(),
-                groupmap::api::wire::uuid_of(&full.organization())
+                groupmap::service::calendly::wire::uuid_of(&full.organization())
             ))
             .bearer_auth(full.token())
             .send()
@@ -177,17 +178,17 @@ async fn read_only_server_needs_csv_exports_and_refuses_to_save() {
 
     let sb = start(Options { read_only: true, ..Options::default() }).await;
     let c = client(&sb);
-    let err = load(&c, &LoadOptions::default(), None).await.unwrap_err();
+    let err = Engine::calendly(c.clone(), &LoadOptions::default()).load(None).await.unwrap_err();
     assert!(matches!(err, LoadError::NoExportEndpoint { .. }), "{err}");
     assert!(err.to_string().contains("--users-csv"), "{err}");
 
     let opts = LoadOptions { users_csv: files, ..LoadOptions::default() };
-    let (_, snap) = load_snap(&c, &opts).await;
-    assert!(snap.read_only());
+    let (loaded, snap) = load_snap(&c, &opts).await;
+    assert!(loaded.capabilities().read_only());
     assert!(snap.values.len() > 10);
     let m = full_mapping(&snap);
     let (_, progress) = recorder();
-    let err = save(&c, &snap, "\"0\"", &m, &opts, progress).await.unwrap_err();
+    let err = Engine::calendly(c.clone(), &opts).apply(&loaded, &snap, &opts.fields, &m, progress).await.unwrap_err();
     assert!(matches!(err, SaveError::ReadOnly), "{err}");
     sb.shutdown().await;
 }

@@ -7,12 +7,12 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use groupmap::api::client::ClientOptions;
-use groupmap::api::load::LoadOptions;
-use groupmap::api::save::{SaveError, SaveOutcome, SaveStage, save};
-use groupmap::api::{ApiError, Client, LoadError, Loaded, Secret, load};
 use groupmap::domain::{Mapping, Snapshot, Target, plan};
+use groupmap::engine::{Engine, LoadOptions, Organization, SaveOutcome};
 use groupmap::sandbox::{Faults, Options, Sandbox};
+use groupmap::service::calendly::client::ClientOptions;
+use groupmap::service::calendly::{ApiError, Client, Secret};
+use groupmap::service::{LoadError, SaveError, SaveProgress, SaveStage};
 
 /// Far above what any of these tests needs; only a hang trips it.
 const BOUND: Duration = Duration::from_secs(30);
@@ -48,8 +48,8 @@ fn client_with(sb: &Sandbox, opts: ClientOptions) -> Client {
     Client::with_options(sb.base_url(), Secret::new(sb.token()), opts).unwrap()
 }
 
-async fn load_snap(c: &Client) -> Result<(Loaded, Snapshot), LoadError> {
-    let loaded = bounded("load", load(c, &LoadOptions::default(), None)).await?;
+async fn load_snap(c: &Client) -> Result<(Organization, Snapshot), LoadError> {
+    let loaded = bounded("load", Engine::calendly(c.clone(), &LoadOptions::default()).load(None)).await?;
     let snap = loaded.snapshot(&Default::default())?;
     Ok((loaded, snap))
 }
@@ -76,15 +76,15 @@ type Stages = Arc<Mutex<Vec<SaveStage>>>;
 
 async fn try_save(
     c: &Client,
-    loaded: &Loaded,
+    loaded: &Organization,
     snap: &Snapshot,
     m: &Mapping,
 ) -> (Result<SaveOutcome, SaveError>, Stages) {
     let stages: Stages = Arc::default();
     let s = stages.clone();
-    let progress: groupmap::api::save::SaveProgress = Arc::new(move |st| s.lock().unwrap().push(st));
-    let etag = loaded.etag.clone().unwrap();
-    let result = bounded("save", save(c, snap, &etag, m, &LoadOptions::default(), progress)).await;
+    let progress: SaveProgress = Arc::new(move |st| s.lock().unwrap().push(st));
+    let engine = Engine::calendly(c.clone(), &LoadOptions::default());
+    let result = bounded("save", engine.apply(loaded, snap, &Default::default(), m, progress)).await;
     (result, stages)
 }
 
@@ -449,7 +449,7 @@ async fn a_dropped_save_that_went_through_is_found_by_rereading_and_verified() {
     assert_eq!(outcome.version, version(&snap) + 1);
     assert!(outcome.job.is_none(), "the job's address was in the lost answer");
     assert_eq!(outcome.moved, moved.len(), "the moves are still counted, from the verified plan");
-    assert!(plan(&outcome.snapshot, &m).is_empty());
+    assert!(plan(&outcome.organization.snapshot(&Default::default()).unwrap(), &m).is_empty());
     assert_eq!(sb.mapping_version(), version(&snap) + 1, "not saved twice");
     assert!(stages.lock().unwrap().contains(&SaveStage::Saved { version: version(&snap) + 1, job: None }));
     assert_moved(&sb, &moved);

@@ -4,9 +4,9 @@
 //! for a wrong shape, the field; unknown keys never break decoding.
 //! `PROPTEST_CASES=100000 cargo test --test fuzz_wire` for a long run.
 
-use groupmap::api::ApiError;
-use groupmap::api::client::decode;
-use groupmap::api::wire::*;
+use groupmap::service::calendly::ApiError;
+use groupmap::service::calendly::client::decode;
+use groupmap::service::calendly::wire::*;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

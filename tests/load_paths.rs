@@ -2,10 +2,14 @@
 
 use std::time::Duration;
 
-use groupmap::api::load::{LoadOptions, load_sequential};
-use groupmap::api::{Client, Secret, load};
 use groupmap::domain::{FieldChoice, Snapshot};
+use groupmap::engine::{Engine, LoadOptions};
 use groupmap::sandbox::{Options, Sandbox};
+use groupmap::service::calendly::{Client, Secret};
+
+#[path = "common/sequential.rs"]
+mod sequential;
+use sequential::load_sequential;
 
 async fn start(users: Option<usize>) -> Sandbox {
     Sandbox::start(Options { users, job_step: Duration::from_millis(1), ..Options::default() })
@@ -35,10 +39,10 @@ async fn concurrent_and_sequential_loads_give_the_same_snapshot_on_a_paginated_o
     let sb = start(Some(1234)).await;
     let c = client(&sb);
     let opts = LoadOptions::default();
-    let concurrent = load(&c, &opts, None).await.expect("concurrent load");
+    let concurrent = Engine::calendly(c.clone(), &opts).load(None).await.expect("concurrent load");
     let sequential = load_sequential(&c, &opts).await.expect("sequential load");
-    assert!(concurrent.people.len() > 1000, "{} people", concurrent.people.len());
-    assert!(concurrent.people.iter().filter(|p| p.group.is_some()).count() > 500);
+    assert!(concurrent.directory.people.len() > 1000, "{} people", concurrent.directory.people.len());
+    assert!(concurrent.directory.people.iter().filter(|p| p.group.is_some()).count() > 500);
     assert_eq!(&concurrent, &sequential);
 
     let fields = FieldChoice::default();
@@ -61,9 +65,9 @@ async fn concurrent_and_sequential_loads_agree_on_the_demo_org() {
     let sb = start(None).await;
     let c = client(&sb);
     let opts = LoadOptions { organization: Some(sb.organization()), ..LoadOptions::default() };
-    let concurrent = load(&c, &opts, None).await.expect("concurrent load");
+    let concurrent = Engine::calendly(c.clone(), &opts).load(None).await.expect("concurrent load");
     let sequential = load_sequential(&c, &opts).await.expect("sequential load");
     assert_eq!(&concurrent, &sequential);
-    assert!(concurrent.saved.is_some());
+    assert!(concurrent.directory.table.is_some());
     sb.shutdown().await;
 }

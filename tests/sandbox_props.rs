@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use groupmap::api::load::LoadOptions;
-use groupmap::api::save::save;
-use groupmap::api::{Client, Secret, load};
 use groupmap::domain::{Mapping, Target, plan};
+use groupmap::engine::{Engine, LoadOptions};
 use groupmap::sandbox::{Options, Sandbox};
+use groupmap::service::calendly::{Client, Secret};
 use proptest::prelude::*;
 
 async fn check(seed: u64, users: usize, picks: Vec<(usize, usize)>, default: Option<usize>, enabled: bool) {
@@ -17,7 +16,7 @@ async fn check(seed: u64, users: usize, picks: Vec<(usize, usize)>, default: Opt
             .unwrap();
     let client = Client::new(sb.base_url(), Secret::new(sb.token())).unwrap();
     let opts = LoadOptions::default();
-    let loaded = load(&client, &opts, None).await.unwrap();
+    let loaded = Engine::calendly(client.clone(), &opts).load(None).await.unwrap();
     let snap = loaded.snapshot(&opts.fields).unwrap();
     let mut m = Mapping { enabled, ..Mapping::default() };
     for (v, g) in picks {
@@ -30,7 +29,8 @@ async fn check(seed: u64, users: usize, picks: Vec<(usize, usize)>, default: Opt
     let server = sb.snapshot();
     assert_eq!(ours.digest(&snap), plan(&server, &m).digest(&server), "client and sandbox agree on the preview");
 
-    let outcome = save(&client, &snap, loaded.etag.as_deref().unwrap(), &m, &opts, std::sync::Arc::new(|_| {}))
+    let outcome = Engine::calendly(client.clone(), &opts)
+        .apply(&loaded, &snap, &opts.fields, &m, std::sync::Arc::new(|_| {}))
         .await
         .expect("save succeeds and verifies");
     let moved = outcome.job.as_ref().map_or(0, |j| j.completed) as usize;

@@ -88,7 +88,7 @@ async fn the_terminal_is_restored_after_quit_error_panic_and_signals() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_draft_survives_sigkill() {
     let sb = Sandbox::start(Options::default()).await.unwrap();
-    let org = groupmap::api::wire::uuid_of(&sb.organization()).to_owned();
+    let org = groupmap::service::calendly::wire::uuid_of(&sb.organization()).to_owned();
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("marker.toml");
     std::fs::write(&marker, "").unwrap();

@@ -127,9 +127,10 @@ fn no_color_theme_uses_no_colours() {
 #[test]
 fn hostile_text_is_shown_escaped() {
     let mut m = ready();
-    let mut snap = (*m.snap).clone();
-    snap.groups[0].name = "Evil\u{1b}[2J\u{202e}Group".into();
-    m.snap = std::sync::Arc::new(snap);
+    let mut org = (**m.org().unwrap()).clone();
+    org.directory.groups[0].name = "Evil\u{1b}[2J\u{202e}Group".into();
+    let fields = m.fields().clone();
+    m.set_loaded(std::sync::Arc::new(org), fields).unwrap();
     groupmap::app::update::recompute(&mut m);
     let t = render(&mut m, 160, 48, &COLOR);
     let text: String = t.backend().buffer().content().iter().map(|c| c.symbol()).collect();

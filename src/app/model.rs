@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use crate::api::Loaded;
-use crate::api::save::SaveStage;
+use crate::domain::export::ExportError;
 use crate::domain::mapping::Conflict;
 use crate::domain::suggest::Suggestion;
 use crate::domain::{FieldChoice, GroupId, Mapping, Plan, Snapshot};
+use crate::engine::Organization;
+use crate::service::{Capabilities, SaveStage};
 
 use super::filter::Filtered;
 
@@ -71,13 +72,11 @@ pub enum Dialog {
 pub struct Model {
     pub sandbox: bool,
     pub phase: Phase,
-    pub loaded: Option<Arc<Loaded>>,
-    pub snap: Arc<Snapshot>,
-    pub fields: FieldChoice,
-    /// Sent back as If-Match on save.
-    pub etag: Option<String>,
-    /// The saved mapping the draft started from (for "modified" and for rebasing).
-    pub base: Mapping,
+    /// What was loaded, and the columns chosen for its values; the snapshot is derived from the
+    /// two (`set_loaded`) and never set alone.
+    org: Option<Arc<Organization>>,
+    fields: FieldChoice,
+    snap: Arc<Snapshot>,
     pub mapping: Mapping,
     pub plan: Plan,
     pub undo: Vec<Mapping>,
@@ -114,11 +113,9 @@ impl Model {
         Model {
             sandbox,
             phase: Phase::Loading { id: 0, counts: Vec::new() },
-            loaded: None,
-            snap: Arc::new(Snapshot::default()),
+            org: None,
             fields,
-            etag: None,
-            base: Mapping::default(),
+            snap: Arc::new(Snapshot::default()),
             mapping: Mapping::default(),
             plan: Plan::default(),
             undo: Vec::new(),
@@ -146,8 +143,56 @@ impl Model {
         }
     }
 
+    pub fn org(&self) -> Option<&Arc<Organization>> {
+        self.org.as_ref()
+    }
+
+    pub fn snap(&self) -> &Arc<Snapshot> {
+        &self.snap
+    }
+
+    pub fn fields(&self) -> &FieldChoice {
+        &self.fields
+    }
+
+    pub fn capabilities(&self) -> Capabilities {
+        self.org.as_ref().map_or(Capabilities::READ_ONLY, |o| o.capabilities())
+    }
+
+    /// What the organization's label says besides its URI.
+    pub fn label(&self) -> crate::report::Context {
+        crate::report::Context { sandbox: self.sandbox, read_only: self.capabilities().read_only() }
+    }
+
+    /// Replaces what was loaded and the column choice together, and derives the snapshot. When
+    /// the columns cannot be found, the organization is kept (its columns are what the Fields
+    /// screen offers), the choice stays as it was and there is no snapshot.
+    pub fn set_loaded(&mut self, org: Arc<Organization>, fields: FieldChoice) -> Result<(), ExportError> {
+        let joined = org.snapshot(&fields);
+        self.org = Some(org);
+        match joined {
+            Ok(snap) => {
+                self.fields = fields;
+                self.snap = Arc::new(snap);
+                Ok(())
+            }
+            Err(e) => {
+                self.snap = Arc::default();
+                Err(e)
+            }
+        }
+    }
+
+    /// The saved table the edits are on (for "modified" and for rebasing). Apply-to-existing is
+    /// a choice made at save time, not part of the table, so it is the edit's own.
+    pub fn base(&self) -> Mapping {
+        let mut base = self.snap.saved_mapping();
+        base.apply_to_existing = self.mapping.apply_to_existing;
+        base
+    }
+
     pub fn modified(&self) -> bool {
-        self.mapping != self.base
+        self.mapping != self.base()
     }
 
     /// A save is running (its dialog cannot be closed until it ends); edits wait.
@@ -182,7 +227,7 @@ impl Model {
 
     /// The export columns shown on the Fields screen: (export index, column index).
     pub fn column_rows(&self) -> Vec<(usize, usize)> {
-        self.loaded
+        self.org
             .as_ref()
             .map(|l| {
                 l.exports.iter().enumerate().flat_map(|(e, ex)| (0..ex.headers.len()).map(move |c| (e, c))).collect()
@@ -190,18 +235,11 @@ impl Model {
             .unwrap_or_default()
     }
 
+    /// A save stage as the progress dialog lists it (job progress has a line of its own).
     pub fn stage_text(stage: &SaveStage) -> Option<String> {
-        Some(match stage {
-            SaveStage::CreatingGroup { name, done, total } => {
-                format!("creating group {}/{total}: {}", done + 1, crate::domain::text::quoted(name))
-            }
-            SaveStage::GroupCreated { group } => format!("created group {}", crate::domain::text::quoted(&group.name)),
-            SaveStage::Saving { version } => format!("saving the mapping (If-Match version {version})"),
-            SaveStage::Saved { version, job } => {
-                format!("saved as version {version}{}", if job.is_some() { "; moving users" } else { "" })
-            }
-            SaveStage::Job { .. } => return None,
-            SaveStage::Verifying => "verifying: reloading and re-planning".to_owned(),
-        })
+        match stage {
+            SaveStage::Job { .. } => None,
+            other => Some(other.to_string()),
+        }
     }
 }

@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use crossterm::event::KeyEvent;
 
-use crate::api::Loaded;
-use crate::api::save::{SaveOutcome, SaveStage};
 use crate::domain::{FieldChoice, Mapping, Snapshot};
+use crate::engine::{Organization, SaveOutcome};
+pub use crate::service::FailureKind;
+use crate::service::SaveStage;
 
 #[derive(Clone, Debug)]
 pub enum Msg {
@@ -19,11 +20,11 @@ pub enum Msg {
     },
     Loaded {
         id: u64,
-        result: Result<Arc<Loaded>, String>,
+        result: Result<Arc<Organization>, String>,
     },
     /// The last snapshot cached for this organization, shown (stale) until the fresh load lands.
     Cached {
-        loaded: Arc<Loaded>,
+        loaded: Arc<Organization>,
         age_secs: u64,
     },
     /// A draft saved by an earlier session for this organization (TOML text).
@@ -46,16 +47,6 @@ pub enum Msg {
     },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FailureKind {
-    /// Someone else changed the organization (412/409): nothing saved; reload and rebase.
-    Changed,
-    /// The server may hold the new mapping (answer lost, job failed or stalled): reload to see.
-    MaybeSaved,
-    /// Nothing was saved.
-    NotSaved,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SaveFailure {
     pub message: String,
@@ -68,11 +59,12 @@ pub enum Effect {
         id: u64,
     },
     CancelLoad,
+    /// Save `mapping` on the organization it was previewed on (`snap` is `org` under `fields`).
     Save {
+        org: Arc<Organization>,
         snap: Arc<Snapshot>,
-        etag: String,
-        mapping: Mapping,
         fields: FieldChoice,
+        mapping: Mapping,
     },
     ReadDraft {
         organization: String,

@@ -8,13 +8,13 @@ use super::filter::filter;
 use super::keymap::{Action, Key, action_for, key_of};
 use super::model::{Dialog, GroupEntry, ListView, Model, Pane, Phase, Screen, ValueEntry};
 use super::msg::{Effect, FailureKind, Msg, SaveFailure};
-use crate::api::Loaded;
 use crate::domain::lint::Severity;
 use crate::domain::mapping::{diff, rebase};
 use crate::domain::mapping_file::{MappingFile, to_toml};
 use crate::domain::suggest::suggest;
 use crate::domain::text::quoted;
 use crate::domain::{Target, plan};
+use crate::engine::{Organization, SaveOutcome};
 
 /// Columns one horizontal scroll step moves the preview.
 const HSCROLL: usize = 16;
@@ -56,7 +56,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         },
         Msg::Cached { loaded, age_secs } => {
             // Only before anything fresh has arrived, and only while the fresh load still runs.
-            if m.loaded.is_some() || !matches!(m.phase, Phase::Loading { .. }) {
+            if m.org().is_some() || !matches!(m.phase, Phase::Loading { .. }) {
                 return Vec::new();
             }
             let phase = m.phase.clone();
@@ -70,7 +70,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Draft(text) => on_draft(m, text),
         Msg::SaveProgress(stage) => {
             if let Some(Dialog::Saving { stages, job, .. }) = &mut m.dialog {
-                if let crate::api::save::SaveStage::Job { completed, failed, total } = stage {
+                if let crate::service::SaveStage::Job { completed, failed, total } = stage {
                     *job = Some((completed, failed, total));
                 } else if let Some(t) = Model::stage_text(&stage) {
                     stages.push(t);
@@ -103,51 +103,50 @@ pub fn start_load(m: &mut Model) -> Vec<Effect> {
     vec![Effect::Load { id: m.next_id }]
 }
 
-fn on_loaded(m: &mut Model, loaded: Arc<Loaded>) -> Vec<Effect> {
-    let snap = match loaded.snapshot(&m.fields) {
-        Ok(s) => s,
-        Err(e) => {
-            m.phase = Phase::Failed { message: format!("{e}\n(press f to choose the export's columns)") };
-            m.loaded = Some(loaded);
-            return Vec::new();
-        }
-    };
-    let first = m.loaded.is_none();
-    let newer = snap.saved_mapping();
-    let mut effects = Vec::new();
-    m.etag = loaded.etag.clone();
+fn on_loaded(m: &mut Model, loaded: Arc<Organization>) -> Vec<Effect> {
+    let first = m.snap().organization.is_empty();
+    let older = m.base();
+    let fields = m.fields().clone();
+    if let Err(e) = m.set_loaded(loaded, fields) {
+        m.phase = Phase::Failed { message: format!("{e}\n(press f to choose the export's columns)") };
+        return Vec::new();
+    }
     m.stale = None;
-    m.snap = Arc::new(snap);
-    m.loaded = Some(loaded);
     m.phase = Phase::Ready;
     if first {
-        m.base = newer.clone();
-        m.mapping = newer;
-        match m.start_mapping.take() {
-            // A file asked for on the command line wins over an old draft.
-            Some(file) => match file.resolve(&m.snap) {
-                Ok(mapping) => {
-                    recompute(m);
-                    effects.extend(edit(m, |map| *map = mapping));
-                    m.status = Some((format!("started from {} (u returns to the saved mapping)", file.path), false));
-                    return effects;
-                }
-                Err(e) => m.status = Some((format!("{e} (showing the saved mapping)"), true)),
-            },
-            None => effects.push(Effect::ReadDraft { organization: m.snap.organization.clone() }),
-        }
-    } else {
-        let (rebased, conflicts) = rebase(&m.base, &m.mapping, &newer);
-        let kept = m.modified();
-        m.base = newer;
-        m.mapping = rebased;
-        m.status = Some((
-            if kept { "reloaded; your edits were kept on top of the saved mapping".into() } else { "reloaded".into() },
-            false,
-        ));
-        if !conflicts.is_empty() {
-            m.dialog = Some(Dialog::Conflicts { items: conflicts, selected: 0 });
-        }
+        return on_first_snapshot(m);
+    }
+    let (rebased, conflicts) = rebase(&older, &m.mapping, &m.base());
+    let kept = m.mapping != older;
+    m.mapping = rebased;
+    m.status = Some((
+        if kept { "reloaded; your edits were kept on top of the saved mapping".into() } else { "reloaded".into() },
+        false,
+    ));
+    if !conflicts.is_empty() {
+        m.dialog = Some(Dialog::Conflicts { items: conflicts, selected: 0 });
+    }
+    recompute(m);
+    Vec::new()
+}
+
+/// The first organization on screen: edits start from the saved table, from the file asked for
+/// on the command line, or (offered) from a draft.
+fn on_first_snapshot(m: &mut Model) -> Vec<Effect> {
+    m.mapping = m.base();
+    let mut effects = Vec::new();
+    match m.start_mapping.take() {
+        // A file asked for on the command line wins over an old draft.
+        Some(file) => match file.resolve(m.snap()) {
+            Ok(mapping) => {
+                recompute(m);
+                effects.extend(edit(m, |map| *map = mapping));
+                m.status = Some((format!("started from {} (u returns to the saved mapping)", file.path), false));
+                return effects;
+            }
+            Err(e) => m.status = Some((format!("{e} (showing the saved mapping)"), true)),
+        },
+        None => effects.push(Effect::ReadDraft { organization: m.snap().organization.clone() }),
     }
     recompute(m);
     effects
@@ -158,13 +157,13 @@ fn on_draft(m: &mut Model, text: Option<String>) -> Vec<Effect> {
     // The draft file is named by the organization's UUID; its `organization` line may name an
     // older base URL (the bundled sandbox listens on a new port each run), so it is not checked.
     let parsed =
-        MappingFile::parse("draft", &text).and_then(|f| MappingFile { organization: None, ..f }.resolve(&m.snap));
+        MappingFile::parse("draft", &text).and_then(|f| MappingFile { organization: None, ..f }.resolve(m.snap()));
     match parsed {
         Ok(draft) if draft != m.mapping => {
             m.dialog = Some(Dialog::RestoreDraft { draft });
             Vec::new()
         }
-        Ok(_) => vec![Effect::DeleteDraft { organization: m.snap.organization.clone() }],
+        Ok(_) => vec![Effect::DeleteDraft { organization: m.snap().organization.clone() }],
         Err(e) => {
             m.status = Some((format!("an earlier draft could not be read and was ignored: {e}"), true));
             Vec::new()
@@ -172,29 +171,27 @@ fn on_draft(m: &mut Model, text: Option<String>) -> Vec<Effect> {
     }
 }
 
-fn on_saved(m: &mut Model, result: Result<Box<crate::api::save::SaveOutcome>, SaveFailure>) -> Vec<Effect> {
+fn on_saved(m: &mut Model, result: Result<Box<SaveOutcome>, SaveFailure>) -> Vec<Effect> {
     match result {
         Ok(outcome) => {
-            let moved = outcome.moved;
-            let apply = m.mapping.apply_to_existing;
-            m.snap = Arc::new(outcome.snapshot);
-            m.etag = Some(format!("\"{}\"", outcome.version));
-            m.base = m.snap.saved_mapping();
-            m.base.apply_to_existing = apply;
-            m.mapping = m.base.clone();
+            let fields = m.fields().clone();
+            let joined = m.set_loaded(outcome.organization.clone(), fields);
+            m.mapping = m.base();
             m.undo.clear();
             m.redo.clear();
             recompute(m);
-            m.dialog = Some(Dialog::Result {
-                title: "Saved".into(),
-                message: format!(
-                    "Mapping saved as version {}. {moved} user(s) moved, {} group(s) created.\nVerified: reloading and re-planning finds nothing left to move.",
-                    outcome.version,
-                    outcome.created.len()
-                ),
-                ok: true,
-            });
-            vec![Effect::DeleteDraft { organization: m.snap.organization.clone() }]
+            let mut message = format!(
+                "Mapping saved as version {}. {} user(s) moved, {} group(s) created.\nVerified: reloading and re-planning finds nothing left to move.",
+                outcome.version,
+                outcome.moved,
+                outcome.created.len()
+            );
+            if let Err(e) = joined {
+                message.push_str(&format!("\n\nThe reloaded organization cannot be shown: {e}"));
+                m.phase = Phase::Failed { message: format!("{e}\n(press f to choose the export's columns)") };
+            }
+            m.dialog = Some(Dialog::Result { title: "Saved".into(), message, ok: true });
+            vec![Effect::DeleteDraft { organization: outcome.organization.uri().to_owned() }]
         }
         Err(SaveFailure { message, kind }) => {
             let (title, then) = match kind {
@@ -216,7 +213,7 @@ fn on_saved(m: &mut Model, result: Result<Box<crate::api::save::SaveOutcome>, Sa
 
 /// Re-plans and rebuilds everything derived from the snapshot and the mapping.
 pub fn recompute(m: &mut Model) {
-    let snap = m.snap.clone();
+    let snap = m.snap().clone();
     m.plan = plan(&snap, &m.mapping);
     let keep_value = m.selected_value().map(|e| e.value.clone());
     let keep_group = m.selected_group().cloned();
@@ -274,8 +271,8 @@ fn on_preview_filtered(m: &mut Model, id: u64, needle: String, filtered: super::
 }
 
 fn build_preview(m: &mut Model) -> Vec<Effect> {
-    let d = diff(&m.base, &m.mapping);
-    let text = crate::report::render_human(&m.snap, &m.mapping, &m.plan, &d, m.sandbox);
+    let d = diff(&m.base(), &m.mapping);
+    let text = crate::report::render_human(m.snap(), &m.mapping, &m.plan, &d, m.label());
     // The summary comes first on screen (and last in `groupmap plan`, as terraform prints it).
     let summary = crate::report::summary_line(&m.plan, &d);
     m.preview_lines = Arc::new(
@@ -476,7 +473,7 @@ pub fn unavailable(m: &Model, a: Action) -> Option<&'static str> {
             | Action::UseAsEmail
             | Action::UseAsIdp
     );
-    if editing && !m.has_data() && !(matches!(a, Action::UseAsEmail | Action::UseAsIdp) && m.loaded.is_some()) {
+    if editing && !m.has_data() && !(matches!(a, Action::UseAsEmail | Action::UseAsIdp) && m.org().is_some()) {
         return Some("the organization is not loaded");
     }
     if a == Action::Save && !m.ready() {
@@ -488,7 +485,7 @@ pub fn unavailable(m: &Model, a: Action) -> Option<&'static str> {
     match a {
         Action::Undo if m.undo.is_empty() => Some("nothing to undo"),
         Action::Redo if m.redo.is_empty() => Some("nothing to redo"),
-        Action::Save if m.snap.read_only() => Some(
+        Action::Save if !m.capabilities().save_table => Some(
             "read-only server: the table is kept in the draft ($XDG_STATE_HOME/groupmap/drafts/ORG.toml); `groupmap mapping export --mapping DRAFT --format csv` writes it for the admin center",
         ),
         Action::Save if !m.modified() && !m.plan.applies() => Some("nothing to save: no edits and no user to move"),
@@ -529,7 +526,7 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
             let value = m.selected_value().expect("checked").value.clone();
             let entry = m.selected_group().expect("checked").clone();
             let target = match &entry {
-                GroupEntry::Existing(g) => Target::Group(m.snap.group(*g).uri.clone()),
+                GroupEntry::Existing(g) => Target::Group(m.snap().group(*g).uri.clone()),
                 GroupEntry::New(n) => Target::New(n.clone()),
             };
             let name = m.group_entry_name(&entry).to_owned();
@@ -553,7 +550,7 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
         Action::SetDefault => {
             let entry = m.selected_group().expect("checked").clone();
             let target = match &entry {
-                GroupEntry::Existing(g) => Target::Group(m.snap.group(*g).uri.clone()),
+                GroupEntry::Existing(g) => Target::Group(m.snap().group(*g).uri.clone()),
                 GroupEntry::New(n) => Target::New(n.clone()),
             };
             return edit(m, |map| {
@@ -562,7 +559,7 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
         }
         Action::NewGroup => m.dialog = Some(Dialog::NewGroup { name: String::new() }),
         Action::Suggest => {
-            let items = suggest(&m.snap, &m.mapping);
+            let items = suggest(m.snap(), &m.mapping);
             if items.is_empty() {
                 m.status = Some(("no suggestions: no unmapped value resembles a group name".into(), false));
             } else {
@@ -632,22 +629,20 @@ fn choose_column(m: &mut Model, email: bool) -> Vec<Effect> {
     let Some(&(e, c)) = m.columns.filtered.get(m.columns.selected).and_then(|p| rows.get(p)) else {
         return Vec::new();
     };
-    let Some(loaded) = m.loaded.clone() else { return Vec::new() };
-    let header = loaded.exports[e].headers[c].clone();
-    let mut fields = m.fields.clone();
+    let Some(org) = m.org().cloned() else { return Vec::new() };
+    let header = org.exports[e].headers[c].clone();
+    let mut fields = m.fields().clone();
     if email {
         fields.email = Some(header.clone());
     } else {
         fields.idp_value = Some(header.clone());
     }
-    match loaded.snapshot(&fields) {
-        Ok(snap) => {
-            m.fields = fields;
-            m.snap = Arc::new(snap);
+    let first = m.snap().organization.is_empty();
+    match m.set_loaded(org, fields) {
+        Ok(()) => {
             m.phase = Phase::Ready;
-            if m.base == crate::domain::Mapping::default() && m.mapping == m.base {
-                m.base = m.snap.saved_mapping();
-                m.mapping = m.base.clone();
+            if first {
+                m.mapping = m.base();
             }
             recompute(m);
             m.status = Some((
@@ -678,9 +673,9 @@ fn edit(m: &mut Model, f: impl FnOnce(&mut crate::domain::Mapping)) -> Vec<Effec
 
 fn after_edit(m: &mut Model) -> Vec<Effect> {
     recompute(m);
-    let organization = m.snap.organization.clone();
+    let organization = m.snap().organization.clone();
     if m.modified() {
-        vec![Effect::WriteDraft { organization, text: to_toml(&m.snap, &m.mapping) }]
+        vec![Effect::WriteDraft { organization, text: to_toml(m.snap(), &m.mapping) }]
     } else {
         vec![Effect::DeleteDraft { organization }]
     }
@@ -701,13 +696,12 @@ fn on_dialog_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
             }
             KeyCode::Enter if save_focused => {
                 m.dialog = Some(Dialog::Saving { stages: Vec::new(), job: None, elapsed_ms: 0 });
-                let etag =
-                    m.etag.clone().unwrap_or_else(|| format!("\"{}\"", m.snap.saved.as_ref().map_or(0, |s| s.version)));
+                let Some(org) = m.org().cloned() else { return Vec::new() };
                 return vec![Effect::Save {
-                    snap: m.snap.clone(),
-                    etag,
+                    org,
+                    snap: m.snap().clone(),
+                    fields: m.fields().clone(),
                     mapping: m.mapping.clone(),
-                    fields: m.fields.clone(),
                 }];
             }
             KeyCode::Enter | KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('q') => {
@@ -745,7 +739,7 @@ fn on_dialog_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
                 }
                 KeyCode::Enter | KeyCode::Char('a') => {
                     let s = items.remove(selected);
-                    let uri = m.snap.group(s.group).uri.clone();
+                    let uri = m.snap().group(s.group).uri.clone();
                     let effects = edit(m, |map| map.set(&s.value, Target::Group(uri)));
                     if !items.is_empty() {
                         m.dialog = Some(Dialog::Suggestions { selected: selected.min(items.len() - 1), items });
@@ -755,7 +749,7 @@ fn on_dialog_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
                 KeyCode::Char('A') => {
                     let n = items.len();
                     let rows: Vec<(String, String)> =
-                        items.iter().map(|s| (s.value.clone(), m.snap.group(s.group).uri.clone())).collect();
+                        items.iter().map(|s| (s.value.clone(), m.snap().group(s.group).uri.clone())).collect();
                     let effects = edit(m, |map| {
                         for (v, uri) in rows {
                             map.set(&v, Target::Group(uri));
@@ -778,7 +772,7 @@ fn on_dialog_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
             }
             KeyCode::Char('n') | KeyCode::Esc => {
                 m.status = Some(("draft discarded".into(), false));
-                return vec![Effect::DeleteDraft { organization: m.snap.organization.clone() }];
+                return vec![Effect::DeleteDraft { organization: m.snap().organization.clone() }];
             }
             _ => m.dialog = Some(Dialog::RestoreDraft { draft }),
         },
@@ -817,8 +811,8 @@ fn create_group(m: &mut Model, name: String) -> Vec<Effect> {
         return Vec::new();
     }
     let value = m.selected_value().expect("checked when opened").value.clone();
-    let target = match m.snap.group_by_name(&name) {
-        Some(g) => Target::Group(m.snap.group(g).uri.clone()),
+    let target = match m.snap().group_by_name(&name) {
+        Some(g) => Target::Group(m.snap().group(g).uri.clone()),
         None => Target::New(name.clone()),
     };
     let effects = edit(m, |map| map.set(&value, target));

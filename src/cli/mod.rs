@@ -8,15 +8,15 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::api::load::LoadOptions;
-use crate::api::save::{SaveStage, save};
-use crate::api::{Client, Loaded, Progress, Secret, load};
 use crate::config::{self, Config, Flags};
 use crate::domain::mapping::diff;
 use crate::domain::mapping_file::{MappingFile, to_csv, to_toml};
-use crate::domain::{Mapping, Snapshot, plan};
+use crate::domain::{FieldChoice, Mapping, Snapshot, plan};
+use crate::engine::{Engine, LoadOptions, Organization};
 use crate::report as view;
 use crate::sandbox::{self, Sandbox};
+use crate::service::calendly::{Client, Secret};
+use crate::service::{Progress, SaveError, SaveStage};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -184,8 +184,9 @@ pub fn main() -> ExitCode {
 
 /// A connection to the API: the configured one, or the bundled sandbox when nothing is.
 pub struct Connection {
-    pub client: Client,
-    pub load: LoadOptions,
+    pub engine: Engine,
+    /// The columns asked for (else detected from the headers).
+    pub fields: FieldChoice,
     pub sandbox: Option<Sandbox>,
 }
 
@@ -207,7 +208,10 @@ impl Connection {
             fields: cfg.fields.clone(),
         };
         match cfg.token {
-            Some(token) => Ok(Connection { client: Client::new(&cfg.base_url, token)?, load, sandbox: None }),
+            Some(token) => {
+                let client = Client::new(&cfg.base_url, token)?;
+                Ok(Connection { engine: Engine::calendly(client, &load), fields: load.fields, sandbox: None })
+            }
             None => {
                 Self::start_sandbox(LoadOptions { organization: None, ..load }, "No CALENDLY_TOKEN configured: ").await
             }
@@ -239,11 +243,16 @@ impl Connection {
             state.display()
         );
         let client = Client::new(sb.base_url(), Secret::new(sb.token()))?;
-        Ok(Connection { client, load, sandbox: Some(sb) })
+        Ok(Connection { engine: Engine::calendly(client, &load), fields: load.fields, sandbox: Some(sb) })
     }
 
     pub fn is_sandbox(&self) -> bool {
         self.sandbox.is_some()
+    }
+
+    /// What an organization loaded through this connection is labelled with.
+    fn label(&self, org: &Organization) -> view::Context {
+        view::Context { sandbox: self.is_sandbox(), read_only: org.capabilities().read_only() }
     }
 
     /// Reads a mapping file for this connection. The in-process sandbox listens on a new loopback
@@ -257,13 +266,13 @@ impl Connection {
         Ok(file)
     }
 
-    pub async fn load(&self) -> Result<(Loaded, Snapshot)> {
+    pub async fn load(&self) -> Result<(Organization, Snapshot)> {
         let progress = load_progress();
-        let loaded = load(&self.client, &self.load, progress).await?;
+        let loaded = self.engine.load(progress).await?;
         if std::io::stderr().is_terminal() {
             eprint!("\r\x1b[2K");
         }
-        let snap = loaded.snapshot(&self.load.fields)?;
+        let snap = loaded.snapshot(&self.fields)?;
         Ok((loaded, snap))
     }
 
@@ -313,11 +322,17 @@ fn rebase_loopback(file: &mut MappingFile, base: &str) {
 }
 
 /// The mapping a command works on: the file's, resolved, or the saved one.
-fn mapping_for(conn: &Connection, snap: &Snapshot, file: Option<&Path>, no_apply_existing: bool) -> Result<Mapping> {
+fn mapping_for(
+    conn: &Connection,
+    org: &Organization,
+    snap: &Snapshot,
+    file: Option<&Path>,
+    no_apply_existing: bool,
+) -> Result<Mapping> {
     let mut m = match file {
         Some(p) => conn.read_mapping(p)?.resolve(snap)?,
         None => {
-            if snap.read_only() {
+            if org.capabilities().read_only() {
                 bail!(
                     "this server has no group-mapping endpoint (Calendly's public API is read-only), so there is \
                      no saved mapping to read; pass the table with --mapping FILE"
@@ -343,19 +358,17 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Plan { mapping, json, detailed_exitcode, no_apply_existing } => {
             let conn = Connection::open(&cli.global).await?;
             let result = async {
-                let (_, snap) = conn.load().await?;
-                let m = mapping_for(&conn, &snap, mapping.as_deref(), no_apply_existing)?;
+                let (org, snap) = conn.load().await?;
+                let m = mapping_for(&conn, &org, &snap, mapping.as_deref(), no_apply_existing)?;
                 let p = plan(&snap, &m);
                 let d = diff(&snap.saved_mapping(), &m);
+                let label = conn.label(&org);
                 if json {
-                    emit(&format!(
-                        "{}\n",
-                        serde_json::to_string_pretty(&view::render_json(&snap, &p, conn.is_sandbox()))?
-                    ))?;
+                    emit(&format!("{}\n", serde_json::to_string_pretty(&view::render_json(&snap, &p, label))?))?;
                 } else {
-                    emit(&view::render_human(&snap, &m, &p, &d, conn.is_sandbox()))?;
+                    emit(&view::render_human(&snap, &m, &p, &d, label))?;
                 }
-                let changes = p.applies() || (!snap.read_only() && !d.is_empty());
+                let changes = p.applies() || (!label.read_only && !d.is_empty());
                 Ok::<u8, anyhow::Error>(if detailed_exitcode && changes { 2 } else { 0 })
             }
             .await;
@@ -371,8 +384,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Mapping(MappingCommand::Export { format, output, mapping }) => {
             let conn = Connection::open(&cli.global).await?;
             let result = async {
-                let (_, snap) = conn.load().await?;
-                let m = mapping_for(&conn, &snap, mapping.as_deref(), false)?;
+                let (org, snap) = conn.load().await?;
+                let m = mapping_for(&conn, &org, &snap, mapping.as_deref(), false)?;
                 let text = match format {
                     Format::Toml => to_toml(&snap, &m),
                     Format::Csv => to_csv(&snap, &m),
@@ -397,7 +410,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             let mut parsed = read_mapping_file(&file)?;
             let conn = Connection::open(&cli.global).await?;
             let result = async {
-                let (_, snap) = conn.load().await?;
+                let (org, snap) = conn.load().await?;
                 if let Some(sb) = &conn.sandbox {
                     rebase_loopback(&mut parsed, sb.base_url());
                 }
@@ -417,7 +430,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     m.rows.len(),
                     p.new_groups.len(),
                     p.lint.len(),
-                    view::org_label(&snap, conn.is_sandbox())
+                    view::org_label(&snap, conn.label(&org))
                 );
                 Ok::<u8, anyhow::Error>(0)
             }
@@ -440,8 +453,8 @@ async fn tui(conn: Connection, mouse: bool, mapping: Option<&Path>) -> Result<u8
         None => None,
     };
     let session = crate::runtime::Session {
-        client: conn.client.clone(),
-        load: conn.load.clone(),
+        engine: conn.engine.clone(),
+        fields: conn.fields.clone(),
         sandbox: conn.is_sandbox(),
         mouse,
         start_mapping,
@@ -496,7 +509,7 @@ async fn wait_for_shutdown() {
 /// Writes the mapping that could not be saved, so no edit is lost; returns its path.
 fn keep_attempted(snap: &Snapshot, mapping: &Mapping) -> Result<PathBuf> {
     let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
-    let name = format!("{}-{stamp}.toml", crate::api::wire::uuid_of(&snap.organization));
+    let name = format!("{}-{stamp}.toml", crate::service::calendly::wire::uuid_of(&snap.organization));
     let path = config::state_dir().join("attempted").join(name);
     crate::private_file::write(&path, to_toml(snap, mapping).as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;
@@ -515,17 +528,14 @@ fn confirm(prompt: &str) -> Result<bool> {
 }
 
 async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_existing: bool) -> Result<u8> {
-    let (loaded, snap) = conn.load().await?;
-    let mapping = mapping_for(conn, &snap, file, no_apply_existing)?;
+    let (org, snap) = conn.load().await?;
+    let mapping = mapping_for(conn, &org, &snap, file, no_apply_existing)?;
     let p = plan(&snap, &mapping);
     let d = diff(&snap.saved_mapping(), &mapping);
-    emit(&view::render_human(&snap, &mapping, &p, &d, conn.is_sandbox()))?;
-    if snap.read_only() {
-        bail!(
-            "this server has no group-mapping endpoint (Calendly's public API is read-only), so nothing can be \
-             saved here; write the table with `groupmap mapping export --mapping FILE --format csv` and enter it in \
-             Calendly's admin center"
-        );
+    let label = conn.label(&org);
+    emit(&view::render_human(&snap, &mapping, &p, &d, label))?;
+    if !org.capabilities().save_table {
+        bail!("{}", SaveError::ReadOnly);
     }
     if d.is_empty() && !p.applies() {
         println!("\nNothing to save.");
@@ -536,7 +546,7 @@ async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_exist
             if p.applies() { format!("move {} user(s)", p.changes.len()) } else { "move no existing user".to_owned() };
         let prompt = format!(
             "\nSave this mapping to {}? It will {moves}{}.\n  Only 'yes' will be accepted: ",
-            view::org_label(&snap, conn.is_sandbox()),
+            view::org_label(&snap, label),
             if p.new_groups.is_empty() {
                 String::new()
             } else {
@@ -548,27 +558,13 @@ async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_exist
             return Ok(1);
         }
     }
-    let etag = loaded.etag.clone().unwrap_or_else(|| format!("\"{}\"", snap.saved.as_ref().map_or(0, |s| s.version)));
-    let progress = Arc::new(|stage: SaveStage| match stage {
-        SaveStage::CreatingGroup { name, done, total } => {
-            eprintln!("Creating group {}/{total}: {}", done + 1, crate::domain::text::quoted(&name))
-        }
-        SaveStage::GroupCreated { group } => eprintln!("  created {}", crate::domain::text::sanitize(&group.uri)),
-        SaveStage::Saving { version } => eprintln!("Saving the mapping (If-Match version {version})..."),
-        SaveStage::Saved { version, job } => {
-            let job = job.map(|j| format!("; job {}", crate::domain::text::sanitize(&j))).unwrap_or_default();
-            eprintln!("Saved as version {version}{job}")
-        }
-        SaveStage::Job { completed, failed, total } => eprintln!("  job: {completed}/{total} moved, {failed} failed"),
-        SaveStage::Verifying => eprintln!("Verifying: reloading and re-planning..."),
-    });
-    match save(&conn.client, &snap, &etag, &mapping, &conn.load, progress).await {
+    let progress = Arc::new(|stage: SaveStage| eprintln!("{}", capitalized(&stage.to_string())));
+    match conn.engine.apply(&org, &snap, &conn.fields, &mapping, progress).await {
         Ok(outcome) => {
-            let moved = outcome.moved;
             println!(
                 "Apply complete: mapping saved as version {}, {} user(s) moved, {} group(s) created. Verified: the re-plan is empty.",
                 outcome.version,
-                moved,
+                outcome.moved,
                 outcome.created.len()
             );
             Ok(0)
@@ -580,4 +576,9 @@ async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_exist
             Ok(1)
         }
     }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }

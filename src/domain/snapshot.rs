@@ -172,10 +172,6 @@ impl Snapshot {
         self.saved.as_ref().map(|s| s.mapping.clone()).unwrap_or_default()
     }
 
-    pub fn read_only(&self) -> bool {
-        self.saved.is_none()
-    }
-
     /// Adds groups created since the snapshot was taken (after a save created them).
     pub fn with_groups(&self, created: &[Group]) -> Snapshot {
         let mut snap = self.clone();

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::api::wire::{ApiErrorBody, ErrorDetail};
+use crate::service::calendly::wire::{ApiErrorBody, ErrorDetail};
 
 #[derive(Debug)]
 pub struct ApiError {

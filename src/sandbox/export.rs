@@ -12,7 +12,7 @@ use super::paging::Params;
 use super::render::scheduling_url;
 use super::scope::check_org_path;
 use super::state::{OrgState, OwnerRef};
-use crate::api::wire::EXPORT_HEADERS;
+use crate::service::calendly::wire::EXPORT_HEADERS;
 
 /// Some addresses come out of the IdP capitalized: the export must be joined case-insensitively.
 fn as_exported(email: &str, n: usize) -> String {

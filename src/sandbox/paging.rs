@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 
 use super::error::{ApiError, ApiResult};
-use crate::api::wire::Pagination;
+use crate::service::calendly::wire::Pagination;
 
 pub const DEFAULT_COUNT: usize = 20;
 pub const MAX_COUNT: usize = 100;

@@ -13,8 +13,8 @@ use super::error::{ApiError, ApiResult, detail};
 use super::scope::{check_org_path, check_org_uri};
 use super::state::{MappingRec, OrgState, RowRec, Uris};
 use super::{Shared, jobs, render};
-use crate::api::wire::{CreateGroup, ErrorDetail, PutGroupMapping, PutGroupMappingResponse, Resource};
 use crate::domain::{Dest, Mapping, plan};
+use crate::service::calendly::wire::{CreateGroup, ErrorDetail, PutGroupMapping, PutGroupMappingResponse, Resource};
 
 fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("digits and quotes")
@@ -135,8 +135,12 @@ fn put_locked(s: &Shared, org: &str, headers: &HeaderMap, body: &[u8]) -> ApiRes
         ));
     }
     let body: PutGroupMapping = parse_json(body)?;
-    let mapping =
-        crate::api::wire::mapping_of(body.enabled, &body.rows, body.default_group.as_deref(), body.apply_to_existing);
+    let mapping = crate::service::calendly::wire::mapping_of(
+        body.enabled,
+        &body.rows,
+        body.default_group.as_deref(),
+        body.apply_to_existing,
+    );
     let details = problems(&st, u, &body, &mapping);
     if !details.is_empty() {
         return Err(ApiError::invalid(format!("The mapping has {} problem(s).", details.len()), details));

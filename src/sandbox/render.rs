@@ -1,7 +1,7 @@
 //! Records → wire types (src/api/wire.rs), so the client and the sandbox agree on every field.
 
 use super::state::{GroupRec, InviteRec, JobRec, MappingRec, MemberRec, OrgState, OwnerRef, RelRec, Uris, UserRec};
-use crate::api::wire;
+use crate::service::calendly::wire;
 
 pub fn scheduling_url(slug: &str) -> String {
     format!("https://calendly.com/{slug}")

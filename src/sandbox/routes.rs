@@ -12,7 +12,7 @@ use super::paging::{PageReq, Params, page, page_req, pagination};
 use super::scope::{check_org_path, check_org_uri};
 use super::state::{OrgState, OwnerRef, Uris};
 use super::{Shared, export, faults, gate, provisioning, render};
-use crate::api::wire::{Collection, Resource};
+use crate::service::calendly::wire::{Collection, Resource};
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -61,7 +61,7 @@ fn owner_filter(u: Uris<'_>, params: &Params) -> ApiResult<Option<OwnerRef>> {
     }
 }
 
-fn list<T: serde::Serialize>(collection: Vec<T>, pagination: crate::api::wire::Pagination) -> Response {
+fn list<T: serde::Serialize>(collection: Vec<T>, pagination: crate::service::calendly::wire::Pagination) -> Response {
     Json(Collection { collection, pagination }).into_response()
 }
 

@@ -204,7 +204,7 @@ fn demo_mapping(groups: &[GroupRec], updated_by: String) -> MappingRec {
     let file = MappingFile::parse("assets/demo/mapping.toml", DEMO_MAPPING).unwrap_or_else(|e| panic!("{e}"));
     let mapping = file.resolve(&snap).unwrap_or_else(|e| panic!("{e}"));
     let uuid = |t: &Target| match t {
-        Target::Group(uri) => crate::api::wire::uuid_of(uri).to_owned(),
+        Target::Group(uri) => crate::service::calendly::wire::uuid_of(uri).to_owned(),
         Target::New(name) => {
             panic!("assets/demo/mapping.toml names a group the demo lacks: {name}")
         }

@@ -20,7 +20,7 @@ fn target_text(m: &Model, t: &Option<crate::domain::Target>) -> String {
         None => "(no row)".into(),
         Some(t) => {
             let new = if matches!(t, crate::domain::Target::New(_)) { " (new)" } else { "" };
-            format!("{}{new}", visible(m.snap.target_name(t)))
+            format!("{}{new}", visible(m.snap().target_name(t)))
         }
     }
 }
@@ -33,7 +33,7 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
     let (title, lines, height): (String, Vec<Line>, u16) = match d {
         Dialog::ConfirmSave { save_focused } => {
             let p = &m.plan;
-            let org = crate::report::org_label(&m.snap, m.sandbox);
+            let org = crate::report::org_label(m.snap(), m.label());
             let mut lines = vec![Line::raw(format!("Save the group mapping of {}?", sanitize(&org))), Line::raw("")];
             let errs: Vec<_> =
                 p.lint.iter().filter(|l| l.severity != crate::domain::lint::Severity::Info).take(3).collect();
@@ -47,7 +47,7 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
                 "mapping {}, {} row(s), default group {}",
                 if m.mapping.enabled { "ON" } else { "OFF" },
                 m.mapping.rows.len(),
-                p.default_dest.map_or_else(|| "none".to_owned(), |d| visible(p.dest_name(&m.snap, d)))
+                p.default_dest.map_or_else(|| "none".to_owned(), |d| visible(p.dest_name(m.snap(), d)))
             )));
             if p.applies() {
                 lines.push(Line::styled(
@@ -108,7 +108,7 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
                     "{} {} → {}",
                     if i == *selected { "›" } else { " " },
                     visible(&s.value),
-                    visible(&m.snap.group(s.group).name)
+                    visible(&m.snap().group(s.group).name)
                 );
                 lines.push(Line::styled(
                     text,
@@ -118,7 +118,7 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
             (format!("Suggestions ({})", items.len()), lines, 0)
         }
         Dialog::RestoreDraft { draft } => {
-            let d = crate::domain::mapping::diff(&m.base, draft);
+            let d = crate::domain::mapping::diff(&m.base(), draft);
             let mut lines =
                 vec![Line::raw("An earlier session left unsaved edits for this organization:"), Line::raw("")];
             if let Some((a, b)) = d.enabled {

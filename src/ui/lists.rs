@@ -74,14 +74,14 @@ pub fn values(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
             let group = match m.mapping.row(&e.value) {
                 Some(r) => match &r.target {
                     Target::New(n) => Line::styled(format!("→ {} (new)", visible(n)), theme.accent()),
-                    Target::Group(uri) => match m.snap.group_by_uri(uri) {
-                        Some(g) => Line::raw(format!("→ {}", visible(&m.snap.group(g).name))),
+                    Target::Group(uri) => match m.snap().group_by_uri(uri) {
+                        Some(g) => Line::raw(format!("→ {}", visible(&m.snap().group(g).name))),
                         None => Line::styled(format!("→ unknown group {uri}"), theme.error()),
                     },
                 },
                 None => match m.plan.default_dest {
                     Some(d) => {
-                        Line::styled(format!("→ {} (default)", visible(m.plan.dest_name(&m.snap, d))), theme.dim())
+                        Line::styled(format!("→ {} (default)", visible(m.plan.dest_name(m.snap(), d))), theme.dim())
                     }
                     None => Line::styled("unmapped", theme.warn()),
                 },

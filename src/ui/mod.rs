@@ -30,7 +30,7 @@ pub fn view(m: &Model, f: &mut Frame, theme: &Theme) {
         screens::help(f, a.body, m.help_scroll, theme);
     } else {
         match (&m.phase, m.screen) {
-            (_, Screen::Fields) if m.loaded.is_some() => screens::fields(m, f, a.body, theme),
+            (_, Screen::Fields) if m.org().is_some() => screens::fields(m, f, a.body, theme),
             (Phase::Failed { message }, _) => screens::failed(f, a.body, message, theme),
             (_, Screen::Preview) if m.has_data() => screens::preview(m, f, a.body, theme),
             (_, _) if m.has_data() => {
@@ -58,18 +58,18 @@ fn too_small(f: &mut Frame, area: Rect, theme: &Theme) {
 }
 
 fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
-    let snap = &m.snap;
+    let snap = m.snap();
     let org = if snap.organization.is_empty() {
         "loading…".to_owned()
     } else {
         let host = snap.base_url.split("://").nth(1).unwrap_or(&snap.base_url);
-        format!("{} · org {}", sanitize(host), sanitize(crate::api::wire::uuid_of(&snap.organization)))
+        format!("{} · org {}", sanitize(host), sanitize(crate::service::calendly::wire::uuid_of(&snap.organization)))
     };
     let mut first = vec![Span::styled("groupmap ", theme.title())];
     if m.sandbox {
         first.push(Span::styled("[SANDBOX] ", theme.accent()));
     }
-    if m.has_data() && snap.read_only() {
+    if m.has_data() && m.capabilities().read_only() {
         first.push(Span::styled("[READ-ONLY] ", theme.warn()));
     }
     if let Phase::Loading { counts, .. } = &m.phase
@@ -187,7 +187,7 @@ fn footer(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     hints.push(Span::raw(" ".repeat((area.width as usize).saturating_sub(used + right_w))));
     hints.extend(right);
     let mut first = Vec::new();
-    if let Some(s) = &m.snap.saved {
+    if let Some(s) = &m.snap().saved {
         first.push(Span::styled(format!("v{} ", s.version), theme.dim()));
     }
     if m.modified() {

@@ -141,7 +141,7 @@ pub fn help(f: &mut Frame, area: Rect, scroll: usize, theme: &Theme) {
 }
 
 pub fn fields(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
-    let Some(loaded) = &m.loaded else { return };
+    let Some(loaded) = m.org() else { return };
     let rows_all = m.column_rows();
     let visible_rows = list_rows(area);
     let offset = scroll(m.columns.offset, m.columns.selected, visible_rows);
@@ -152,7 +152,7 @@ pub fn fields(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
         .take(visible_rows)
         .map(|(pos, &(e, c))| {
             let ex = &loaded.exports[e];
-            let role = match ex.columns(&m.fields) {
+            let role = match ex.columns(m.fields()) {
                 Ok((em, _)) if em == c => "login email",
                 Ok((_, idp)) if idp == c => "IdP group",
                 _ => "",

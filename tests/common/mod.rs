@@ -6,10 +6,11 @@ pub mod tmux;
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use groupmap::api::Loaded;
 use groupmap::app::model::Phase;
 use groupmap::app::{Effect, Model, Msg, update};
 use groupmap::domain::{Export, FieldChoice, Group, Mapping, OwnerKind, Person, Row, SavedMapping, Target};
+use groupmap::engine::Organization;
+use groupmap::service::{Capabilities, Directory};
 
 pub const B: &str = "https://api.example.test";
 
@@ -17,7 +18,7 @@ pub fn g(id: &str) -> String {
     format!("{B}/groups/{id}")
 }
 
-pub fn loaded(version: u64, rows: &[(&str, &str)]) -> Arc<Loaded> {
+pub fn loaded(version: u64, rows: &[(&str, &str)]) -> Arc<Organization> {
     let groups = [("G1", "Sales EMEA"), ("G2", "Engineering"), ("G3", "Everyone")]
         .iter()
         .map(|(id, n)| Group { uri: g(id), name: (*n).into(), member_count: None })
@@ -38,15 +39,16 @@ pub fn loaded(version: u64, rows: &[(&str, &str)]) -> Arc<Loaded> {
         default_group: None,
         apply_to_existing: true,
     };
-    Arc::new(Loaded {
+    let directory = Directory {
         base_url: B.into(),
         organization: format!("{B}/organizations/ORG"),
         groups,
         people,
-        exports: vec![Export::parse("active.csv", csv.as_bytes()).unwrap()],
-        saved: Some(SavedMapping { mapping, version, updated_at: None, updated_by: None }),
-        etag: Some(format!("\"{version}\"")),
-    })
+        table: Some(SavedMapping { mapping, version, updated_at: None, updated_by: None }),
+        capabilities: Capabilities { save_table: true, create_groups: true, move_members: true, revision: true },
+        revision: Some(format!("\"{version}\"")),
+    };
+    Arc::new(Organization { directory, exports: vec![Export::parse("active.csv", csv.as_bytes()).unwrap()] })
 }
 
 pub fn key(c: char) -> Msg {

@@ -1,0 +1,265 @@
+//! The engine: the one place that loads, plans, applies and verifies, for the CLI and the
+//! editor alike. It ties a service (people, groups, the table) to a source of IdP values.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::domain::export::ExportError;
+use crate::domain::lint::Severity;
+use crate::domain::text::fold_name;
+use crate::domain::{Export, FieldChoice, Group, Mapping, Snapshot, Target, plan};
+use crate::idp::{self, ValueSource};
+use crate::service::calendly::{Calendly, Client};
+use crate::service::{
+    Capabilities, Directory, JobReport, LoadError, Progress, SaveError, SaveProgress, SaveStage, Service, TableSaved,
+};
+
+/// What to load: the organization (or the token's own), and hand-exported CSVs if any.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    pub organization: Option<String>,
+    pub users_csv: Vec<PathBuf>,
+    pub fields: FieldChoice,
+}
+
+/// One load, whole: what the service holds and what the source of IdP values read. Everything
+/// else (the snapshot, the plan) is derived from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Organization {
+    pub directory: Directory,
+    pub exports: Vec<Export>,
+}
+
+impl Organization {
+    pub fn uri(&self) -> &str {
+        &self.directory.organization
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.directory.base_url
+    }
+
+    pub fn capabilities(&self) -> Capabilities {
+        self.directory.capabilities
+    }
+
+    /// The saved table's version, where the service holds one.
+    pub fn version(&self) -> Option<u64> {
+        self.directory.table.as_ref().map(|t| t.version)
+    }
+
+    /// Joins the people with the source's values under `fields`; a table lacking the chosen
+    /// columns is an error naming it.
+    pub fn snapshot(&self, fields: &FieldChoice) -> Result<Snapshot, ExportError> {
+        for e in &self.exports {
+            e.columns(fields)?;
+        }
+        let d = &self.directory;
+        Ok(Snapshot::from_parts(
+            &d.base_url,
+            &d.organization,
+            d.groups.clone(),
+            &d.people,
+            &self.exports,
+            fields,
+            d.table.clone(),
+        ))
+    }
+}
+
+/// A save that went through and was verified.
+#[derive(Clone, Debug)]
+pub struct SaveOutcome {
+    pub version: u64,
+    pub created: Vec<Group>,
+    /// How the job that moved members ended, when there was one to follow.
+    pub job: Option<JobReport>,
+    /// Users moved into their target group, verified by the empty re-plan (also known when the
+    /// job's answer was lost).
+    pub moved: usize,
+    /// The organization as reloaded after the save.
+    pub organization: Arc<Organization>,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    service: Arc<dyn Service>,
+    source: Arc<dyn ValueSource>,
+    organization: Option<String>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("base_url", &self.service.base_url()).finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    pub fn new(service: Arc<dyn Service>, source: Arc<dyn ValueSource>, organization: Option<String>) -> Engine {
+        Engine { service, source, organization }
+    }
+
+    /// A Calendly-style API, with the values source the options name.
+    pub fn calendly(client: Client, opts: &LoadOptions) -> Engine {
+        let source = idp::from_options(&opts.users_csv, &client);
+        Engine::new(Arc::new(Calendly::new(client)), source, opts.organization.clone())
+    }
+
+    pub fn base_url(&self) -> &str {
+        self.service.base_url()
+    }
+
+    /// The organization asked for, when one was (else it comes from the service at load).
+    pub fn configured_organization(&self) -> Option<&str> {
+        self.organization.as_deref()
+    }
+
+    /// Loads the organization: the service's lists and the source's values, concurrently.
+    pub async fn load(&self, progress: Option<Progress>) -> Result<Organization, LoadError> {
+        let organization = self.service.organization(self.organization.as_deref()).await?;
+        self.load_from(&organization, progress).await
+    }
+
+    async fn load_from(&self, organization: &str, progress: Option<Progress>) -> Result<Organization, LoadError> {
+        let (directory, exports) =
+            tokio::try_join!(self.service.load(organization, progress.as_ref()), self.source.read(organization))?;
+        Ok(Organization { directory, exports })
+    }
+
+    /// Saves `mapping` on the organization it was previewed on (`snap` is `org` joined under
+    /// `fields`): creates new groups, saves the table with the preview digest, follows the job,
+    /// then reloads and re-plans. Success means the re-plan is empty.
+    pub async fn apply(
+        &self,
+        org: &Organization,
+        snap: &Snapshot,
+        fields: &FieldChoice,
+        mapping: &Mapping,
+        progress: SaveProgress,
+    ) -> Result<SaveOutcome, SaveError> {
+        if !org.capabilities().save_table {
+            return Err(SaveError::ReadOnly);
+        }
+        let first = plan(snap, mapping);
+        let invalid: Vec<String> =
+            first.lint.iter().filter(|f| f.severity == Severity::Error).map(|f| format!("  - {}", f.message)).collect();
+        if !invalid.is_empty() {
+            return Err(SaveError::Invalid(invalid.join("\n")));
+        }
+
+        let mut created = Vec::new();
+        let total = first.new_groups.len();
+        for (done, name) in first.new_groups.iter().enumerate() {
+            progress(SaveStage::CreatingGroup { name: name.clone(), done, total });
+            let group = self.service.create_group(org.uri(), name).await?;
+            progress(SaveStage::GroupCreated { group: group.clone() });
+            created.push(group);
+        }
+
+        // The digest is computed after the groups exist, from the same snapshot, so the
+        // service's check still catches an organization that changed since the preview.
+        let snap = snap.with_groups(&created);
+        let mapping = with_created(mapping, &created);
+        let planned = plan(&snap, &mapping);
+        let digest = planned.digest(&snap);
+        progress(SaveStage::Saving { version: org.version().unwrap_or(0) });
+        let (version, job) = match self.service.save_table(&org.directory, &mapping, digest).await? {
+            TableSaved::Answered { version, job } => (version, job),
+            TableSaved::Lost { version, endpoint, cause } => {
+                // Saved, but the job's address was in the lost answer: verify by re-planning.
+                progress(SaveStage::Saved { version, job: None });
+                let lost = Lost { endpoint, cause, version, planned: planned.changes.len() };
+                return self.verify_lost(org.uri(), fields, &mapping, created, lost, &progress).await;
+            }
+        };
+        progress(SaveStage::Saved { version, job: job.clone() });
+        let job = match &job {
+            Some(uri) => Some(self.service.follow_job(uri, version, &progress).await?),
+            None => None,
+        };
+
+        progress(SaveStage::Verifying);
+        let after = self.load_from(org.uri(), None).await?;
+        let replan = plan(&after.snapshot(fields).map_err(LoadError::from)?, &mapping);
+        let applies = mapping.enabled && mapping.apply_to_existing;
+        if applies && !replan.is_empty() {
+            return Err(SaveError::NotVerified { version, remaining: replan.changes.len() });
+        }
+        let moved = if applies { planned.changes.len() } else { 0 };
+        Ok(SaveOutcome { version, created, job, moved, organization: Arc::new(after) })
+    }
+
+    /// After a lost answer to a save that went through: reload and re-plan until nobody is left
+    /// to move, while the (unknown) job makes progress.
+    async fn verify_lost(
+        &self,
+        organization: &str,
+        fields: &FieldChoice,
+        mapping: &Mapping,
+        created: Vec<Group>,
+        lost: Lost,
+        progress: &SaveProgress,
+    ) -> Result<SaveOutcome, SaveError> {
+        let Lost { endpoint, cause, version, planned } = lost;
+        let (poll, stall) = self.service.job_timing();
+        let applies = mapping.enabled && mapping.apply_to_existing;
+        let mut best = usize::MAX;
+        let mut progressed = Instant::now();
+        loop {
+            progress(SaveStage::Verifying);
+            let after = self.load_from(organization, None).await?;
+            let snap = after.snapshot(fields).map_err(LoadError::from)?;
+            let remaining = if applies { plan(&snap, mapping).changes.len() } else { 0 };
+            if remaining == 0 {
+                let moved = if applies { planned } else { 0 };
+                return Ok(SaveOutcome { version, created, job: None, moved, organization: Arc::new(after) });
+            }
+            if remaining < best {
+                best = remaining;
+                progressed = Instant::now();
+            }
+            if progressed.elapsed() >= stall {
+                return Err(SaveError::SavedUnconfirmed {
+                    endpoint,
+                    cause,
+                    version,
+                    planned,
+                    done: planned.saturating_sub(remaining),
+                    remaining,
+                });
+            }
+            progress(SaveStage::Job {
+                completed: planned.saturating_sub(remaining) as u64,
+                failed: 0,
+                total: planned as u64,
+            });
+            tokio::time::sleep(poll * 4).await;
+        }
+    }
+}
+
+/// A save whose answer was lost after it went through.
+struct Lost {
+    endpoint: String,
+    cause: String,
+    version: u64,
+    planned: usize,
+}
+
+/// The mapping with new groups replaced by the URIs they were created with.
+pub fn with_created(mapping: &Mapping, created: &[Group]) -> Mapping {
+    let fix = |t: &Target| match t {
+        Target::New(name) => created
+            .iter()
+            .find(|g| fold_name(&g.name) == fold_name(name))
+            .map_or_else(|| t.clone(), |g| Target::Group(g.uri.clone())),
+        other => other.clone(),
+    };
+    let mut m = mapping.clone();
+    for r in &mut m.rows {
+        r.target = fix(&r.target);
+    }
+    m.default_group = m.default_group.as_ref().map(fix);
+    m
+}

@@ -1,0 +1,65 @@
+//! The reference load: every list fetched one after another, decoded into the full wire types.
+//! Slower; the concurrent loader is tested and benchmarked against it.
+
+use groupmap::domain::{Group, OwnerKind, Person};
+use groupmap::engine::{LoadOptions, Organization};
+use groupmap::service::calendly::Client;
+use groupmap::service::calendly::load::{fetch_mapping, organization_of, saved_from_wire};
+use groupmap::service::calendly::wire::{self, GroupRelationship, Invitation, Membership};
+use groupmap::service::{Capabilities, Directory, LoadError};
+
+pub async fn load_sequential(client: &Client, opts: &LoadOptions) -> Result<Organization, LoadError> {
+    let organization = organization_of(client, opts.organization.as_deref()).await?;
+    let org = organization.as_str();
+    let org_q = [("organization", org)];
+    let invitations_path = format!("/organizations/{}/invitations", wire::uuid_of(org));
+    let members = client.get_all::<Membership>("/organization_memberships", &org_q, "members", None).await?;
+    let invitees =
+        client.get_all::<Invitation>(&invitations_path, &[("status", "pending")], "invitations", None).await?;
+    let groups = client.get_all::<wire::Group>("/groups", &org_q, "groups", None).await?;
+    let relationships =
+        client.get_all::<GroupRelationship>("/group_relationships", &org_q, "group relationships", None).await?;
+    let mapping = fetch_mapping(client, org).await?;
+    let exports = groupmap::idp::from_options(&opts.users_csv, client).read(org).await?;
+    let member_group: std::collections::HashMap<&str, &str> =
+        relationships.iter().filter(|r| r.role == "member").map(|r| (r.owner.uri(), r.group.as_str())).collect();
+    let group_of = |uri: &str| member_group.get(uri).map(|g| (*g).to_owned());
+    let mut people = Vec::with_capacity(members.len() + invitees.len());
+    for m in &members {
+        people.push(Person {
+            kind: OwnerKind::Member,
+            uri: m.uri.clone(),
+            name: m.user.name.clone(),
+            email: m.user.email.clone(),
+            group: group_of(&m.uri),
+        });
+    }
+    for i in invitees.iter().filter(|i| i.status.is_empty() || i.status == "pending") {
+        people.push(Person {
+            kind: OwnerKind::Invitee,
+            uri: i.uri.clone(),
+            name: String::new(),
+            email: i.email.clone(),
+            group: group_of(&i.uri),
+        });
+    }
+    let groups = groups.into_iter().map(|g| Group { uri: g.uri, name: g.name, member_count: g.member_count }).collect();
+    let (table, revision, capabilities) = match mapping {
+        Some((m, etag)) => (
+            Some(saved_from_wire(&m)),
+            Some(etag),
+            Capabilities { save_table: true, create_groups: true, move_members: true, revision: true },
+        ),
+        None => (None, None, Capabilities::READ_ONLY),
+    };
+    let directory = Directory {
+        base_url: client.base_url().to_owned(),
+        organization,
+        groups,
+        people,
+        table,
+        revision,
+        capabilities,
+    };
+    Ok(Organization { directory, exports })
+}
