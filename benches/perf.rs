@@ -465,11 +465,12 @@ fn bench_load(rt: &tokio::runtime::Runtime, b: &mut Bench, big: &Sandbox, report
     // The snapshot cache: what a restart reads before the fresh load is back.
     let dir = tempfile::tempdir().expect("temporary directory");
     let t = Instant::now();
-    let path = groupmap::cache::write_to(dir.path(), &loaded).expect("cache write");
+    let path = dir.path().join("snapshot.json");
+    groupmap::store::cache::write(&path, &loaded).expect("cache write");
     let write = t.elapsed();
     let size = std::fs::metadata(&path).map_or(0, |m| m.len());
     let (read, _) =
-        time(3, || groupmap::cache::read_from(dir.path(), loaded.base_url(), loaded.uri()).expect("cache read"));
+        time(3, || groupmap::store::cache::read(&path, loaded.base_url(), loaded.uri()).expect("cache read"));
     println!(
         "  snapshot cache: write {} , read {} ({:.1} MB file); a restart shows the cached snapshot after the read + Snapshot",
         ms(write),

@@ -40,8 +40,6 @@ pub struct Config {
     pub organization: Option<String>,
     /// None: nothing configured; commands then use the bundled sandbox.
     pub token: Option<Secret>,
-    /// The base URL was set by the admin (file, env or flag).
-    pub base_url_set: bool,
     pub users_csv: Vec<PathBuf>,
     pub fields: FieldChoice,
 }
@@ -60,11 +58,6 @@ pub enum ConfigError {
 
 pub fn default_config_path() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("groupmap").join("config.toml"))
-}
-
-/// Where drafts, attempted mappings and the in-process sandbox's state live.
-pub fn state_dir() -> PathBuf {
-    dirs::state_dir().or_else(dirs::data_local_dir).unwrap_or_else(std::env::temp_dir).join("groupmap")
 }
 
 fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -133,7 +126,6 @@ impl Config {
             base_url,
             organization: flags.organization.clone().or_else(|| env("GROUPMAP_ORG")).or(file.organization),
             token,
-            base_url_set,
             users_csv: if flags.users_csv.is_empty() { file.users_csv } else { flags.users_csv.clone() },
             fields: FieldChoice {
                 email: flags.email_column.clone().or(file.email_column),
@@ -198,6 +190,6 @@ mod tests {
         let flags = Flags { base_url: Some("https://x".into()), config: Some("/dev/null".into()), ..Flags::default() };
         assert!(matches!(Config::resolve(&flags, &env_of(&[])), Err(ConfigError::NoToken { .. })));
         let none = Config::resolve(&Flags::default(), &env_of(&[("GROUPMAP_CONFIG", "/dev/null")])).unwrap();
-        assert!(none.token.is_none() && !none.base_url_set);
+        assert!(none.token.is_none() && none.base_url == DEFAULT_BASE_URL);
     }
 }

@@ -7,7 +7,6 @@
 //! → verify (reload and re-plan: success means nobody is left to move).
 
 pub mod app;
-pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod domain;
@@ -18,5 +17,6 @@ pub mod report;
 pub mod runtime;
 pub mod sandbox;
 pub mod service;
+pub mod store;
 pub mod terminal;
 pub mod ui;

@@ -1,6 +1,5 @@
 //! The event loop: terminal events and effect results in, one draw per burst out.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,41 +16,19 @@ use crate::app::{Effect, Model, Msg, update};
 use crate::domain::FieldChoice;
 use crate::engine::Engine;
 use crate::service::{Progress, SaveProgress};
+use crate::store::Store;
 use crate::terminal::{Guard, Term};
 use crate::ui::{theme::Theme, view};
 
 pub struct Session {
     pub engine: Engine,
+    pub store: Store,
     /// The columns asked for (else detected from the headers).
     pub fields: FieldChoice,
     pub sandbox: bool,
     pub mouse: bool,
     /// A mapping file to start editing from instead of the saved mapping.
     pub start_mapping: Option<crate::domain::mapping_file::MappingFile>,
-}
-
-/// Where unsaved edits of an organization are kept between sessions.
-pub fn draft_path(organization: &str) -> PathBuf {
-    crate::config::state_dir()
-        .join("drafts")
-        .join(format!("{}.toml", crate::service::calendly::wire::uuid_of(organization)))
-}
-
-fn last_organization_file(base_url: &str) -> Option<PathBuf> {
-    let name: String = base_url.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-    crate::cache::dir().map(|d| d.join(format!("last-organization-{name}")))
-}
-
-/// The organization last loaded from this server (when none is configured, it comes from
-/// `/users/me`, which the cache cannot wait for).
-fn last_organization(base_url: &str) -> Option<String> {
-    std::fs::read_to_string(last_organization_file(base_url)?).ok().map(|s| s.trim().to_owned())
-}
-
-fn remember_organization(base_url: &str, organization: &str) {
-    if let Some(path) = last_organization_file(base_url) {
-        let _ = crate::private_file::write(&path, organization.as_bytes());
-    }
 }
 
 pub async fn run(session: Session) -> Result<()> {
@@ -79,8 +56,8 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<()> {
     // The last snapshot, if cached, shows at once (marked stale) while the fresh load runs.
     let base_url = session.engine.base_url();
     let organization =
-        session.engine.configured_organization().map(str::to_owned).or_else(|| last_organization(base_url));
-    if let Some(cached) = organization.and_then(|org| crate::cache::read_cached(base_url, &org)) {
+        session.engine.configured_organization().map(str::to_owned).or_else(|| session.store.last_organization());
+    if let Some(cached) = organization.and_then(|org| session.store.read_cached(base_url, &org)) {
         let age_secs = cached.age().as_secs();
         let _ = tx.send(Msg::Cached { loaded: Arc::new(cached.organization), age_secs });
     }
@@ -173,7 +150,7 @@ fn run_effect(
             if let Some(h) = loading.take() {
                 h.abort();
             }
-            let (engine, tx) = (session.engine.clone(), tx.clone());
+            let (engine, store, tx) = (session.engine.clone(), session.store.clone(), tx.clone());
             *loading = Some(tokio::spawn(async move {
                 let ptx = tx.clone();
                 let progress: Progress = Arc::new(move |what: &str, n: usize| {
@@ -182,8 +159,7 @@ fn run_effect(
                 let result = engine.load(Some(progress)).await.map(Arc::new).map_err(|e| e.to_string());
                 if let Ok(loaded) = &result {
                     // Best effort: a cache that cannot be written only costs the next start its head start.
-                    let _ = crate::cache::write(loaded);
-                    remember_organization(loaded.base_url(), loaded.uri());
+                    let _ = store.write_cache(loaded);
                 }
                 let _ = tx.send(Msg::Loaded { id, result });
             }));
@@ -208,12 +184,12 @@ fn run_effect(
             });
         }
         Effect::ReadDraft { organization } => {
-            let text = std::fs::read_to_string(draft_path(&organization)).ok();
+            let text = session.store.read_draft(&organization);
             let _ = tx.send(Msg::Draft(text));
         }
         Effect::WriteDraft { organization, text } => {
-            let path = draft_path(&organization);
-            if let Err(e) = crate::private_file::write(&path, text.as_bytes()) {
+            if let Err(e) = session.store.write_draft(&organization, &text) {
+                let path = session.store.draft_path(&organization);
                 let _ = tx.send(Msg::Notice {
                     text: format!("could not write the draft {}: {e}", path.display()),
                     error: true,
@@ -221,7 +197,7 @@ fn run_effect(
             }
         }
         Effect::DeleteDraft { organization } => {
-            let _ = std::fs::remove_file(draft_path(&organization));
+            session.store.delete_draft(&organization);
         }
         Effect::FilterPreview { id, lines, needle, narrow } => {
             let tx = tx.clone();

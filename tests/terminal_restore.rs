@@ -95,7 +95,7 @@ async fn the_draft_survives_sigkill() {
     let marker = marker.display().to_string();
     let bin = env!("CARGO_BIN_EXE_groupmap");
     let t = Tmux::start("kill9", &format!("{bin} --config {marker} tui; sleep 60"), &env(&sb, dir.path(), &[]));
-    let draft = dir.path().join("state").join("groupmap").join("drafts").join(format!("{org}.toml"));
+    let drafts = dir.path().join("state").join("groupmap").join("drafts");
     tokio::task::spawn_blocking(move || {
         t.wait_for("IdP values");
         t.map("eng-platform", "Engineering");
@@ -106,6 +106,11 @@ async fn the_draft_survives_sigkill() {
             assert!(start.elapsed() < Duration::from_secs(10), "killed");
             std::thread::sleep(Duration::from_millis(50));
         }
+        let draft = std::fs::read_dir(&drafts)
+            .expect("the drafts directory")
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with(&format!("{org}-")))
+            .expect("a draft of the organization");
         let text = std::fs::read_to_string(&draft).expect("the draft is on disk");
         assert!(text.contains("idp_value = \"eng-platform\""), "{text}");
         assert!(text.contains("group = \"Engineering\""), "{text}");

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{self, Config, Flags};
+use crate::config::{Config, Flags};
 use crate::domain::mapping::diff;
 use crate::domain::mapping_file::{MappingFile, to_csv, to_toml};
 use crate::domain::{FieldChoice, Mapping, Snapshot, plan};
@@ -233,7 +233,7 @@ impl Connection {
 
     /// `why` starts the notice (empty when the sandbox was asked for).
     async fn start_sandbox(load: LoadOptions, why: &str) -> Result<Connection> {
-        let state = config::state_dir().join("sandbox-state.json");
+        let state = crate::store::state_dir().join("sandbox-state.json");
         let opts = sandbox::Options { state_file: Some(state.clone()), ..sandbox::Options::default() };
         let sb = Sandbox::start(opts).await.context("starting the bundled sandbox")?;
         eprintln!(
@@ -248,6 +248,11 @@ impl Connection {
 
     pub fn is_sandbox(&self) -> bool {
         self.sandbox.is_some()
+    }
+
+    /// The files kept for organizations reached through this connection.
+    pub fn store(&self) -> crate::store::Store {
+        crate::store::Store::new(self.engine.base_url(), self.is_sandbox())
     }
 
     /// What an organization loaded through this connection is labelled with.
@@ -454,6 +459,7 @@ async fn tui(conn: Connection, mouse: bool, mapping: Option<&Path>) -> Result<u8
     };
     let session = crate::runtime::Session {
         engine: conn.engine.clone(),
+        store: conn.store(),
         fields: conn.fields.clone(),
         sandbox: conn.is_sandbox(),
         mouse,
@@ -504,16 +510,6 @@ async fn wait_for_shutdown() {
     }
     #[cfg(not(unix))]
     tokio::signal::ctrl_c().await.ok();
-}
-
-/// Writes the mapping that could not be saved, so no edit is lost; returns its path.
-fn keep_attempted(snap: &Snapshot, mapping: &Mapping) -> Result<PathBuf> {
-    let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
-    let name = format!("{}-{stamp}.toml", crate::service::calendly::wire::uuid_of(&snap.organization));
-    let path = config::state_dir().join("attempted").join(name);
-    crate::private_file::write(&path, to_toml(snap, mapping).as_bytes())
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(path)
 }
 
 fn confirm(prompt: &str) -> Result<bool> {
@@ -570,9 +566,14 @@ async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_exist
             Ok(0)
         }
         Err(e) => {
-            let kept = keep_attempted(&snap, &mapping)?;
+            // The error that made the save fail comes first, whatever happens to the copy.
             eprintln!("error: {e}");
-            eprintln!("The mapping you tried to save is in {} (apply it again with --mapping).", kept.display());
+            match conn.store().keep_attempted(snap.organization.as_str(), &to_toml(&snap, &mapping)) {
+                Ok(kept) => {
+                    eprintln!("The mapping you tried to save is in {} (apply it again with --mapping).", kept.display())
+                }
+                Err(w) => eprintln!("error: the mapping you tried to save could not be kept: {w}"),
+            }
             Ok(1)
         }
     }

@@ -1,6 +1,5 @@
-//! The last snapshot loaded for each organization, kept under the XDG cache directory
-//! (`$XDG_CACHE_HOME/groupmap/snapshots/`, else `~/.cache/...`), so that a restart can show it at
-//! once, marked as stale, while a fresh load runs.
+//! The file that keeps the last load of an organization (see `Store::cache_path`), so that a
+//! restart can show it at once, marked as stale, while a fresh load runs.
 //!
 //! A cached snapshot is for showing only: plans that are saved and the `If-Match` ETag must come
 //! from a fresh load. The file holds names and emails, so it is written `0600` in a `0700`
@@ -10,11 +9,10 @@
 
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::domain::export::Record;
 use crate::domain::{Export, Group, Mapping, OwnerKind, Person, Row, SavedMapping, Target};
@@ -38,41 +36,13 @@ impl Cached {
     }
 }
 
-/// `$XDG_CACHE_HOME/groupmap/snapshots` (None when there is no home directory).
-pub fn dir() -> Option<PathBuf> {
-    dirs::cache_dir().map(|d| d.join("groupmap").join("snapshots"))
-}
-
-/// The last load of this organization from this server, with the time it was written (to say
-/// how stale it is), if a usable one is cached.
-pub fn read_cached(base_url: &str, organization: &str) -> Option<Cached> {
-    read_from(&dir()?, base_url, organization)
-}
-
-/// Caches a load (call after each successful load). Returns the file written.
-pub fn write(loaded: &Organization) -> io::Result<PathBuf> {
-    let dir = dir().ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no cache directory (no home directory)"))?;
-    write_to(&dir, loaded)
-}
-
-/// The cache file for an organization on a server, in `dir`.
-pub fn path_in(dir: &Path, base_url: &str, organization: &str) -> PathBuf {
-    let org = crate::service::calendly::wire::uuid_of(organization);
-    let safe: String = org.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').take(64).collect();
-    let mut h = Sha256::new();
-    h.update(norm(base_url).as_bytes());
-    h.update([0]);
-    h.update(norm(organization).as_bytes());
-    let tag: String = h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect();
-    dir.join(format!("{safe}-{tag}.json"))
-}
-
 fn norm(uri: &str) -> &str {
     uri.trim_end_matches('/')
 }
 
-pub fn read_from(dir: &Path, base_url: &str, organization: &str) -> Option<Cached> {
-    let bytes = fs::read(path_in(dir, base_url, organization)).ok()?;
+/// The load cached at `path`, if it is usable and of this organization on this server.
+pub fn read(path: &Path, base_url: &str, organization: &str) -> Option<Cached> {
+    let bytes = fs::read(path).ok()?;
     // The format is checked first, so an old file is never decoded with today's shape.
     let head: Head = serde_json::from_slice(&bytes).ok()?;
     if head.format != FORMAT {
@@ -87,11 +57,10 @@ pub fn read_from(dir: &Path, base_url: &str, organization: &str) -> Option<Cache
     Some(Cached { organization: file.into_organization()?, written_at })
 }
 
-pub fn write_to(dir: &Path, loaded: &Organization) -> io::Result<PathBuf> {
-    let path = path_in(dir, loaded.base_url(), loaded.uri());
+/// Caches a load at `path` (owner-only, atomically).
+pub fn write(path: &Path, loaded: &Organization) -> io::Result<()> {
     let file = FileOut::of(loaded);
-    crate::private_file::write_with(&path, |w| serde_json::to_writer(w, &file).map_err(io::Error::other))?;
-    Ok(path)
+    crate::private_file::write_with(path, |w| serde_json::to_writer(w, &file).map_err(io::Error::other))
 }
 
 // The file's own shape, apart from the domain types, so that changing those cannot silently

@@ -1,0 +1,140 @@
+//! Every file groupmap keeps: drafts of unsaved edits, mappings whose save failed, the last load
+//! of each organization, and the organization last opened on each server. One naming rule
+//! (`key`) per organization and place; every file is owner-only and written atomically.
+//!
+//! - `$XDG_STATE_HOME/groupmap/drafts/KEY.toml`: the edits of the last session, offered back.
+//! - `$XDG_STATE_HOME/groupmap/attempted/KEY-TIME-PID-N.toml`: a mapping whose save failed.
+//! - `$XDG_CACHE_HOME/groupmap/snapshots/KEY.json`: the last load, shown stale at start.
+//! - `$XDG_CACHE_HOME/groupmap/snapshots/last-organization-TAG`: when none is configured.
+
+pub mod cache;
+pub mod key;
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::engine::Organization;
+pub use key::key;
+
+/// The place of the bundled sandbox: it listens on a new port every run, and its organization
+/// is the same one each time.
+pub const BUNDLED_SANDBOX: &str = "bundled-sandbox";
+
+/// Where the state directory is: drafts, attempted mappings and the in-process sandbox's state.
+pub fn state_dir() -> PathBuf {
+    dirs::state_dir().or_else(dirs::data_local_dir).unwrap_or_else(std::env::temp_dir).join("groupmap")
+}
+
+fn cache_dir() -> Option<PathBuf> {
+    dirs::cache_dir().map(|d| d.join("groupmap").join("snapshots"))
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    state: PathBuf,
+    cache: Option<PathBuf>,
+    place: String,
+}
+
+impl Store {
+    /// The files of organizations on `base_url`, or of the bundled sandbox.
+    pub fn new(base_url: &str, bundled_sandbox: bool) -> Store {
+        let place = if bundled_sandbox { BUNDLED_SANDBOX } else { base_url };
+        Store { state: state_dir(), cache: cache_dir(), place: place.trim_end_matches('/').to_owned() }
+    }
+
+    pub fn draft_path(&self, organization: &str) -> PathBuf {
+        key::path_in(&self.state.join("drafts"), &self.place, organization, "toml")
+    }
+
+    pub fn read_draft(&self, organization: &str) -> Option<String> {
+        std::fs::read_to_string(self.draft_path(organization)).ok()
+    }
+
+    pub fn write_draft(&self, organization: &str, text: &str) -> io::Result<PathBuf> {
+        let path = self.draft_path(organization);
+        crate::private_file::write(&path, text.as_bytes())?;
+        Ok(path)
+    }
+
+    pub fn delete_draft(&self, organization: &str) {
+        let _ = std::fs::remove_file(self.draft_path(organization));
+    }
+
+    /// Keeps a mapping whose save failed, under a name no other attempt has (the time, the
+    /// process and a counter), so that none overwrites another.
+    pub fn keep_attempted(&self, organization: &str, text: &str) -> io::Result<PathBuf> {
+        static COUNT: AtomicU32 = AtomicU32::new(0);
+        let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
+        let n = COUNT.fetch_add(1, Ordering::Relaxed);
+        let name = format!("{}-{stamp}-{}-{n}.toml", key(&self.place, organization), std::process::id());
+        let path = self.state.join("attempted").join(name);
+        crate::private_file::write(&path, text.as_bytes())?;
+        Ok(path)
+    }
+
+    fn cache_path(&self, organization: &str) -> Option<PathBuf> {
+        Some(key::path_in(self.cache.as_ref()?, &self.place, organization, "json"))
+    }
+
+    /// The last load of this organization, if one is cached from the same server.
+    pub fn read_cached(&self, base_url: &str, organization: &str) -> Option<cache::Cached> {
+        cache::read(&self.cache_path(organization)?, base_url, organization)
+    }
+
+    /// Caches a load and remembers its organization as the last one opened here.
+    pub fn write_cache(&self, loaded: &Organization) -> io::Result<()> {
+        let path = self.cache_path(loaded.uri()).ok_or_else(|| io::Error::other("no cache directory"))?;
+        cache::write(&path, loaded)?;
+        match self.last_organization_path() {
+            Some(last) => crate::private_file::write(&last, loaded.uri().as_bytes()),
+            None => Ok(()),
+        }
+    }
+
+    fn last_organization_path(&self) -> Option<PathBuf> {
+        Some(self.cache.as_ref()?.join(format!("last-organization-{}", key::tag(&self.place, ""))))
+    }
+
+    /// The organization last loaded here (when none is configured it comes from the service,
+    /// which the cache cannot wait for).
+    pub fn last_organization(&self) -> Option<String> {
+        std::fs::read_to_string(self.last_organization_path()?).ok().map(|s| s.trim().to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(place: &str, dir: &std::path::Path) -> Store {
+        Store { state: dir.join("state"), cache: Some(dir.join("cache")), place: place.into() }
+    }
+
+    #[test]
+    fn one_key_per_organization_and_place() {
+        let d = tempfile::tempdir().unwrap();
+        let org = "https://api.calendly.com/organizations/ORG1";
+        let a = store("https://api.calendly.com", d.path());
+        let b = store("http://127.0.0.1:8787", d.path());
+        assert_ne!(a.draft_path(org), b.draft_path(org), "another server's draft is not this one's");
+        assert_ne!(a.draft_path(org), a.draft_path("https://api.calendly.com/organizations/ORG2"));
+        assert!(a.draft_path(org).file_name().unwrap().to_str().unwrap().starts_with("ORG1-"));
+        // The bundled sandbox's organization keeps its files whatever port it listens on.
+        let s1 = store(BUNDLED_SANDBOX, d.path()).draft_path("http://127.0.0.1:1111/organizations/X");
+        let s2 = store(BUNDLED_SANDBOX, d.path()).draft_path("http://127.0.0.1:2222/organizations/X");
+        assert_eq!(s1, s2);
+    }
+
+    #[test]
+    fn attempted_saves_never_overwrite_each_other() {
+        let d = tempfile::tempdir().unwrap();
+        let s = store("https://x", d.path());
+        let a = s.keep_attempted("https://x/organizations/O", "a").unwrap();
+        let b = s.keep_attempted("https://x/organizations/O", "b").unwrap();
+        assert_ne!(a, b);
+        assert_eq!(std::fs::read_to_string(a).unwrap(), "a");
+        assert_eq!(std::fs::read_to_string(b).unwrap(), "b");
+    }
+}
