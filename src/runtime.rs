@@ -27,6 +27,8 @@ pub struct Session {
     pub fields: FieldChoice,
     pub sandbox: bool,
     pub mouse: bool,
+    /// The debug seam (see `debug_seam`); None in normal use.
+    pub fail_after_draw: Option<crate::debug_seam::FailAfterDraw>,
     /// A mapping file to start editing from instead of the saved mapping.
     pub start_mapping: Option<crate::domain::mapping_file::MappingFile>,
 }
@@ -51,7 +53,7 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<()> {
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     let mut signals = Signals::new()?;
 
-    let fail_hook = std::env::var("GROUPMAP_TEST_FAIL_AFTER_DRAW").ok();
+    let mut fail_after_draw = session.fail_after_draw;
     let mut pending = start_load(&mut model);
     // The last snapshot, if cached, shows at once (marked stale) while the fresh load runs.
     let base_url = session.engine.base_url();
@@ -76,14 +78,10 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<()> {
         if dirty {
             draw(terminal, &model, &theme)?;
             dirty = false;
-            // Test hook (tests/terminal_restore.rs): fail once the editor is up, to check that
-            // a panic and an error exit restore the terminal. Not set in normal use.
-            if model.phase == crate::app::model::Phase::Ready {
-                match fail_hook.as_deref() {
-                    Some("panic") => panic!("test hook: GROUPMAP_TEST_FAIL_AFTER_DRAW=panic"),
-                    Some("error") => anyhow::bail!("test hook: GROUPMAP_TEST_FAIL_AFTER_DRAW=error"),
-                    _ => {}
-                }
+            if model.ready()
+                && let Some(fail) = fail_after_draw.take()
+            {
+                fail.fail()?;
             }
         }
         let msg = tokio::select! {

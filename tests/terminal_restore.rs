@@ -1,7 +1,7 @@
 //! The terminal is given back as it was, in a real terminal (tmux): after a normal exit, an error
 //! exit, a panic, SIGHUP and SIGTERM, the shell that started groupmap is on the normal screen,
 //! in cooked mode with echo, with the cursor shown and mouse reporting off. The error and panic
-//! exits are provoked by the test hook `GROUPMAP_TEST_FAIL_AFTER_DRAW` (src/runtime.rs). And
+//! exits are provoked by the test hook `GROUPMAP_TEST_FAIL_AFTER_DRAW` (src/debug_seam.rs). And
 //! SIGKILL, which nothing can catch, still leaves the draft with the edits on disk.
 
 use std::process::Command;

@@ -1,165 +1,27 @@
 //! The headless command line: `plan`, `apply`, `mapping export|check`, `sandbox`.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::Parser;
 
-use crate::config::{Config, Flags};
 use crate::domain::mapping::diff;
-use crate::domain::mapping_file::{MappingFile, to_csv, to_toml};
-use crate::domain::{FieldChoice, Mapping, Snapshot, plan};
-use crate::engine::{Engine, LoadOptions, Organization};
+use crate::domain::mapping_file::{to_csv, to_toml};
+use crate::domain::{Mapping, Snapshot, plan};
+use crate::engine::Organization;
 use crate::report as view;
 use crate::sandbox::{self, Sandbox};
-use crate::service::calendly::{Client, Secret};
-use crate::service::{Progress, SaveError, SaveStage};
+use crate::service::{SaveError, SaveStage};
 
-#[derive(Parser, Debug)]
-#[command(
-    name = "groupmap",
-    version,
-    about = "Map identity-provider group values to Calendly groups, preview exactly who moves, and save safely.",
-    long_about = "Map identity-provider group values to Calendly groups, preview exactly who moves, and save safely.\n\n\
-        The token is read from CALENDLY_TOKEN or a token file (--token-file or `token_file` in the config), \
-        never from the command line. With no token and no base URL configured, every command runs \
-        against the bundled sandbox organization and says so."
-)]
-pub struct Cli {
-    #[command(flatten)]
-    pub global: Global,
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
+mod args;
+mod connection;
 
-#[derive(Args, Debug, Clone, Default)]
-pub struct Global {
-    /// API base URL [env: GROUPMAP_BASE_URL] [default: https://api.calendly.com]
-    #[arg(long, global = true, value_name = "URL")]
-    pub base_url: Option<String>,
-    /// Organization URI (default: the token user's current organization) [env: GROUPMAP_ORG]
-    #[arg(long, global = true, value_name = "URI")]
-    pub org: Option<String>,
-    /// A user export CSV from Calendly's admin center (give Active and Pending: repeat the option)
-    #[arg(long = "users-csv", global = true, value_name = "FILE")]
-    pub users_csv: Vec<PathBuf>,
-    /// The export column holding the login email (default: detected from the header)
-    #[arg(long, global = true, value_name = "HEADER")]
-    pub email_column: Option<String>,
-    /// The export column holding the IdP group value (default: detected from the header)
-    #[arg(long, global = true, value_name = "HEADER")]
-    pub idp_column: Option<String>,
-    /// Config file (TOML) [env: GROUPMAP_CONFIG] [default: $XDG_CONFIG_HOME/groupmap/config.toml]
-    #[arg(long, global = true, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// File holding the API token (must not be readable by others) [env: GROUPMAP_TOKEN_FILE]
-    #[arg(long, global = true, value_name = "FILE")]
-    pub token_file: Option<PathBuf>,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum Command {
-    /// The interactive mapping editor (the default command)
-    Tui {
-        /// Let the mouse wheel scroll lists
-        #[arg(long)]
-        mouse: bool,
-        /// Start from this mapping file instead of the saved mapping (u undoes back to the saved one)
-        #[arg(long, value_name = "FILE")]
-        mapping: Option<PathBuf>,
-    },
-    /// The interactive editor on the bundled sandbox organization (no token needed)
-    Demo {
-        #[arg(long)]
-        mouse: bool,
-        #[arg(long, value_name = "FILE")]
-        mapping: Option<PathBuf>,
-    },
-    /// Show what the saved mapping (or --mapping FILE) would do: who moves where
-    Plan {
-        /// Plan this mapping file instead of the saved mapping
-        #[arg(long, value_name = "FILE")]
-        mapping: Option<PathBuf>,
-        /// Print one JSON object instead of text
-        #[arg(long)]
-        json: bool,
-        /// Exit 0 when there are no changes, 2 when there are, 1 on error
-        #[arg(long)]
-        detailed_exitcode: bool,
-        /// Plan as if existing users were not to be moved
-        #[arg(long)]
-        no_apply_existing: bool,
-    },
-    /// Save the mapping (the saved one, or --mapping FILE) after showing its plan
-    Apply {
-        #[arg(long, value_name = "FILE")]
-        mapping: Option<PathBuf>,
-        /// Do not ask for confirmation
-        #[arg(long)]
-        yes: bool,
-        /// Save the table without moving existing users
-        #[arg(long)]
-        no_apply_existing: bool,
-    },
-    /// Mapping as code: export the table, or check a file
-    #[command(subcommand)]
-    Mapping(MappingCommand),
-    /// Run the bundled sandbox API server
-    Sandbox(SandboxArgs),
-}
-
-#[derive(Subcommand, Debug)]
-pub enum MappingCommand {
-    /// Write the saved mapping (or --mapping FILE, resolved) as TOML or as CSV for the admin center
-    Export {
-        #[arg(long, value_enum, default_value = "toml")]
-        format: Format,
-        /// Write to FILE instead of stdout
-        #[arg(short, long, value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// Export this mapping file (e.g. as CSV) instead of the saved mapping
-        #[arg(long, value_name = "FILE")]
-        mapping: Option<PathBuf>,
-    },
-    /// Validate a mapping file against the organization
-    Check { file: PathBuf },
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Toml,
-    Csv,
-}
-
-#[derive(Args, Debug)]
-pub struct SandboxArgs {
-    /// Address to listen on (loopback only is recommended)
-    #[arg(long, default_value = "127.0.0.1:8787")]
-    pub listen: std::net::SocketAddr,
-    /// Generate an organization of N users instead of the demo organization
-    #[arg(long, value_name = "N")]
-    pub users: Option<usize>,
-    /// Seed for --users
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Requests per minute per token before 429 (Calendly's paid plans: 500)
-    #[arg(long, default_value_t = 500)]
-    pub rate_limit: u32,
-    /// Keep the organization's changes in FILE across restarts
-    #[arg(long, value_name = "FILE")]
-    pub state: Option<PathBuf>,
-    /// Behave like Calendly's real API: no mapping, export or group-creation endpoints
-    #[arg(long)]
-    pub read_only: bool,
-    /// Milliseconds between job batches (slower jobs show progress longer)
-    #[arg(long, default_value_t = 20)]
-    pub job_step_ms: u64,
-    #[command(flatten, next_help_heading = "Fault modes (for testing clients)")]
-    pub faults: sandbox::Faults,
-}
+pub use args::{Cli, Command, Format, Global, MappingCommand, SandboxArgs};
+pub use connection::Connection;
+use connection::{read_mapping_file, rebase_loopback};
 
 /// Writes results to stdout; a closed pipe (`| head`) ends output quietly instead of panicking.
 fn emit(text: &str) -> Result<()> {
@@ -179,150 +41,6 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
-    }
-}
-
-/// A connection to the API: the configured one, or the bundled sandbox when nothing is.
-pub struct Connection {
-    pub engine: Engine,
-    /// The columns asked for (else detected from the headers).
-    pub fields: FieldChoice,
-    pub sandbox: Option<Sandbox>,
-}
-
-impl Connection {
-    pub async fn open(global: &Global) -> Result<Connection> {
-        let flags = Flags {
-            config: global.config.clone(),
-            base_url: global.base_url.clone(),
-            organization: global.org.clone(),
-            token_file: global.token_file.clone(),
-            users_csv: global.users_csv.clone(),
-            email_column: global.email_column.clone(),
-            idp_column: global.idp_column.clone(),
-        };
-        let cfg = Config::resolve(&flags, &|k| std::env::var(k).ok())?;
-        let load = LoadOptions {
-            organization: cfg.organization.clone(),
-            users_csv: cfg.users_csv.clone(),
-            fields: cfg.fields.clone(),
-        };
-        match cfg.token {
-            Some(token) => {
-                let client = Client::new(&cfg.base_url, token)?;
-                Ok(Connection { engine: Engine::calendly(client, &load), fields: load.fields, sandbox: None })
-            }
-            None => {
-                Self::start_sandbox(LoadOptions { organization: None, ..load }, "No CALENDLY_TOKEN configured: ").await
-            }
-        }
-    }
-
-    /// The bundled sandbox, whatever is configured.
-    pub async fn sandbox(global: &Global) -> Result<Connection> {
-        let load = LoadOptions {
-            organization: None,
-            users_csv: Vec::new(),
-            fields: crate::domain::FieldChoice {
-                email: global.email_column.clone(),
-                idp_value: global.idp_column.clone(),
-            },
-        };
-        Self::start_sandbox(load, "").await
-    }
-
-    /// `why` starts the notice (empty when the sandbox was asked for).
-    async fn start_sandbox(load: LoadOptions, why: &str) -> Result<Connection> {
-        let state = crate::store::state_dir().join("sandbox-state.json");
-        let opts = sandbox::Options { state_file: Some(state.clone()), ..sandbox::Options::default() };
-        let sb = Sandbox::start(opts).await.context("starting the bundled sandbox")?;
-        eprintln!(
-            "{why}{} the bundled SANDBOX organization at {} (not Calendly; state kept in {}).",
-            if why.is_empty() { "Using" } else { "using" },
-            sb.base_url(),
-            state.display()
-        );
-        let client = Client::new(sb.base_url(), Secret::new(sb.token()))?;
-        Ok(Connection { engine: Engine::calendly(client, &load), fields: load.fields, sandbox: Some(sb) })
-    }
-
-    pub fn is_sandbox(&self) -> bool {
-        self.sandbox.is_some()
-    }
-
-    /// The files kept for organizations reached through this connection.
-    pub fn store(&self) -> crate::store::Store {
-        crate::store::Store::new(self.engine.base_url(), self.is_sandbox())
-    }
-
-    /// What an organization loaded through this connection is labelled with.
-    fn label(&self, org: &Organization) -> view::Context {
-        view::Context { sandbox: self.is_sandbox(), read_only: org.capabilities().read_only() }
-    }
-
-    /// Reads a mapping file for this connection. The in-process sandbox listens on a new loopback
-    /// port every run, so a file exported in an earlier run names its organization and groups under
-    /// another `http://127.0.0.1:PORT`: those URIs are read as this run's.
-    fn read_mapping(&self, path: &Path) -> Result<MappingFile> {
-        let mut file = read_mapping_file(path)?;
-        if let Some(sb) = &self.sandbox {
-            rebase_loopback(&mut file, sb.base_url());
-        }
-        Ok(file)
-    }
-
-    pub async fn load(&self) -> Result<(Organization, Snapshot)> {
-        let progress = load_progress();
-        let loaded = self.engine.load(progress).await?;
-        if std::io::stderr().is_terminal() {
-            eprint!("\r\x1b[2K");
-        }
-        let snap = loaded.snapshot(&self.fields)?;
-        Ok((loaded, snap))
-    }
-
-    pub async fn close(self) {
-        if let Some(sb) = self.sandbox {
-            sb.shutdown().await;
-        }
-    }
-}
-
-fn load_progress() -> Option<Progress> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let counts = Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::<String, usize>::new()));
-    Some(Arc::new(move |what: &str, n: usize| {
-        let mut c = counts.lock().expect("progress lock");
-        c.insert(what.to_owned(), n);
-        let line: Vec<String> = c.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        eprint!("\r\x1b[2KLoading: {}", line.join(" · "));
-    }))
-}
-
-fn read_mapping_file(path: &Path) -> Result<MappingFile> {
-    Ok(MappingFile::read(path)?)
-}
-
-/// Rewrites `http://127.0.0.1:PORT/...` URIs in a file to `base/...`.
-fn rebase_loopback(file: &mut MappingFile, base: &str) {
-    let rebase = |s: &mut String| {
-        if let Some(rest) = s.strip_prefix("http://127.0.0.1:") {
-            let tail = rest.trim_start_matches(|c: char| c.is_ascii_digit());
-            if tail.len() < rest.len() && (tail.is_empty() || tail.starts_with('/')) {
-                *s = format!("{base}{tail}");
-            }
-        }
-    };
-    if let Some((org, _)) = &mut file.organization {
-        rebase(org);
-    }
-    if let Some((group, _)) = &mut file.default_group {
-        rebase(group);
-    }
-    for row in &mut file.rows {
-        rebase(&mut row.group);
     }
 }
 
@@ -464,6 +182,7 @@ async fn tui(conn: Connection, mouse: bool, mapping: Option<&Path>) -> Result<u8
         sandbox: conn.is_sandbox(),
         mouse,
         start_mapping,
+        fail_after_draw: crate::debug_seam::FailAfterDraw::from_env(),
     };
     let result = crate::runtime::run(session).await;
     conn.close().await;

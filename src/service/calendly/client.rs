@@ -453,12 +453,6 @@ impl Client {
         }
     }
 
-    /// A GET answered as raw bytes (the CSV export).
-    pub async fn get_raw(&self, path: &str, query: &[(&str, &str)]) -> Result<Response, ApiError> {
-        let resp = self.send(Method::GET, path, query, &[], None, true).await?;
-        self.check(&Method::GET, path, resp)
-    }
-
     pub async fn send_json<B: Serialize>(
         &self,
         method: Method,

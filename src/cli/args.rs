@@ -1,0 +1,150 @@
+//! The command line's words: commands, options and their help.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::sandbox;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "groupmap",
+    version,
+    about = "Map identity-provider group values to Calendly groups, preview exactly who moves, and save safely.",
+    long_about = "Map identity-provider group values to Calendly groups, preview exactly who moves, and save safely.\n\n\
+        The token is read from CALENDLY_TOKEN or a token file (--token-file or `token_file` in the config), \
+        never from the command line. With no token and no base URL configured, every command runs \
+        against the bundled sandbox organization and says so."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct Global {
+    /// API base URL [env: GROUPMAP_BASE_URL] [default: https://api.calendly.com]
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Organization URI (default: the token user's current organization) [env: GROUPMAP_ORG]
+    #[arg(long, global = true, value_name = "URI")]
+    pub org: Option<String>,
+    /// A user export CSV from Calendly's admin center (give Active and Pending: repeat the option)
+    #[arg(long = "users-csv", global = true, value_name = "FILE")]
+    pub users_csv: Vec<PathBuf>,
+    /// The export column holding the login email (default: detected from the header)
+    #[arg(long, global = true, value_name = "HEADER")]
+    pub email_column: Option<String>,
+    /// The export column holding the IdP group value (default: detected from the header)
+    #[arg(long, global = true, value_name = "HEADER")]
+    pub idp_column: Option<String>,
+    /// Config file (TOML) [env: GROUPMAP_CONFIG] [default: $XDG_CONFIG_HOME/groupmap/config.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// File holding the API token (must not be readable by others) [env: GROUPMAP_TOKEN_FILE]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// The interactive mapping editor (the default command)
+    Tui {
+        /// Let the mouse wheel scroll lists
+        #[arg(long)]
+        mouse: bool,
+        /// Start from this mapping file instead of the saved mapping (u undoes back to the saved one)
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+    },
+    /// The interactive editor on the bundled sandbox organization (no token needed)
+    Demo {
+        #[arg(long)]
+        mouse: bool,
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+    },
+    /// Show what the saved mapping (or --mapping FILE) would do: who moves where
+    Plan {
+        /// Plan this mapping file instead of the saved mapping
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+        /// Print one JSON object instead of text
+        #[arg(long)]
+        json: bool,
+        /// Exit 0 when there are no changes, 2 when there are, 1 on error
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// Plan as if existing users were not to be moved
+        #[arg(long)]
+        no_apply_existing: bool,
+    },
+    /// Save the mapping (the saved one, or --mapping FILE) after showing its plan
+    Apply {
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+        /// Save the table without moving existing users
+        #[arg(long)]
+        no_apply_existing: bool,
+    },
+    /// Mapping as code: export the table, or check a file
+    #[command(subcommand)]
+    Mapping(MappingCommand),
+    /// Run the bundled sandbox API server
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MappingCommand {
+    /// Write the saved mapping (or --mapping FILE, resolved) as TOML or as CSV for the admin center
+    Export {
+        #[arg(long, value_enum, default_value = "toml")]
+        format: Format,
+        /// Write to FILE instead of stdout
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Export this mapping file (e.g. as CSV) instead of the saved mapping
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+    },
+    /// Validate a mapping file against the organization
+    Check { file: PathBuf },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Toml,
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct SandboxArgs {
+    /// Address to listen on (loopback only is recommended)
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub listen: std::net::SocketAddr,
+    /// Generate an organization of N users instead of the demo organization
+    #[arg(long, value_name = "N")]
+    pub users: Option<usize>,
+    /// Seed for --users
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Requests per minute per token before 429 (Calendly's paid plans: 500)
+    #[arg(long, default_value_t = 500)]
+    pub rate_limit: u32,
+    /// Keep the organization's changes in FILE across restarts
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Behave like Calendly's real API: no mapping, export or group-creation endpoints
+    #[arg(long)]
+    pub read_only: bool,
+    /// Milliseconds between job batches (slower jobs show progress longer)
+    #[arg(long, default_value_t = 20)]
+    pub job_step_ms: u64,
+    #[command(flatten, next_help_heading = "Fault modes (for testing clients)")]
+    pub faults: sandbox::Faults,
+}

@@ -1,0 +1,161 @@
+//! A connection to the service: the configured one, or the bundled sandbox when nothing is.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use super::args::Global;
+use crate::config::{Config, Flags};
+use crate::domain::mapping_file::MappingFile;
+use crate::domain::{FieldChoice, Snapshot};
+use crate::engine::{Engine, LoadOptions, Organization};
+use crate::report as view;
+use crate::sandbox::{self, Sandbox};
+use crate::service::Progress;
+use crate::service::calendly::{Client, Secret};
+
+/// A connection to the API: the configured one, or the bundled sandbox when nothing is.
+pub struct Connection {
+    pub engine: Engine,
+    /// The columns asked for (else detected from the headers).
+    pub fields: FieldChoice,
+    pub sandbox: Option<Sandbox>,
+}
+
+impl Connection {
+    pub async fn open(global: &Global) -> Result<Connection> {
+        let flags = Flags {
+            config: global.config.clone(),
+            base_url: global.base_url.clone(),
+            organization: global.org.clone(),
+            token_file: global.token_file.clone(),
+            users_csv: global.users_csv.clone(),
+            email_column: global.email_column.clone(),
+            idp_column: global.idp_column.clone(),
+        };
+        let cfg = Config::resolve(&flags, &|k| std::env::var(k).ok())?;
+        let load = LoadOptions {
+            organization: cfg.organization.clone(),
+            users_csv: cfg.users_csv.clone(),
+            fields: cfg.fields.clone(),
+        };
+        match cfg.token {
+            Some(token) => {
+                let client = Client::new(&cfg.base_url, token)?;
+                Ok(Connection { engine: Engine::calendly(client, &load), fields: load.fields, sandbox: None })
+            }
+            None => {
+                Self::start_sandbox(LoadOptions { organization: None, ..load }, "No CALENDLY_TOKEN configured: ").await
+            }
+        }
+    }
+
+    /// The bundled sandbox, whatever is configured.
+    pub async fn sandbox(global: &Global) -> Result<Connection> {
+        let load = LoadOptions {
+            organization: None,
+            users_csv: Vec::new(),
+            fields: crate::domain::FieldChoice {
+                email: global.email_column.clone(),
+                idp_value: global.idp_column.clone(),
+            },
+        };
+        Self::start_sandbox(load, "").await
+    }
+
+    /// `why` starts the notice (empty when the sandbox was asked for).
+    async fn start_sandbox(load: LoadOptions, why: &str) -> Result<Connection> {
+        let state = crate::store::state_dir().join("sandbox-state.json");
+        let opts = sandbox::Options { state_file: Some(state.clone()), ..sandbox::Options::default() };
+        let sb = Sandbox::start(opts).await.context("starting the bundled sandbox")?;
+        eprintln!(
+            "{why}{} the bundled SANDBOX organization at {} (not Calendly; state kept in {}).",
+            if why.is_empty() { "Using" } else { "using" },
+            sb.base_url(),
+            state.display()
+        );
+        let client = Client::new(sb.base_url(), Secret::new(sb.token()))?;
+        Ok(Connection { engine: Engine::calendly(client, &load), fields: load.fields, sandbox: Some(sb) })
+    }
+
+    pub fn is_sandbox(&self) -> bool {
+        self.sandbox.is_some()
+    }
+
+    /// The files kept for organizations reached through this connection.
+    pub fn store(&self) -> crate::store::Store {
+        crate::store::Store::new(self.engine.base_url(), self.is_sandbox())
+    }
+
+    /// What an organization loaded through this connection is labelled with.
+    pub fn label(&self, org: &Organization) -> view::Context {
+        view::Context { sandbox: self.is_sandbox(), read_only: org.capabilities().read_only() }
+    }
+
+    /// Reads a mapping file for this connection. The in-process sandbox listens on a new loopback
+    /// port every run, so a file exported in an earlier run names its organization and groups under
+    /// another `http://127.0.0.1:PORT`: those URIs are read as this run's.
+    pub fn read_mapping(&self, path: &Path) -> Result<MappingFile> {
+        let mut file = read_mapping_file(path)?;
+        if let Some(sb) = &self.sandbox {
+            rebase_loopback(&mut file, sb.base_url());
+        }
+        Ok(file)
+    }
+
+    pub async fn load(&self) -> Result<(Organization, Snapshot)> {
+        let progress = load_progress();
+        let loaded = self.engine.load(progress).await?;
+        if std::io::stderr().is_terminal() {
+            eprint!("\r\x1b[2K");
+        }
+        let snap = loaded.snapshot(&self.fields)?;
+        Ok((loaded, snap))
+    }
+
+    pub async fn close(self) {
+        if let Some(sb) = self.sandbox {
+            sb.shutdown().await;
+        }
+    }
+}
+
+fn load_progress() -> Option<Progress> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let counts = Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::<String, usize>::new()));
+    Some(Arc::new(move |what: &str, n: usize| {
+        let mut c = counts.lock().expect("progress lock");
+        c.insert(what.to_owned(), n);
+        let line: Vec<String> = c.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        eprint!("\r\x1b[2KLoading: {}", line.join(" · "));
+    }))
+}
+
+pub fn read_mapping_file(path: &Path) -> Result<MappingFile> {
+    Ok(MappingFile::read(path)?)
+}
+
+/// Rewrites `http://127.0.0.1:PORT/...` URIs in a file to `base/...`.
+pub fn rebase_loopback(file: &mut MappingFile, base: &str) {
+    let rebase = |s: &mut String| {
+        if let Some(rest) = s.strip_prefix("http://127.0.0.1:") {
+            let tail = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+            if tail.len() < rest.len() && (tail.is_empty() || tail.starts_with('/')) {
+                *s = format!("{base}{tail}");
+            }
+        }
+    };
+    if let Some((org, _)) = &mut file.organization {
+        rebase(org);
+    }
+    if let Some((group, _)) = &mut file.default_group {
+        rebase(group);
+    }
+    for row in &mut file.rows {
+        rebase(&mut row.group);
+    }
+}
