@@ -54,6 +54,12 @@ pub enum ApiError {
          accepts for one list (the stream looks endless). Nothing was changed; check the organization and the base URL"
     )]
     TooManyPages { endpoint: String, pages: usize, rows: usize },
+    /// A URL (a job URI, a next page, a redirect) that is not on the base URL's origin.
+    #[error(
+        "{endpoint}: {how} {origin}; groupmap sends the token only to {base}, so nothing was sent there. \
+         Check the base URL (it must be the API's own address), and report it to the API provider if it persists"
+    )]
+    ForeignOrigin { endpoint: String, how: &'static str, origin: String, base: String },
 }
 
 impl ApiError {
@@ -257,6 +263,9 @@ pub type Progress = Arc<dyn Fn(&str, usize) + Send + Sync>;
 pub struct Client {
     http: reqwest::Client,
     base: String,
+    /// The base URL's origin (`https://api.calendly.com`), the only one that sees the token;
+    /// None when the base URL is not a valid http(s) URL.
+    origin: Option<String>,
     token: Secret,
     pacer: Arc<Pacer>,
     in_flight: Arc<tokio::sync::Semaphore>,
@@ -281,7 +290,22 @@ impl Client {
     }
 
     pub fn with_options(base_url: &str, token: Secret, opts: ClientOptions) -> Result<Client, ApiError> {
+        let base = base_url.trim_end_matches('/').to_owned();
+        let origin = reqwest::Url::parse(&base).ok().as_ref().and_then(origin_of);
+        let home = origin.clone();
+        // reqwest drops the token on a redirect to another host, and the answer would then be a
+        // 401 blamed on the token: such a redirect is not followed, and `send` names it instead.
+        let redirects = reqwest::redirect::Policy::custom(move |a| {
+            if a.previous().len() >= 10 {
+                a.error("more than 10 redirects")
+            } else if home.is_some() && origin_of(a.url()) == home {
+                a.follow()
+            } else {
+                a.stop()
+            }
+        });
         let http = reqwest::Client::builder()
+            .redirect(redirects)
             .connect_timeout(opts.connect_timeout)
             .timeout(opts.timeout)
             .user_agent(concat!("groupmap/", env!("CARGO_PKG_VERSION")))
@@ -289,7 +313,8 @@ impl Client {
             .map_err(|e| ApiError::Transport { endpoint: base_url.into(), message: e.to_string(), attempts: 0 })?;
         Ok(Client {
             http,
-            base: base_url.trim_end_matches('/').to_owned(),
+            base,
+            origin,
             token,
             pacer: Arc::default(),
             in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
@@ -305,17 +330,39 @@ impl Client {
         &self.base
     }
 
-    /// A path on the base URL for a resource URI or path.
-    fn url(&self, path_or_uri: &str) -> String {
-        if path_or_uri.starts_with("http://") || path_or_uri.starts_with("https://") {
-            path_or_uri.to_owned()
-        } else {
-            format!("{}{}", self.base, path_or_uri)
-        }
+    /// The URL of a path on the base URL, or of an absolute URI the server handed out (a job).
+    /// Checked after joining, so that a "path" like `@evil.test/x` or `.evil.test/x` cannot
+    /// move the host either.
+    fn url(&self, method: &Method, path_or_uri: &str) -> Result<reqwest::Url, ApiError> {
+        let url = match reqwest::Url::parse(path_or_uri) {
+            Ok(absolute) => Ok(absolute),
+            Err(_) => reqwest::Url::parse(&format!("{}{}", self.base, path_or_uri)),
+        };
+        let url = url.map_err(|e| ApiError::Transport {
+            endpoint: self.endpoint(method, path_or_uri),
+            message: format!("not a valid address ({e})"),
+            attempts: 0,
+        })?;
+        self.on_base(&url, || self.endpoint(method, path_or_uri), "the address is on")?;
+        Ok(url)
     }
 
-    fn endpoint(&self, method: &Method, url: &str) -> String {
-        let path = url.strip_prefix(&self.base).unwrap_or(url);
+    /// Refuses a URL on another origin than the base URL's: the token is for the API only.
+    fn on_base(&self, url: &reqwest::Url, endpoint: impl Fn() -> String, how: &'static str) -> Result<(), ApiError> {
+        let theirs = origin_of(url);
+        if theirs.is_some() && theirs == self.origin {
+            return Ok(());
+        }
+        Err(ApiError::ForeignOrigin {
+            endpoint: endpoint(),
+            how,
+            origin: sanitize(&theirs.unwrap_or_else(|| url.scheme().to_owned() + ":")).into_owned(),
+            base: self.origin.clone().unwrap_or_else(|| sanitize(&self.base).into_owned()),
+        })
+    }
+
+    fn endpoint(&self, method: &Method, path_or_uri: &str) -> String {
+        let path = path_or_uri.strip_prefix(&self.base).unwrap_or(path_or_uri);
         format!("{method} {}", sanitize(path))
     }
 
@@ -330,8 +377,9 @@ impl Client {
         body: Option<&serde_json::Value>,
         idempotent: bool,
     ) -> Result<Response, ApiError> {
-        let url = self.url(path);
-        let endpoint = self.endpoint(&method, &url);
+        // Before anything is sent: a URL on another origin never sees the token.
+        let url = self.url(&method, path)?;
+        let endpoint = self.endpoint(&method, path);
         let mut attempts = 0;
         let mut waits = 0;
         loop {
@@ -340,7 +388,7 @@ impl Client {
             self.pacer.acquire().await;
             let mut req = self
                 .http
-                .request(method.clone(), &url)
+                .request(method.clone(), url.clone())
                 .bearer_auth(self.token.expose())
                 .header("accept", "application/json");
             if !query.is_empty() {
@@ -357,6 +405,12 @@ impl Client {
                     self.pacer.observe(resp.headers());
                     let status = resp.status();
                     let headers = resp.headers().clone();
+                    if status.is_redirection()
+                        && let Some(to) = redirect_target(&resp)
+                    {
+                        // Same-origin redirects were followed; this one leaves the origin.
+                        self.on_base(&to, || endpoint.clone(), "the server redirected to")?;
+                    }
                     resp.bytes().await.map(|b| (status, headers, b.to_vec()))
                 }
                 Err(e) => Err(e),
@@ -409,7 +463,7 @@ impl Client {
         if (200..300).contains(&resp.status) {
             return Ok(resp);
         }
-        let endpoint = self.endpoint(method, &self.url(path));
+        let endpoint = self.endpoint(method, path);
         let mut body: ApiErrorBody = serde_json::from_slice(&resp.body).unwrap_or_default();
         if body.title.is_empty() {
             body.title =
@@ -428,7 +482,7 @@ impl Client {
     }
 
     pub fn decode<T: DeserializeOwned>(&self, method: &Method, path: &str, body: &[u8]) -> Result<T, ApiError> {
-        decode(&self.endpoint(method, &self.url(path)), body).map_err(|mut e| {
+        decode(&self.endpoint(method, path), body).map_err(|mut e| {
             if let ApiError::Decode { message, .. } = &mut e {
                 *message = self.redact(message);
             }
@@ -489,7 +543,7 @@ impl Client {
         let hasher = BuildHasherDefault::<DefaultHasher>::default();
         let mut rows = std::collections::HashSet::new();
         let mut pages = 0;
-        let endpoint = || self.endpoint(&Method::GET, &self.url(path));
+        let endpoint = || self.endpoint(&Method::GET, path);
         loop {
             let mut q: Vec<(&str, &str)> = query.to_vec();
             q.push(("count", "100"));
@@ -498,13 +552,20 @@ impl Client {
             }
             let page: Collection<T> = self.get(path, &q).await?;
             pages += 1;
-            // The token, or (from a server that only sends the URL) the URL's `page_token`.
-            let next = page
-                .pagination
-                .next_page_token
-                .clone()
-                .or_else(|| page.pagination.next_page.as_deref().and_then(page_token_of))
-                .filter(|t| !t.is_empty());
+            // The token, or (from a server that only sends the URL) the URL's `page_token`. The
+            // next page is always asked of the base URL: a URL on another origin is followed
+            // nowhere, and refused when it is all there is (the server means another host).
+            let next = match (&page.pagination.next_page_token, page.pagination.next_page.as_deref()) {
+                (Some(t), _) => Some(t.clone()),
+                (None, Some(url)) => {
+                    if let Ok(u) = reqwest::Url::parse(url) {
+                        self.on_base(&u, endpoint, "its next page is on")?;
+                    }
+                    page_token_of(url)
+                }
+                (None, None) => None,
+            }
+            .filter(|t| !t.is_empty());
             if let Some(t) = &next
                 && !tokens.insert(t.clone())
             {
@@ -556,6 +617,18 @@ fn page_token_of(url: &str) -> Option<String> {
     let query = url.split_once('?')?.1;
     let parsed = reqwest::Url::parse(&format!("http://x/?{query}")).ok()?;
     parsed.query_pairs().find(|(k, _)| k == "page_token").map(|(_, v)| v.into_owned())
+}
+
+/// `scheme://host:port` of an http(s) URL, the unit that may see the token.
+fn origin_of(url: &reqwest::Url) -> Option<String> {
+    let origin = url.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
+}
+
+/// Where a redirect that was not followed points, resolved against the answer's URL.
+fn redirect_target(resp: &reqwest::Response) -> Option<reqwest::Url> {
+    let location = resp.headers().get(reqwest::header::LOCATION)?.to_str().ok()?;
+    resp.url().join(location).ok()
 }
 
 fn rate_limit_wait(headers: &HeaderMap) -> Duration {

@@ -1,0 +1,253 @@
+//! The client against small hostile servers on loopback: the token stays on the base URL's
+//! origin, echoed tokens are redacted, answers are bounded in size and time, and each failure
+//! names its real cause. Every server loop is bounded and every test stops within seconds.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use groupmap::api::client::ClientOptions;
+use groupmap::api::load::LoadOptions;
+use groupmap::api::save::{SaveError, save};
+use groupmap::api::{ApiError, Client, Secret, load};
+use groupmap::domain::{Mapping, Target};
+use groupmap::sandbox::{Options, Sandbox};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Far above what any of these tests needs; only a hang trips it.
+const BOUND: Duration = Duration::from_secs(10);
+
+async fn bounded<T>(what: &str, fut: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(BOUND, fut).await {
+        Ok(v) => v,
+        Err(_) => panic!("{what} did not finish within {BOUND:?}"),
+    }
+}
+
+fn opts() -> ClientOptions {
+    ClientOptions {
+        timeout: Duration::from_secs(3),
+        connect_timeout: Duration::from_secs(1),
+        backoff_base: Duration::from_millis(5),
+        backoff_cap: Duration::from_millis(50),
+        job_poll: Duration::from_millis(10),
+        job_stall: Duration::from_secs(1),
+        ..ClientOptions::default()
+    }
+}
+
+fn client(base: &str, opts: ClientOptions) -> Client {
+    Client::with_options(base, Secret::new("tok-hostile-server-0123456789"), opts).unwrap()
+}
+
+async fn serve(app: axum::Router) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    base
+}
+
+/// The request head, read up to its blank line or `limit` bytes.
+async fn read_head(sock: &mut TcpStream, limit: usize) -> String {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while head.len() < limit && !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match sock.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+/// A listener on 127.0.0.2: another origin than the servers' 127.0.0.1. It records every
+/// connection and every request carrying an Authorization header.
+struct Elsewhere {
+    origin: String,
+    connections: Arc<AtomicUsize>,
+    authorized: Arc<AtomicUsize>,
+}
+
+impl Elsewhere {
+    async fn start() -> Elsewhere {
+        let listener = TcpListener::bind("127.0.0.2:0").await.expect("127.0.0.2 is loopback on Linux");
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let (connections, authorized) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (c, a) = (connections.clone(), authorized.clone());
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                c.fetch_add(1, Ordering::SeqCst);
+                if read_head(&mut sock, 64 << 10).await.to_ascii_lowercase().contains("\r\nauthorization:") {
+                    a.fetch_add(1, Ordering::SeqCst);
+                }
+                sock.write_all(b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await
+                    .ok();
+            }
+        });
+        Elsewhere { origin, connections, authorized }
+    }
+
+    fn assert_untouched(&self) {
+        assert_eq!(self.authorized.load(Ordering::SeqCst), 0, "the token reached {}", self.origin);
+        assert_eq!(self.connections.load(Ordering::SeqCst), 0, "a request reached {}", self.origin);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the token stays on the base URL's origin
+
+/// Forwards everything to the sandbox, but the PUT's answer names a job on another origin.
+async fn job_elsewhere_proxy(upstream: String, job: String) -> String {
+    let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+        let (upstream, job) = (upstream.clone(), job.clone());
+        async move {
+            let method = req.method().clone();
+            let pq = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
+            let mut r = reqwest::Client::new().request(method.clone(), format!("{upstream}{pq}"));
+            for name in ["authorization", "if-match", "content-type"] {
+                if let Some(v) = req.headers().get(name) {
+                    r = r.header(name, v.clone());
+                }
+            }
+            let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap();
+            let resp = r.body(body).send().await.unwrap();
+            let status = resp.status().as_u16();
+            let etag = resp.headers().get("etag").cloned();
+            let mut body = resp.bytes().await.unwrap().to_vec();
+            if method == axum::http::Method::PUT && status == 200 {
+                let mut v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                v["job"] = format!("{job}/group_mapping_jobs/J1").into();
+                body = serde_json::to_vec(&v).unwrap();
+            }
+            let mut res = axum::response::Response::new(axum::body::Body::from(body));
+            *res.status_mut() = axum::http::StatusCode::from_u16(status).unwrap();
+            res.headers_mut().insert("content-type", "application/json".parse().unwrap());
+            if let Some(e) = etag {
+                res.headers_mut().insert("etag", e);
+            }
+            res
+        }
+    });
+    serve(app).await
+}
+
+#[tokio::test]
+async fn a_job_uri_on_another_origin_is_refused_before_the_token_is_sent_there() {
+    let elsewhere = Elsewhere::start().await;
+    let sb = Sandbox::start(Options { job_step: Duration::from_millis(1), rate_limit: 100_000, ..Options::default() })
+        .await
+        .unwrap();
+    let base = job_elsewhere_proxy(sb.base_url().to_owned(), elsewhere.origin.clone()).await;
+    let c = Client::with_options(&base, Secret::new(sb.token()), opts()).unwrap();
+    let loaded = bounded("load", load(&c, &LoadOptions::default(), None)).await.unwrap();
+    let snap = loaded.snapshot(&Default::default()).unwrap();
+    let mut m: Mapping = snap.saved_mapping();
+    m.enabled = true;
+    for (i, v) in snap.values.iter().enumerate() {
+        m.set(v, Target::Group(snap.groups[i % snap.groups.len()].uri.clone()));
+    }
+    let progress: groupmap::api::save::SaveProgress = Arc::new(|_| {});
+    let etag = loaded.etag.clone().unwrap();
+    let err = bounded("save", save(&c, &snap, &etag, &m, &LoadOptions::default(), progress)).await.unwrap_err();
+    assert!(matches!(err, SaveError::JobUnknown { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("the address is on {}; groupmap sends the token only to {base}", elsewhere.origin)),
+        "{text}"
+    );
+    elsewhere.assert_untouched();
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_next_page_url_on_another_origin_never_receives_the_token() {
+    let elsewhere = Elsewhere::start().await;
+    let other = elsewhere.origin.clone();
+    let app = axum::Router::new()
+        // Only a URL, on another origin: refused.
+        .route(
+            "/groups",
+            axum::routing::get(move || {
+                let other = other.clone();
+                async move {
+                    axum::Json(serde_json::json!({"collection": [{"uri": "g1"}],
+                        "pagination": {"next_page": format!("{other}/groups?page_token=p2")}}))
+                }
+            }),
+        )
+        // A token and a URL on another origin (a proxy in front of the API): the token is asked
+        // of the base URL, and the URL is followed nowhere.
+        .route(
+            "/proxied",
+            axum::routing::get(
+                move |q: axum::extract::Query<std::collections::HashMap<String, String>>| async move {
+                    if q.get("page_token").map(String::as_str) == Some("p2") {
+                        return axum::Json(serde_json::json!({"collection": [{"uri": "g2"}], "pagination": {}}));
+                    }
+                    axum::Json(serde_json::json!({"collection": [{"uri": "g1"}],
+                        "pagination": {"next_page_token": "p2", "next_page": "http://127.0.0.2:9/proxied?page_token=p2"}}))
+                },
+            ),
+        );
+    let base = serve(app).await;
+    let c = client(&base, opts());
+    let err = bounded("list", c.get_all::<serde_json::Value>("/groups", &[], "groups", None)).await.unwrap_err();
+    assert!(matches!(err, ApiError::ForeignOrigin { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "GET /groups: its next page is on {}; groupmap sends the token only to {base}",
+            elsewhere.origin
+        )),
+        "{text}"
+    );
+    let rows = bounded("list", c.get_all::<serde_json::Value>("/proxied", &[], "rows", None)).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    elsewhere.assert_untouched();
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_origin_is_not_followed_nor_blamed_on_the_token() {
+    let elsewhere = Elsewhere::start().await;
+    let other = elsewhere.origin.clone();
+    let app = axum::Router::new()
+        .route(
+            "/users/me",
+            axum::routing::get(
+                move || async move { axum::response::Redirect::temporary(&format!("{other}/users/me")) },
+            ),
+        )
+        .route("/old", axum::routing::get(|| async { axum::response::Redirect::permanent("/new") }))
+        .route("/new", axum::routing::get(|| async { axum::Json(serde_json::json!({"ok": true})) }));
+    let base = serve(app).await;
+    let c = client(&base, opts());
+    let err = bounded("get", c.get::<serde_json::Value>("/users/me", &[])).await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "GET /users/me: the server redirected to {}; groupmap sends the token only to {base}",
+            elsewhere.origin
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("401") && !text.contains("check the token"), "{text}");
+    elsewhere.assert_untouched();
+    // A redirect within the origin is still followed.
+    let v: serde_json::Value = bounded("get", c.get("/old", &[])).await.unwrap();
+    assert_eq!(v["ok"], true);
+}
+
+#[tokio::test]
+async fn a_path_that_would_move_the_host_is_refused() {
+    let elsewhere = Elsewhere::start().await;
+    let c = client("http://127.0.0.1:9", opts());
+    // Joined naively to the base URL, this names the host 127.0.0.2 (127.0.0.1:9 as user info).
+    let host = elsewhere.origin.trim_start_matches("http://");
+    let err = bounded("get", c.get::<serde_json::Value>(&format!("@{host}/x"), &[])).await.unwrap_err();
+    assert!(matches!(err, ApiError::ForeignOrigin { .. }), "{err}");
+    assert!(err.to_string().contains(&format!("the address is on {}", elsewhere.origin)), "{err}");
+    elsewhere.assert_untouched();
+}
