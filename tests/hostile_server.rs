@@ -251,3 +251,88 @@ async fn a_path_that_would_move_the_host_is_refused() {
     assert!(err.to_string().contains(&format!("the address is on {}", elsewhere.origin)), "{err}");
     elsewhere.assert_untouched();
 }
+
+// ---------------------------------------------------------------------------------------------
+// an echoed token is redacted before the text is cut
+
+/// A JWT-shaped token of 351 characters, like a Calendly Personal Access Token.
+fn long_token() -> String {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut part = |n: usize| -> String {
+        (0..n)
+            .map(|_| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                alphabet[(x >> 58) as usize] as char
+            })
+            .collect()
+    };
+    let token = format!("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ{}.{}", part(267), part(43));
+    assert_eq!(token.len(), 351);
+    token
+}
+
+fn assert_no_piece_of(token: &str, shown: &str) {
+    for i in 0..=token.len() - 8 {
+        let piece = &token[i..i + 8];
+        assert!(!shown.contains(piece), "{piece:?} of the token is shown: {shown}");
+    }
+}
+
+#[tokio::test]
+async fn a_long_token_echoed_in_a_401_is_redacted_whole_before_the_body_is_cut() {
+    let token = long_token();
+    let t = token.clone();
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri, headers: axum::http::HeaderMap| {
+        let t = t.clone();
+        async move {
+            use axum::response::IntoResponse;
+            let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            let status = axum::http::StatusCode::UNAUTHORIZED;
+            match uri.path() {
+                // The token starts about 100 characters in: a cut at 200 used to split it.
+                "/text" => (status, format!("{} rejected: {auth}", "x".repeat(80))).into_response(),
+                // Only the start of the token, as a server that shortens its echo leaves it.
+                "/prefix" => (status, format!("rejected token {}...", &t[..120])).into_response(),
+                _ => (
+                    status,
+                    axum::Json(serde_json::json!({
+                        "title": format!("Unauthenticated {}", &t[..40]),
+                        "message": format!("{} bad credentials: {auth}", "y".repeat(150)),
+                        "details": [{"parameter": t, "message": format!("got {}", &t[..200])},
+                                    {"message": format!("Bearer {}", &t[37..300])}],
+                    })),
+                )
+                    .into_response(),
+            }
+        }
+    });
+    let base = serve(app).await;
+    let c = Client::with_options(&base, Secret::new(token.clone()), opts()).unwrap();
+    for path in ["/text", "/prefix", "/json"] {
+        let err = bounded("get", c.get::<serde_json::Value>(path, &[])).await.unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with(&format!("GET {path}: 401 Unauth")), "{text}");
+        assert!(text.contains("[redacted]"), "{text}");
+        assert_no_piece_of(&token, &text);
+        assert_no_piece_of(&token, &format!("{err:?}"));
+    }
+}
+
+#[tokio::test]
+async fn other_bearer_and_jwt_shaped_credentials_in_an_error_are_redacted() {
+    let app = axum::Router::new().fallback(|| async {
+        let body = serde_json::json!({"title": "Forbidden",
+            "message": "upstream said: Authorization: Bearer sk_live_0123456789abcdefghij; \
+                        session eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk \
+                        from api.calendly.com"});
+        (axum::http::StatusCode::FORBIDDEN, axum::Json(body))
+    });
+    let base = serve(app).await;
+    let err = bounded("get", client(&base, opts()).get::<serde_json::Value>("/x", &[])).await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("upstream said: Authorization: Bearer [redacted] session [redacted] from api.calendly.com"),
+        "{text}"
+    );
+}
