@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use groupmap::api::client::ClientOptions;
 use groupmap::api::load::LoadOptions;
@@ -60,6 +60,25 @@ async fn read_head(sock: &mut TcpStream, limit: usize) -> String {
         }
     }
     String::from_utf8_lossy(&head).into_owned()
+}
+
+/// A server that writes raw HTTP, for answers no framework sends; counts the requests it got.
+async fn raw<F, Fut>(answer: F) -> (String, Arc<AtomicUsize>)
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let n = requests.clone();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            n.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(answer(sock));
+        }
+    });
+    (base, requests)
 }
 
 /// A listener on 127.0.0.2: another origin than the servers' 127.0.0.1. It records every
@@ -335,4 +354,100 @@ async fn other_bearer_and_jwt_shaped_credentials_in_an_error_are_redacted() {
         text.contains("upstream said: Authorization: Bearer [redacted] session [redacted] from api.calendly.com"),
         "{text}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// answers are bounded in size
+
+#[tokio::test]
+async fn an_answer_announcing_a_huge_length_is_refused_before_it_is_read() {
+    let (base, requests) = raw(|mut sock| async move {
+        read_head(&mut sock, 64 << 10).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000000000000\r\n\r\n";
+        sock.write_all(head.as_bytes()).await.ok();
+        sock.write_all(b"{\"collection\": [").await.ok();
+        tokio::time::sleep(BOUND).await;
+    })
+    .await;
+    let c = client(&base, ClientOptions { max_body: 64 << 10, ..opts() });
+    let started = Instant::now();
+    let err = bounded("get", c.get::<serde_json::Value>("/groups", &[])).await.unwrap_err();
+    assert!(matches!(err, ApiError::TooLarge { .. }), "{err}");
+    assert!(err.to_string().starts_with("GET /groups: the answer exceeds 64 KiB; stopped reading"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert_eq!(requests.load(Ordering::SeqCst), 1, "not asked again");
+}
+
+/// Sends `chunks` chunks of 16 KiB (bounded), as long as the client reads.
+async fn chunked(mut sock: TcpStream, chunks: usize) {
+    read_head(&mut sock, 64 << 10).await;
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\ntransfer-encoding: chunked\r\n\r\n";
+    if sock.write_all(head.as_bytes()).await.is_err() {
+        return;
+    }
+    let chunk = format!("4000\r\n{}\r\n", "a,b\n".repeat(4096));
+    for _ in 0..chunks {
+        if sock.write_all(chunk.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+    sock.write_all(b"0\r\n\r\n").await.ok();
+}
+
+#[tokio::test]
+async fn an_endless_chunked_answer_stops_at_the_cap_and_is_not_asked_again() {
+    // 10 GiB if it were read to the end.
+    let (base, requests) = raw(|sock| chunked(sock, 640_000)).await;
+    let c = client(&base, ClientOptions { max_body: 1 << 20, ..opts() });
+    let started = Instant::now();
+    let err = bounded("get", c.get::<serde_json::Value>("/groups", &[])).await.unwrap_err();
+    assert!(err.to_string().starts_with("GET /groups: the answer exceeds 1 MiB; stopped reading"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert_eq!(requests.load(Ordering::SeqCst), 1, "not asked again");
+}
+
+#[tokio::test]
+async fn the_user_export_has_its_own_larger_cap() {
+    // 2 MiB: over the JSON cap, under the export cap.
+    let (base, _) = raw(|sock| chunked(sock, 128)).await;
+    let c = client(&base, ClientOptions { max_body: 1 << 20, max_export_body: 4 << 20, ..opts() });
+    let export = "/organizations/O/user_export";
+    let resp = bounded("export", c.send(reqwest::Method::GET, export, &[], &[], None, true)).await.unwrap();
+    assert_eq!(resp.body.len(), 2 << 20);
+    let c = client(&base, ClientOptions { max_body: 1 << 20, max_export_body: 1 << 20, ..opts() });
+    let err = bounded("export", c.send(reqwest::Method::GET, export, &[], &[], None, true)).await.err().unwrap();
+    assert!(err.to_string().starts_with(&format!("GET {export}: the answer exceeds 1 MiB; stopped reading")), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// answers are bounded in time
+
+#[tokio::test]
+async fn a_body_trickling_past_the_deadline_fails_once_saying_it_is_too_slow() {
+    let (base, requests) = raw(|mut sock| async move {
+        read_head(&mut sock, 64 << 10).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n";
+        sock.write_all(head.as_bytes()).await.ok();
+        for _ in 0..100 {
+            if sock.write_all(b" ").await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    let c = client(&base, ClientOptions { timeout: Duration::from_millis(500), max_attempts: 4, ..opts() });
+    let started = Instant::now();
+    let err = bounded("get", c.get::<serde_json::Value>("/groups", &[])).await.unwrap_err();
+    assert!(matches!(err, ApiError::TooSlow { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(
+            "GET /groups: the answer was too slow: it began but was not complete within 0.5 s (after 1 attempt)"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("check the base URL and the network"), "{text}");
+    assert!(started.elapsed() < Duration::from_millis(1500), "{:?}", started.elapsed());
+    assert_eq!(requests.load(Ordering::SeqCst), 1, "not asked again");
 }

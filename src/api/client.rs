@@ -60,6 +60,17 @@ pub enum ApiError {
          Check the base URL (it must be the API's own address), and report it to the API provider if it persists"
     )]
     ForeignOrigin { endpoint: String, how: &'static str, origin: String, base: String },
+    #[error(
+        "{endpoint}: the answer exceeds {}; stopped reading. That is more than groupmap reads for one answer: \
+         check that the base URL points at the Calendly API, and report it if it does", size(*.cap)
+    )]
+    TooLarge { endpoint: String, cap: u64 },
+    #[error(
+        "{endpoint}: the answer was too slow: it began but was not complete within {secs} s (after {attempts} \
+         attempt{}); stopped waiting. The server is reachable but sends too slowly: retry later",
+        if *.attempts == 1 { "" } else { "s" }
+    )]
+    TooSlow { endpoint: String, secs: f64, attempts: u32 },
 }
 
 impl ApiError {
@@ -70,14 +81,24 @@ impl ApiError {
         }
     }
 
-    /// The server may or may not have acted on the request: the connection failed or it
-    /// answered with a server error.
+    /// The server may or may not have acted on the request: the connection failed, it answered
+    /// with a server error, or its answer could not be read (too slow, too large).
     pub fn outcome_unknown(&self) -> bool {
         match self {
-            ApiError::Transport { .. } => true,
+            // The request was sent; its answer was lost or unreadable.
+            ApiError::Transport { .. } | ApiError::TooSlow { .. } | ApiError::TooLarge { .. } => true,
             ApiError::Status { status, .. } => *status >= 500,
             _ => false,
         }
+    }
+}
+
+/// `16 MiB`, `64 KiB`, or bytes.
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
     }
 }
 
@@ -191,7 +212,8 @@ const MAX_RESET_SECS: u64 = 120;
 /// How patient the client is. The defaults suit the real API; tests shorten them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientOptions {
-    /// Whole request, from connecting to the last byte of the answer.
+    /// The deadline for one request, from connecting to the last byte of the answer. An answer
+    /// still arriving at the deadline is not asked for again: the server is up, just too slow.
     pub timeout: Duration,
     pub connect_timeout: Duration,
     /// Tries of an idempotent request that failed with 5xx, a transport error or broken JSON.
@@ -207,6 +229,11 @@ pub struct ClientOptions {
     /// While following a mapping job: how often to ask, and how long it may make no progress.
     pub job_poll: Duration,
     pub job_stall: Duration,
+    /// The most bytes read of one answer (a JSON page, a job): more is taken for a broken or
+    /// hostile server, and reading stops there.
+    pub max_body: u64,
+    /// The same for the CSV user export, which grows with the organization.
+    pub max_export_body: u64,
 }
 
 impl Default for ClientOptions {
@@ -221,6 +248,8 @@ impl Default for ClientOptions {
             max_pages: 20_000,
             job_poll: Duration::from_millis(250),
             job_stall: Duration::from_secs(300),
+            max_body: 16 << 20,
+            max_export_body: 512 << 20,
         }
     }
 }
@@ -366,6 +395,11 @@ impl Client {
         format!("{method} {}", sanitize(&self.redact(path)))
     }
 
+    /// The larger cap is for the CSV user export, the one answer that grows with the users.
+    fn body_cap(&self, path: &str) -> u64 {
+        if path.ends_with("/user_export") { self.opts.max_export_body } else { self.opts.max_body }
+    }
+
     /// Sends one request, retrying 429 (after the advertised wait) and, when `idempotent`,
     /// 5xx and transport failures with exponential backoff and jitter.
     pub async fn send(
@@ -380,6 +414,7 @@ impl Client {
         // Before anything is sent: a URL on another origin never sees the token.
         let url = self.url(&method, path)?;
         let endpoint = self.endpoint(&method, path);
+        let cap = self.body_cap(path);
         let mut attempts = 0;
         let mut waits = 0;
         loop {
@@ -411,7 +446,19 @@ impl Client {
                         // Same-origin redirects were followed; this one leaves the origin.
                         self.on_base(&to, || endpoint.clone(), "the server redirected to")?;
                     }
-                    resp.bytes().await.map(|b| (status, headers, b.to_vec()))
+                    match read_body(resp, cap).await {
+                        Ok(body) => Ok((status, headers, body)),
+                        Err(None) => return Err(ApiError::TooLarge { endpoint, cap }),
+                        // The server answered but too slowly: asking again would only wait as long.
+                        Err(Some(e)) if e.is_timeout() => {
+                            return Err(ApiError::TooSlow {
+                                endpoint,
+                                secs: self.opts.timeout.as_secs_f64(),
+                                attempts,
+                            });
+                        }
+                        Err(Some(e)) => Err(e),
+                    }
                 }
                 Err(e) => Err(e),
             };
@@ -630,6 +677,22 @@ fn origin_of(url: &reqwest::Url) -> Option<String> {
 fn redirect_target(resp: &reqwest::Response) -> Option<reqwest::Url> {
     let location = resp.headers().get(reqwest::header::LOCATION)?.to_str().ok()?;
     resp.url().join(location).ok()
+}
+
+/// The body, read as it arrives and given up as soon as it exceeds `cap` (`Err(None)`), so that
+/// an endless or huge answer costs at most `cap` bytes of memory.
+async fn read_body(mut resp: reqwest::Response, cap: u64) -> Result<Vec<u8>, Option<reqwest::Error>> {
+    if resp.content_length().is_some_and(|n| n > cap) {
+        return Err(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(Some)? {
+        if (body.len() + chunk.len()) as u64 > cap {
+            return Err(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 const REDACTED: &str = "[redacted]";
