@@ -451,3 +451,54 @@ async fn a_body_trickling_past_the_deadline_fails_once_saying_it_is_too_slow() {
     assert!(started.elapsed() < Duration::from_millis(1500), "{:?}", started.elapsed());
     assert_eq!(requests.load(Ordering::SeqCst), 1, "not asked again");
 }
+
+// ---------------------------------------------------------------------------------------------
+// over-long addresses are named as such
+
+#[tokio::test]
+async fn a_page_token_over_4_kib_is_refused_naming_the_endpoint() {
+    let requests = Arc::new(AtomicUsize::new(0));
+    let n = requests.clone();
+    let app = axum::Router::new().fallback(move || {
+        n.fetch_add(1, Ordering::SeqCst);
+        async {
+            axum::Json(serde_json::json!({"collection": [{"uri": "g1"}],
+                "pagination": {"next_page_token": "t".repeat(1 << 20)}}))
+        }
+    });
+    let base = serve(app).await;
+    let c = client(&base, opts());
+    let err = bounded("list", c.get_all::<serde_json::Value>("/groups", &[], "groups", None)).await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("GET /groups: the server's next page token is 1048576 bytes long, more than the 4 KiB"),
+        "{text}"
+    );
+    assert!(!text.contains("check the base URL and the network"), "{text}");
+    assert_eq!(requests.load(Ordering::SeqCst), 1, "the token was not sent back");
+}
+
+#[tokio::test]
+async fn an_address_too_long_for_the_server_is_named_as_the_cause() {
+    // Drops the connection after 8 KiB of request, without answering, as some servers do.
+    let (base, requests) = raw(|mut sock| async move {
+        read_head(&mut sock, 8 << 10).await;
+    })
+    .await;
+    let c = client(&base, opts());
+    let long = format!("/group_mapping_jobs/{}", "j".repeat(20 << 10));
+    let err = bounded("get", c.get::<serde_json::Value>(&long, &[])).await.unwrap_err();
+    assert!(matches!(err, ApiError::UrlTooLong { .. }), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("the request could not be sent whole: its address is 20"), "{text}");
+    assert!(text.contains("bytes long, too long for the server"), "{text}");
+    assert!(!text.contains("check the base URL and the network"), "{text}");
+    assert_eq!(requests.load(Ordering::SeqCst), 1, "not asked again");
+
+    // A server that says so (414) is explained too.
+    let app = axum::Router::new().fallback(|| async { (axum::http::StatusCode::URI_TOO_LONG, "") });
+    let base = serve(app).await;
+    let err = bounded("get", client(&base, opts()).get::<serde_json::Value>(&long, &[])).await.unwrap_err();
+    assert!(err.to_string().contains("414 URI Too Long"), "{err}");
+    assert!(err.to_string().contains("the request's address is too long for the server"), "{err}");
+}

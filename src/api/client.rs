@@ -71,6 +71,17 @@ pub enum ApiError {
         if *.attempts == 1 { "" } else { "s" }
     )]
     TooSlow { endpoint: String, secs: f64, attempts: u32 },
+    #[error(
+        "{endpoint}: the server's next page token is {len} bytes long, more than the {} groupmap sends back: \
+         a broken answer. Stopped; nothing was changed. Retry later, and report it to the API provider if it persists",
+        size(*.limit as u64)
+    )]
+    PageTokenTooLong { endpoint: String, len: usize, limit: usize },
+    #[error(
+        "{endpoint}: the request could not be sent whole: its address is {len} bytes long, too long for the server \
+         ({message}). Nothing was changed; report it if it persists"
+    )]
+    UrlTooLong { endpoint: String, len: usize, message: String },
 }
 
 impl ApiError {
@@ -138,6 +149,8 @@ fn hint(status: u16) -> &'static str {
         401 => "\n  (check the token: CALENDLY_TOKEN or token_file must hold a valid Personal Access Token)",
         403 => "\n  (the token's user must be an admin or owner of the organization)",
         404 => "\n  (not found: check the organization (--org) and the base URL)",
+        414 => "\n  (the request's address is too long for the server; report it if it persists)",
+        431 => "\n  (the request's address or headers are too large for the server; report it if it persists)",
         409 | 412 => "\n  (the organization changed meanwhile: reload, review and try again)",
         429 => "\n  (rate limit still exceeded after waiting; try again in a minute)",
         s if s >= 500 => "\n  (the server failed; retried already, try again later)",
@@ -208,6 +221,12 @@ const RESERVE: u32 = 2;
 const MAX_IN_FLIGHT: usize = 6;
 /// The longest rate-limit window believed (Calendly's is 60 s).
 const MAX_RESET_SECS: u64 = 120;
+/// Calendly's page tokens are tens of bytes; a longer one is sent back in the URL and makes it
+/// too long for servers, so it is refused at once with its real cause.
+const MAX_PAGE_TOKEN: usize = 4096;
+/// Longer request addresses are refused by common servers and proxies (8 KiB is nginx's and
+/// Apache's line limit): a connection dropped while one was sent is blamed on its length.
+const LONG_URL: usize = 8 * 1024;
 
 /// How patient the client is. The defaults suit the real API; tests shorten them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -390,9 +409,14 @@ impl Client {
         })
     }
 
+    /// `GET /groups`, for errors; a path too long to read is shortened.
     fn endpoint(&self, method: &Method, path_or_uri: &str) -> String {
         let path = path_or_uri.strip_prefix(&self.base).unwrap_or(path_or_uri);
-        format!("{method} {}", sanitize(&self.redact(path)))
+        let path = match path.char_indices().nth(200) {
+            Some((cut, _)) => format!("{}… ({} bytes)", &path[..cut], path.len()),
+            None => path.to_owned(),
+        };
+        format!("{method} {}", sanitize(&self.redact(&path)))
     }
 
     /// The larger cap is for the CSV user export, the one answer that grows with the users.
@@ -435,7 +459,14 @@ impl Client {
             if let Some(b) = body {
                 req = req.json(b);
             }
-            let result = match req.send().await {
+            let sent = match req.build() {
+                Ok(req) => {
+                    let len = req.url().as_str().len();
+                    self.http.execute(req).await.map_err(|e| (e, len))
+                }
+                Err(e) => Err((e, 0)),
+            };
+            let result = match sent {
                 Ok(resp) => {
                     self.pacer.observe(resp.headers());
                     let status = resp.status();
@@ -460,7 +491,12 @@ impl Client {
                         Err(Some(e)) => Err(e),
                     }
                 }
-                Err(e) => Err(e),
+                // No answer to a long address: it will not get shorter by asking again.
+                Err((e, len)) if len > LONG_URL && !e.is_timeout() && !e.is_connect() => {
+                    let message = self.redact(&describe(&e, self.opts.timeout));
+                    return Err(ApiError::UrlTooLong { endpoint, len, message });
+                }
+                Err((e, _)) => Err(e),
             };
             drop(_slot);
             match result {
@@ -614,10 +650,17 @@ impl Client {
                 (None, None) => None,
             }
             .filter(|t| !t.is_empty());
-            if let Some(t) = &next
-                && !tokens.insert(t.clone())
-            {
-                return Err(ApiError::PageLoop { endpoint: endpoint(), token: t.clone(), pages });
+            if let Some(t) = &next {
+                if t.len() > MAX_PAGE_TOKEN {
+                    return Err(ApiError::PageTokenTooLong {
+                        endpoint: endpoint(),
+                        len: t.len(),
+                        limit: MAX_PAGE_TOKEN,
+                    });
+                }
+                if !tokens.insert(t.clone()) {
+                    return Err(ApiError::PageLoop { endpoint: endpoint(), token: t.clone(), pages });
+                }
             }
             let mut fresh = false;
             for item in &page.collection {
