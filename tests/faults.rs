@@ -41,6 +41,7 @@ fn fast() -> ClientOptions {
         max_pages: 20_000,
         job_poll: Duration::from_millis(10),
         job_stall: Duration::from_secs(1),
+        ..ClientOptions::default()
     }
 }
 

@@ -54,6 +54,34 @@ pub enum ApiError {
          accepts for one list (the stream looks endless). Nothing was changed; check the organization and the base URL"
     )]
     TooManyPages { endpoint: String, pages: usize, rows: usize },
+    /// A URL (a job URI, a next page, a redirect) that is not on the base URL's origin.
+    #[error(
+        "{endpoint}: {how} {origin}; groupmap sends the token only to {base}, so nothing was sent there. \
+         Check the base URL (it must be the API's own address), and report it to the API provider if it persists"
+    )]
+    ForeignOrigin { endpoint: String, how: &'static str, origin: String, base: String },
+    #[error(
+        "{endpoint}: the answer exceeds {}; stopped reading. That is more than groupmap reads for one answer: \
+         check that the base URL points at the Calendly API, and report it if it does", size(*.cap)
+    )]
+    TooLarge { endpoint: String, cap: u64 },
+    #[error(
+        "{endpoint}: the answer was too slow: it began but was not complete within {secs} s (after {attempts} \
+         attempt{}); stopped waiting. The server is reachable but sends too slowly: retry later",
+        if *.attempts == 1 { "" } else { "s" }
+    )]
+    TooSlow { endpoint: String, secs: f64, attempts: u32 },
+    #[error(
+        "{endpoint}: the server's next page token is {len} bytes long, more than the {} groupmap sends back: \
+         a broken answer. Stopped; nothing was changed. Retry later, and report it to the API provider if it persists",
+        size(*.limit as u64)
+    )]
+    PageTokenTooLong { endpoint: String, len: usize, limit: usize },
+    #[error(
+        "{endpoint}: the request could not be sent whole: its address is {len} bytes long, too long for the server \
+         ({message}). Nothing was changed; report it if it persists"
+    )]
+    UrlTooLong { endpoint: String, len: usize, message: String },
 }
 
 impl ApiError {
@@ -64,14 +92,24 @@ impl ApiError {
         }
     }
 
-    /// The server may or may not have acted on the request: the connection failed or it
-    /// answered with a server error.
+    /// The server may or may not have acted on the request: the connection failed, it answered
+    /// with a server error, or its answer could not be read (too slow, too large).
     pub fn outcome_unknown(&self) -> bool {
         match self {
-            ApiError::Transport { .. } => true,
+            // The request was sent; its answer was lost or unreadable.
+            ApiError::Transport { .. } | ApiError::TooSlow { .. } | ApiError::TooLarge { .. } => true,
             ApiError::Status { status, .. } => *status >= 500,
             _ => false,
         }
+    }
+}
+
+/// `16 MiB`, `64 KiB`, or bytes.
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
     }
 }
 
@@ -111,6 +149,8 @@ fn hint(status: u16) -> &'static str {
         401 => "\n  (check the token: CALENDLY_TOKEN or token_file must hold a valid Personal Access Token)",
         403 => "\n  (the token's user must be an admin or owner of the organization)",
         404 => "\n  (not found: check the organization (--org) and the base URL)",
+        414 => "\n  (the request's address is too long for the server; report it if it persists)",
+        431 => "\n  (the request's address or headers are too large for the server; report it if it persists)",
         409 | 412 => "\n  (the organization changed meanwhile: reload, review and try again)",
         429 => "\n  (rate limit still exceeded after waiting; try again in a minute)",
         s if s >= 500 => "\n  (the server failed; retried already, try again later)",
@@ -181,11 +221,18 @@ const RESERVE: u32 = 2;
 const MAX_IN_FLIGHT: usize = 6;
 /// The longest rate-limit window believed (Calendly's is 60 s).
 const MAX_RESET_SECS: u64 = 120;
+/// Calendly's page tokens are tens of bytes; a longer one is sent back in the URL and makes it
+/// too long for servers, so it is refused at once with its real cause.
+const MAX_PAGE_TOKEN: usize = 4096;
+/// Longer request addresses are refused by common servers and proxies (8 KiB is nginx's and
+/// Apache's line limit): a connection dropped while one was sent is blamed on its length.
+const LONG_URL: usize = 8 * 1024;
 
 /// How patient the client is. The defaults suit the real API; tests shorten them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientOptions {
-    /// Whole request, from connecting to the last byte of the answer.
+    /// The deadline for one request, from connecting to the last byte of the answer. An answer
+    /// still arriving at the deadline is not asked for again: the server is up, just too slow.
     pub timeout: Duration,
     pub connect_timeout: Duration,
     /// Tries of an idempotent request that failed with 5xx, a transport error or broken JSON.
@@ -201,6 +248,11 @@ pub struct ClientOptions {
     /// While following a mapping job: how often to ask, and how long it may make no progress.
     pub job_poll: Duration,
     pub job_stall: Duration,
+    /// The most bytes read of one answer (a JSON page, a job): more is taken for a broken or
+    /// hostile server, and reading stops there.
+    pub max_body: u64,
+    /// The same for the CSV user export, which grows with the organization.
+    pub max_export_body: u64,
 }
 
 impl Default for ClientOptions {
@@ -215,6 +267,8 @@ impl Default for ClientOptions {
             max_pages: 20_000,
             job_poll: Duration::from_millis(250),
             job_stall: Duration::from_secs(300),
+            max_body: 16 << 20,
+            max_export_body: 512 << 20,
         }
     }
 }
@@ -257,6 +311,9 @@ pub type Progress = Arc<dyn Fn(&str, usize) + Send + Sync>;
 pub struct Client {
     http: reqwest::Client,
     base: String,
+    /// The base URL's origin (`https://api.calendly.com`), the only one that sees the token;
+    /// None when the base URL is not a valid http(s) URL.
+    origin: Option<String>,
     token: Secret,
     pacer: Arc<Pacer>,
     in_flight: Arc<tokio::sync::Semaphore>,
@@ -281,7 +338,22 @@ impl Client {
     }
 
     pub fn with_options(base_url: &str, token: Secret, opts: ClientOptions) -> Result<Client, ApiError> {
+        let base = base_url.trim_end_matches('/').to_owned();
+        let origin = reqwest::Url::parse(&base).ok().as_ref().and_then(origin_of);
+        let home = origin.clone();
+        // reqwest drops the token on a redirect to another host, and the answer would then be a
+        // 401 blamed on the token: such a redirect is not followed, and `send` names it instead.
+        let redirects = reqwest::redirect::Policy::custom(move |a| {
+            if a.previous().len() >= 10 {
+                a.error("more than 10 redirects")
+            } else if home.is_some() && origin_of(a.url()) == home {
+                a.follow()
+            } else {
+                a.stop()
+            }
+        });
         let http = reqwest::Client::builder()
+            .redirect(redirects)
             .connect_timeout(opts.connect_timeout)
             .timeout(opts.timeout)
             .user_agent(concat!("groupmap/", env!("CARGO_PKG_VERSION")))
@@ -289,7 +361,8 @@ impl Client {
             .map_err(|e| ApiError::Transport { endpoint: base_url.into(), message: e.to_string(), attempts: 0 })?;
         Ok(Client {
             http,
-            base: base_url.trim_end_matches('/').to_owned(),
+            base,
+            origin,
             token,
             pacer: Arc::default(),
             in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
@@ -305,18 +378,50 @@ impl Client {
         &self.base
     }
 
-    /// A path on the base URL for a resource URI or path.
-    fn url(&self, path_or_uri: &str) -> String {
-        if path_or_uri.starts_with("http://") || path_or_uri.starts_with("https://") {
-            path_or_uri.to_owned()
-        } else {
-            format!("{}{}", self.base, path_or_uri)
-        }
+    /// The URL of a path on the base URL, or of an absolute URI the server handed out (a job).
+    /// Checked after joining, so that a "path" like `@evil.test/x` or `.evil.test/x` cannot
+    /// move the host either.
+    fn url(&self, method: &Method, path_or_uri: &str) -> Result<reqwest::Url, ApiError> {
+        let url = match reqwest::Url::parse(path_or_uri) {
+            Ok(absolute) => Ok(absolute),
+            Err(_) => reqwest::Url::parse(&format!("{}{}", self.base, path_or_uri)),
+        };
+        let url = url.map_err(|e| ApiError::Transport {
+            endpoint: self.endpoint(method, path_or_uri),
+            message: format!("not a valid address ({e})"),
+            attempts: 0,
+        })?;
+        self.on_base(&url, || self.endpoint(method, path_or_uri), "the address is on")?;
+        Ok(url)
     }
 
-    fn endpoint(&self, method: &Method, url: &str) -> String {
-        let path = url.strip_prefix(&self.base).unwrap_or(url);
-        format!("{method} {}", sanitize(path))
+    /// Refuses a URL on another origin than the base URL's: the token is for the API only.
+    fn on_base(&self, url: &reqwest::Url, endpoint: impl Fn() -> String, how: &'static str) -> Result<(), ApiError> {
+        let theirs = origin_of(url);
+        if theirs.is_some() && theirs == self.origin {
+            return Ok(());
+        }
+        Err(ApiError::ForeignOrigin {
+            endpoint: endpoint(),
+            how,
+            origin: sanitize(&self.redact(&theirs.unwrap_or_else(|| url.scheme().to_owned() + ":"))).into_owned(),
+            base: self.origin.clone().unwrap_or_else(|| sanitize(&self.base).into_owned()),
+        })
+    }
+
+    /// `GET /groups`, for errors; a path too long to read is shortened.
+    fn endpoint(&self, method: &Method, path_or_uri: &str) -> String {
+        let path = path_or_uri.strip_prefix(&self.base).unwrap_or(path_or_uri);
+        let path = match path.char_indices().nth(200) {
+            Some((cut, _)) => format!("{}… ({} bytes)", &path[..cut], path.len()),
+            None => path.to_owned(),
+        };
+        format!("{method} {}", sanitize(&self.redact(&path)))
+    }
+
+    /// The larger cap is for the CSV user export, the one answer that grows with the users.
+    fn body_cap(&self, path: &str) -> u64 {
+        if path.ends_with("/user_export") { self.opts.max_export_body } else { self.opts.max_body }
     }
 
     /// Sends one request, retrying 429 (after the advertised wait) and, when `idempotent`,
@@ -330,8 +435,10 @@ impl Client {
         body: Option<&serde_json::Value>,
         idempotent: bool,
     ) -> Result<Response, ApiError> {
-        let url = self.url(path);
-        let endpoint = self.endpoint(&method, &url);
+        // Before anything is sent: a URL on another origin never sees the token.
+        let url = self.url(&method, path)?;
+        let endpoint = self.endpoint(&method, path);
+        let cap = self.body_cap(path);
         let mut attempts = 0;
         let mut waits = 0;
         loop {
@@ -340,7 +447,7 @@ impl Client {
             self.pacer.acquire().await;
             let mut req = self
                 .http
-                .request(method.clone(), &url)
+                .request(method.clone(), url.clone())
                 .bearer_auth(self.token.expose())
                 .header("accept", "application/json");
             if !query.is_empty() {
@@ -352,14 +459,44 @@ impl Client {
             if let Some(b) = body {
                 req = req.json(b);
             }
-            let result = match req.send().await {
+            let sent = match req.build() {
+                Ok(req) => {
+                    let len = req.url().as_str().len();
+                    self.http.execute(req).await.map_err(|e| (e, len))
+                }
+                Err(e) => Err((e, 0)),
+            };
+            let result = match sent {
                 Ok(resp) => {
                     self.pacer.observe(resp.headers());
                     let status = resp.status();
                     let headers = resp.headers().clone();
-                    resp.bytes().await.map(|b| (status, headers, b.to_vec()))
+                    if status.is_redirection()
+                        && let Some(to) = redirect_target(&resp)
+                    {
+                        // Same-origin redirects were followed; this one leaves the origin.
+                        self.on_base(&to, || endpoint.clone(), "the server redirected to")?;
+                    }
+                    match read_body(resp, cap).await {
+                        Ok(body) => Ok((status, headers, body)),
+                        Err(None) => return Err(ApiError::TooLarge { endpoint, cap }),
+                        // The server answered but too slowly: asking again would only wait as long.
+                        Err(Some(e)) if e.is_timeout() => {
+                            return Err(ApiError::TooSlow {
+                                endpoint,
+                                secs: self.opts.timeout.as_secs_f64(),
+                                attempts,
+                            });
+                        }
+                        Err(Some(e)) => Err(e),
+                    }
                 }
-                Err(e) => Err(e),
+                // No answer to a long address: it will not get shorter by asking again.
+                Err((e, len)) if len > LONG_URL && !e.is_timeout() && !e.is_connect() => {
+                    let message = self.redact(&describe(&e, self.opts.timeout));
+                    return Err(ApiError::UrlTooLong { endpoint, len, message });
+                }
+                Err((e, _)) => Err(e),
             };
             drop(_slot);
             match result {
@@ -400,8 +537,7 @@ impl Client {
 
     /// Server-supplied text with the token blanked out, should a server echo it back.
     fn redact(&self, text: &str) -> String {
-        let token = self.token.expose();
-        if token.len() >= 6 && text.contains(token) { text.replace(token, "[redacted]") } else { text.to_owned() }
+        redact(self.token.expose(), text)
     }
 
     /// Turns a non-2xx response into an error carrying the server's `{title, message, details}`.
@@ -409,14 +545,15 @@ impl Client {
         if (200..300).contains(&resp.status) {
             return Ok(resp);
         }
-        let endpoint = self.endpoint(method, &self.url(path));
+        let endpoint = self.endpoint(method, path);
         let mut body: ApiErrorBody = serde_json::from_slice(&resp.body).unwrap_or_default();
         if body.title.is_empty() {
             body.title =
                 StatusCode::from_u16(resp.status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error").to_owned();
         }
         if body.message.is_empty() {
-            body.message = String::from_utf8_lossy(&resp.body).chars().take(200).collect();
+            // Redacted whole, then cut: a cut through the token would hide it from the redaction.
+            body.message = self.redact(&String::from_utf8_lossy(&resp.body)).chars().take(200).collect();
         }
         body.title = self.redact(&body.title);
         body.message = self.redact(&body.message);
@@ -428,8 +565,9 @@ impl Client {
     }
 
     pub fn decode<T: DeserializeOwned>(&self, method: &Method, path: &str, body: &[u8]) -> Result<T, ApiError> {
-        decode(&self.endpoint(method, &self.url(path)), body).map_err(|mut e| {
-            if let ApiError::Decode { message, .. } = &mut e {
+        decode(&self.endpoint(method, path), body).map_err(|mut e| {
+            if let ApiError::Decode { path, message, .. } = &mut e {
+                *path = self.redact(path);
                 *message = self.redact(message);
             }
             e
@@ -483,7 +621,7 @@ impl Client {
         let hasher = BuildHasherDefault::<DefaultHasher>::default();
         let mut rows = std::collections::HashSet::new();
         let mut pages = 0;
-        let endpoint = || self.endpoint(&Method::GET, &self.url(path));
+        let endpoint = || self.endpoint(&Method::GET, path);
         loop {
             let mut q: Vec<(&str, &str)> = query.to_vec();
             q.push(("count", "100"));
@@ -492,17 +630,31 @@ impl Client {
             }
             let page: Collection<T> = self.get(path, &q).await?;
             pages += 1;
-            // The token, or (from a server that only sends the URL) the URL's `page_token`.
-            let next = page
-                .pagination
-                .next_page_token
-                .clone()
-                .or_else(|| page.pagination.next_page.as_deref().and_then(page_token_of))
-                .filter(|t| !t.is_empty());
-            if let Some(t) = &next
-                && !tokens.insert(t.clone())
-            {
-                return Err(ApiError::PageLoop { endpoint: endpoint(), token: t.clone(), pages });
+            // The token, or (from a server that only sends the URL) the URL's `page_token`. The
+            // next page is always asked of the base URL: a URL on another origin is followed
+            // nowhere, and refused when it is all there is (the server means another host).
+            let next = match (&page.pagination.next_page_token, page.pagination.next_page.as_deref()) {
+                (Some(t), _) => Some(t.clone()),
+                (None, Some(url)) => {
+                    if let Ok(u) = reqwest::Url::parse(url) {
+                        self.on_base(&u, endpoint, "its next page is on")?;
+                    }
+                    page_token_of(url)
+                }
+                (None, None) => None,
+            }
+            .filter(|t| !t.is_empty());
+            if let Some(t) = &next {
+                if t.len() > MAX_PAGE_TOKEN {
+                    return Err(ApiError::PageTokenTooLong {
+                        endpoint: endpoint(),
+                        len: t.len(),
+                        limit: MAX_PAGE_TOKEN,
+                    });
+                }
+                if !tokens.insert(t.clone()) {
+                    return Err(ApiError::PageLoop { endpoint: endpoint(), token: t.clone(), pages });
+                }
             }
             let mut fresh = false;
             for item in &page.collection {
@@ -550,6 +702,109 @@ fn page_token_of(url: &str) -> Option<String> {
     let query = url.split_once('?')?.1;
     let parsed = reqwest::Url::parse(&format!("http://x/?{query}")).ok()?;
     parsed.query_pairs().find(|(k, _)| k == "page_token").map(|(_, v)| v.into_owned())
+}
+
+/// `scheme://host:port` of an http(s) URL, the unit that may see the token.
+fn origin_of(url: &reqwest::Url) -> Option<String> {
+    let origin = url.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
+}
+
+/// Where a redirect that was not followed points, resolved against the answer's URL.
+fn redirect_target(resp: &reqwest::Response) -> Option<reqwest::Url> {
+    let location = resp.headers().get(reqwest::header::LOCATION)?.to_str().ok()?;
+    resp.url().join(location).ok()
+}
+
+/// The body, read as it arrives and given up as soon as it exceeds `cap` (`Err(None)`), so that
+/// an endless or huge answer costs at most `cap` bytes of memory.
+async fn read_body(mut resp: reqwest::Response, cap: u64) -> Result<Vec<u8>, Option<reqwest::Error>> {
+    if resp.content_length().is_some_and(|n| n > cap) {
+        return Err(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(Some)? {
+        if (body.len() + chunk.len()) as u64 > cap {
+            return Err(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+const REDACTED: &str = "[redacted]";
+
+/// `text` without the token, without any run of 8 or more of its leading characters (what is
+/// left of it where a server cut its echo short), and without anything shaped like a bearer
+/// token or a JWT (the token as some proxy rewrote it, or another credential).
+fn redact(token: &str, text: &str) -> String {
+    let mut out = if token.len() >= 6 { text.replace(token, REDACTED) } else { text.to_owned() };
+    if let Some((head_end, _)) = token.char_indices().nth(8) {
+        let head = &token[..head_end];
+        let runs: Vec<_> = out
+            .match_indices(head)
+            .map(|(start, _)| {
+                let same = out[start..].bytes().zip(token.bytes()).take_while(|(a, b)| a == b).count();
+                let mut end = start + same;
+                while !out.is_char_boundary(end) {
+                    end -= 1;
+                }
+                start..end
+            })
+            .collect();
+        out = splice(&out, runs);
+    }
+    // `Bearer ` and 20 or more non-space characters.
+    let lower = out.to_ascii_lowercase();
+    let bearers: Vec<_> = lower
+        .match_indices("bearer ")
+        .filter_map(|(i, m)| {
+            let rest = &out[i + m.len()..];
+            let start = i + m.len() + (rest.len() - rest.trim_start_matches(' ').len());
+            let end = out[start..].find(char::is_whitespace).map_or(out.len(), |n| start + n);
+            (out[start..end].chars().count() >= 20).then_some(start..end)
+        })
+        .collect();
+    out = splice(&out, bearers);
+    // `xxx.yyy.zzz` in base64url, 20 characters or more. Requiring an upper-case letter spares
+    // host names (lower-case in URLs and errors); base64 of 20 characters almost always has one.
+    let b64 = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut jwts = Vec::new();
+    let mut at = 0;
+    while let Some(start) = out[at..].find(b64).map(|n| at + n) {
+        let end = out[start..].find(|c: char| !b64(c) && c != '.').map_or(out.len(), |n| start + n);
+        let run = out[start..end].trim_end_matches('.');
+        let parts: Vec<&str> = run.split('.').collect();
+        if run.len() >= 20
+            && parts.len() == 3
+            && parts.iter().all(|p| !p.is_empty())
+            && run.contains(|c: char| c.is_ascii_uppercase())
+        {
+            jwts.push(start..start + run.len());
+        }
+        at = end;
+    }
+    splice(&out, jwts)
+}
+
+/// `text` with each range (in order; overlapping ones merge) replaced by `[redacted]`.
+fn splice(text: &str, ranges: Vec<std::ops::Range<usize>>) -> String {
+    if ranges.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for r in ranges {
+        if r.start < at {
+            at = at.max(r.end);
+            continue;
+        }
+        out.push_str(&text[at..r.start]);
+        out.push_str(REDACTED);
+        at = r.end;
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 fn rate_limit_wait(headers: &HeaderMap) -> Duration {
