@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use groupmap::api::client::ClientOptions;
-use groupmap::api::load::LoadOptions;
-use groupmap::api::save::{SaveError, save};
-use groupmap::api::{ApiError, Client, Secret, load};
 use groupmap::domain::{Mapping, Target};
+use groupmap::engine::{Engine, LoadOptions};
 use groupmap::sandbox::{Options, Sandbox};
+use groupmap::service::calendly::client::ClientOptions;
+use groupmap::service::calendly::{ApiError, Client, Secret};
+use groupmap::service::{SaveError, SaveProgress};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -161,16 +161,16 @@ async fn a_job_uri_on_another_origin_is_refused_before_the_token_is_sent_there()
         .unwrap();
     let base = job_elsewhere_proxy(sb.base_url().to_owned(), elsewhere.origin.clone()).await;
     let c = Client::with_options(&base, Secret::new(sb.token()), opts()).unwrap();
-    let loaded = bounded("load", load(&c, &LoadOptions::default(), None)).await.unwrap();
+    let engine = Engine::calendly(c.clone(), &LoadOptions::default());
+    let loaded = bounded("load", engine.load(None)).await.unwrap();
     let snap = loaded.snapshot(&Default::default()).unwrap();
     let mut m: Mapping = snap.saved_mapping();
     m.enabled = true;
     for (i, v) in snap.values.iter().enumerate() {
         m.set(v, Target::Group(snap.groups[i % snap.groups.len()].uri.clone()));
     }
-    let progress: groupmap::api::save::SaveProgress = Arc::new(|_| {});
-    let etag = loaded.etag.clone().unwrap();
-    let err = bounded("save", save(&c, &snap, &etag, &m, &LoadOptions::default(), progress)).await.unwrap_err();
+    let progress: SaveProgress = Arc::new(|_| {});
+    let err = bounded("save", engine.apply(&loaded, &snap, &Default::default(), &m, progress)).await.unwrap_err();
     assert!(matches!(err, SaveError::JobUnknown { .. }), "{err}");
     let text = err.to_string();
     assert!(
