@@ -2,6 +2,9 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use crate::app::model::Model;
+use crate::domain::lint::Severity;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
     Up,
@@ -337,6 +340,52 @@ pub fn action_for(key: Key, scopes: &[Scope]) -> Option<Action> {
 
 pub fn binding(action: Action) -> &'static Binding {
     BINDINGS.iter().find(|b| b.action == action).expect("every action has a binding")
+}
+
+/// Why an action cannot run now, or None when it can.
+pub fn unavailable(m: &Model, a: Action) -> Option<&'static str> {
+    let editing = matches!(
+        a,
+        Action::Map
+            | Action::Unmap
+            | Action::ToggleMapping
+            | Action::SetDefault
+            | Action::ToggleApplyExisting
+            | Action::NewGroup
+            | Action::Suggest
+            | Action::Undo
+            | Action::Redo
+            | Action::Save
+            | Action::UseAsEmail
+            | Action::UseAsIdp
+    );
+    if editing && !m.has_data() && !(matches!(a, Action::UseAsEmail | Action::UseAsIdp) && m.loaded.is_some()) {
+        return Some("the organization is not loaded");
+    }
+    if a == Action::Save && !m.ready() {
+        return Some("wait for the load to finish: saving needs fresh data");
+    }
+    if editing && m.saving() {
+        return Some("a save is running");
+    }
+    match a {
+        Action::Undo if m.undo.is_empty() => Some("nothing to undo"),
+        Action::Redo if m.redo.is_empty() => Some("nothing to redo"),
+        Action::Save if m.snap.read_only() => Some(
+            "read-only server: the table is kept in the draft ($XDG_STATE_HOME/groupmap/drafts/ORG.toml); `groupmap mapping export --mapping DRAFT --format csv` writes it for the admin center",
+        ),
+        Action::Save if !m.modified() && !m.plan.applies() => Some("nothing to save: no edits and no user to move"),
+        Action::Save if m.plan.lint.iter().any(|f| f.severity == Severity::Error) => {
+            Some("the mapping has errors (see the preview's findings)")
+        }
+        Action::Map | Action::NewGroup if m.selected_value().is_none() => Some("no value selected"),
+        Action::Map if m.selected_group().is_none() => Some("no group selected"),
+        Action::SetDefault if m.selected_group().is_none() => Some("no group selected"),
+        Action::Unmap if m.selected_value().is_none_or(|v| m.mapping.row(&v.value).is_none()) => {
+            Some("the selected value has no row")
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ use super::keymap::{Action, Key, action_for, key_of};
 use super::model::{Dialog, GroupEntry, ListView, Model, Pane, Phase, Screen, ValueEntry};
 use super::msg::{Effect, FailureKind, Msg, SaveFailure};
 use crate::api::Loaded;
-use crate::domain::lint::Severity;
 use crate::domain::mapping::{diff, rebase};
 use crate::domain::mapping_file::{MappingFile, to_toml};
 use crate::domain::suggest::suggest;
@@ -358,7 +357,7 @@ fn page(m: &Model) -> usize {
 
 /// Rows the active list shows at the current terminal size (the same layout the view uses).
 fn rows_shown(m: &Model) -> usize {
-    use crate::ui::layout::{layout, list_rows};
+    use super::layout::{layout, list_rows};
     let area = ratatui::layout::Rect::new(0, 0, m.size.0, m.size.1);
     let Some(a) = layout(area) else { return 1 };
     match m.screen {
@@ -456,57 +455,11 @@ fn move_by(m: &mut Model, delta: isize) {
     // The window moves only when the selection would leave it (the view uses the same rule).
     let rows = rows_shown(m);
     let (list, _) = active_list(m);
-    list.offset = crate::ui::layout::scroll(list.offset, list.selected, rows);
-}
-
-/// Why an action cannot run now, or None when it can.
-pub fn unavailable(m: &Model, a: Action) -> Option<&'static str> {
-    let editing = matches!(
-        a,
-        Action::Map
-            | Action::Unmap
-            | Action::ToggleMapping
-            | Action::SetDefault
-            | Action::ToggleApplyExisting
-            | Action::NewGroup
-            | Action::Suggest
-            | Action::Undo
-            | Action::Redo
-            | Action::Save
-            | Action::UseAsEmail
-            | Action::UseAsIdp
-    );
-    if editing && !m.has_data() && !(matches!(a, Action::UseAsEmail | Action::UseAsIdp) && m.loaded.is_some()) {
-        return Some("the organization is not loaded");
-    }
-    if a == Action::Save && !m.ready() {
-        return Some("wait for the load to finish: saving needs fresh data");
-    }
-    if editing && m.saving() {
-        return Some("a save is running");
-    }
-    match a {
-        Action::Undo if m.undo.is_empty() => Some("nothing to undo"),
-        Action::Redo if m.redo.is_empty() => Some("nothing to redo"),
-        Action::Save if m.snap.read_only() => Some(
-            "read-only server: the table is kept in the draft ($XDG_STATE_HOME/groupmap/drafts/ORG.toml); `groupmap mapping export --mapping DRAFT --format csv` writes it for the admin center",
-        ),
-        Action::Save if !m.modified() && !m.plan.applies() => Some("nothing to save: no edits and no user to move"),
-        Action::Save if m.plan.lint.iter().any(|f| f.severity == Severity::Error) => {
-            Some("the mapping has errors (see the preview's findings)")
-        }
-        Action::Map | Action::NewGroup if m.selected_value().is_none() => Some("no value selected"),
-        Action::Map if m.selected_group().is_none() => Some("no group selected"),
-        Action::SetDefault if m.selected_group().is_none() => Some("no group selected"),
-        Action::Unmap if m.selected_value().is_none_or(|v| m.mapping.row(&v.value).is_none()) => {
-            Some("the selected value has no row")
-        }
-        _ => None,
-    }
+    list.offset = super::layout::scroll(list.offset, list.selected, rows);
 }
 
 fn act(m: &mut Model, a: Action) -> Vec<Effect> {
-    if let Some(why) = unavailable(m, a) {
+    if let Some(why) = super::keymap::unavailable(m, a) {
         m.status = Some((format!("{}: {why}", super::keymap::binding(a).help), true));
         return Vec::new();
     }

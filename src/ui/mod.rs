@@ -1,7 +1,6 @@
 //! `view(&Model, &mut Frame)`: a pure function of the model.
 
 pub mod dialog;
-pub mod layout;
 pub mod lists;
 pub mod screens;
 pub mod theme;
@@ -11,11 +10,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::keymap::{Action, BINDINGS, Binding, Scope};
+use crate::app::keymap::{Action, BINDINGS, Binding, Scope, unavailable};
+use crate::app::layout::{MIN_HEIGHT, MIN_WIDTH, layout};
 use crate::app::model::{Model, Phase, Screen};
-use crate::app::update::unavailable;
 use crate::domain::text::sanitize;
-use layout::{MIN_HEIGHT, MIN_WIDTH, layout};
 use ratatui::style::Style;
 use theme::Theme;
 

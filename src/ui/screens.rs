@@ -6,9 +6,9 @@ use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
-use super::layout::{list_rows, scroll};
 use super::theme::Theme;
 use crate::app::keymap::{BINDINGS, Scope};
+use crate::app::layout::{list_rows, scroll};
 use crate::app::model::Model;
 use crate::domain::text::{sanitize, visible};
 

@@ -1,4 +1,5 @@
-//! Where everything goes, as a pure function of the terminal size.
+//! Where everything goes, as a pure function of the terminal size: the view draws into these
+//! areas and `update` pages and scrolls by them, so both agree on what is visible.
 
 use ratatui::layout::Rect;
 
