@@ -206,7 +206,7 @@ fn preview_screen_shows_the_plan_text() {
     let mut m = ready();
     update(&mut m, key('p'));
     assert_eq!(m.screen, Screen::Preview);
-    assert!(m.preview_lines.iter().any(|l| l.starts_with("Plan:") || l.starts_with("No changes")));
+    assert!(m.preview_lines.iter().any(|l| l.text.starts_with("Plan:") || l.text.starts_with("No changes")));
     update(&mut m, code(KeyCode::Esc));
     assert_eq!(m.screen, Screen::Mapping);
 }
@@ -275,7 +275,7 @@ fn preview_filter_matches_substrings_case_insensitively() {
     }
     let shown: Vec<&str> = (0..m.preview.filtered.len(m.preview_lines.len()))
         .filter_map(|p| m.preview.filtered.get(p))
-        .map(|i| m.preview_lines[i].as_str())
+        .map(|i| m.preview_lines[i].text.as_str())
         .collect();
     assert!(!shown.is_empty());
     assert!(shown.iter().all(|l| l.to_lowercase().contains("u2@x")), "{shown:?}");
@@ -307,7 +307,16 @@ fn a_long_preview_is_filtered_off_the_input_path_and_stale_results_are_dropped()
     let mut m = ready();
     update(&mut m, key('p'));
     let n = groupmap::app::update::FILTER_OFF_THREAD_FROM + 10;
-    m.preview_lines = std::sync::Arc::new((0..n).map(|i| format!("line {i} user{i}@x.test")).collect());
+    m.preview_lines = std::sync::Arc::new(
+        (0..n)
+            .map(|i| {
+                groupmap::report::PreviewLine::new(
+                    groupmap::report::LineKind::Plain,
+                    format!("line {i} user{i}@x.test"),
+                )
+            })
+            .collect(),
+    );
     update(&mut m, key('/'));
     let first = update(&mut m, key('9'));
     let [Effect::FilterPreview { id: id1, narrow: None, .. }] = &first[..] else { panic!("{first:?}") };
@@ -358,4 +367,39 @@ fn the_list_window_moves_only_when_the_selection_would_leave_it() {
     assert!(offset > 0, "scrolled");
     update(&mut m, key('k'));
     assert_eq!(m.preview.offset, offset, "moving back up inside the window keeps it");
+}
+
+#[test]
+fn preview_lines_carry_the_kind_their_text_shows() {
+    use groupmap::domain::lint::Severity;
+    use groupmap::report::LineKind;
+    let mut m = ready();
+    select_value(&mut m, "Sales EMEA");
+    select_group(&mut m, "Sales EMEA");
+    update(&mut m, code(KeyCode::Enter));
+    select_value(&mut m, "Engineering");
+    update(&mut m, key('x'));
+    update(&mut m, key('p'));
+    let mut seen = std::collections::HashSet::new();
+    for l in m.preview_lines.iter() {
+        let t = l.text.trim_start();
+        let ok = match l.kind {
+            LineKind::Summary => ["Plan:", "No changes", "Not applied"].iter().any(|p| l.text.starts_with(p)),
+            LineKind::Heading => !l.text.starts_with(' ') && !l.text.is_empty(),
+            LineKind::GroupHeading => l.text.starts_with("  \""),
+            LineKind::UserMove { new_member } => l.text.starts_with(if new_member { "    + " } else { "    ~ " }),
+            LineKind::TableAdded => l.text.starts_with("  + "),
+            LineKind::TableChanged => l.text.starts_with("  ~ "),
+            LineKind::TableRemoved => l.text.starts_with("  - "),
+            LineKind::Unmapped => l.text.starts_with("    \""),
+            LineKind::Finding(Severity::Error) => t.starts_with("error: "),
+            LineKind::Finding(Severity::Warning) => t.starts_with("warning: "),
+            LineKind::Finding(Severity::Info) => t.starts_with("note: "),
+            LineKind::Blank => l.text.is_empty(),
+            LineKind::Plain => false,
+        };
+        assert!(ok, "{:?} for {:?}", l.kind, l.text);
+        seen.insert(std::mem::discriminant(&l.kind));
+    }
+    assert!(seen.len() >= 8, "the fixture shows most kinds: {seen:?}");
 }

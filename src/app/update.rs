@@ -14,6 +14,7 @@ use crate::domain::mapping_file::{MappingFile, to_toml};
 use crate::domain::suggest::suggest;
 use crate::domain::text::quoted;
 use crate::domain::{Target, plan};
+use crate::report::{LineKind, PreviewLine};
 
 /// Columns one horizontal scroll step moves the preview.
 const HSCROLL: usize = 16;
@@ -256,7 +257,8 @@ pub fn recompute(m: &mut Model) {
         // Edits on the preview screen are rare (undo/redo); a long preview then filters at once.
         for effect in build_preview(m) {
             if let Effect::FilterPreview { id, lines, needle, narrow } = effect {
-                let filtered = super::filter::substring(|i| lines[i].as_str(), lines.len(), &needle, narrow.as_deref());
+                let filtered =
+                    super::filter::substring(|i| lines[i].text.as_str(), lines.len(), &needle, narrow.as_deref());
                 on_preview_filtered(m, id, needle, filtered);
             }
         }
@@ -274,12 +276,10 @@ fn on_preview_filtered(m: &mut Model, id: u64, needle: String, filtered: super::
 
 fn build_preview(m: &mut Model) -> Vec<Effect> {
     let d = diff(&m.base, &m.mapping);
-    let text = crate::report::render_human(&m.snap, &m.mapping, &m.plan, &d, m.sandbox);
+    let lines = crate::report::plan_lines(&m.snap, &m.mapping, &m.plan, &d, m.sandbox);
     // The summary comes first on screen (and last in `groupmap plan`, as terraform prints it).
-    let summary = crate::report::summary_line(&m.plan, &d);
-    m.preview_lines = Arc::new(
-        std::iter::once(summary).chain(std::iter::once(String::new())).chain(text.lines().map(str::to_owned)).collect(),
-    );
+    let summary = PreviewLine::new(LineKind::Summary, crate::report::summary_line(&m.plan, &d));
+    m.preview_lines = Arc::new([summary, PreviewLine::blank()].into_iter().chain(lines).collect());
     m.preview_filtered_for = None;
     refilter_preview(m, false)
 }
@@ -302,7 +302,8 @@ fn refilter_preview(m: &mut Model, extend: bool) -> Vec<Effect> {
     };
     if needle.is_empty() || m.preview_lines.len() < FILTER_OFF_THREAD_FROM {
         let lines = &m.preview_lines;
-        m.preview.filtered = super::filter::substring(|i| lines[i].as_str(), lines.len(), &needle, narrow.as_deref());
+        m.preview.filtered =
+            super::filter::substring(|i| lines[i].text.as_str(), lines.len(), &needle, narrow.as_deref());
         m.preview_filtered_for = Some(needle);
         m.preview_filter_id += 1;
         clamp(&mut m.preview, m.preview_lines.len());

@@ -10,7 +10,9 @@ use super::theme::Theme;
 use crate::app::keymap::{BINDINGS, Scope};
 use crate::app::layout::{list_rows, scroll};
 use crate::app::model::Model;
+use crate::domain::lint::Severity;
 use crate::domain::text::{sanitize, visible};
+use crate::report::LineKind;
 
 pub fn loading(f: &mut Frame, area: Rect, counts: &[(String, usize)], theme: &Theme) {
     let mut lines = vec![Line::styled("Loading the organization…", theme.title()), Line::raw("")];
@@ -35,22 +37,20 @@ pub fn failed(f: &mut Frame, area: Rect, message: &str, theme: &Theme) {
     );
 }
 
-fn preview_style(line: &str, theme: &Theme) -> Style {
-    let t = line.trim_start();
-    if t.starts_with("error:") {
-        theme.error()
-    } else if t.starts_with("warning:") {
-        theme.warn()
-    } else if line.starts_with("Plan:") || line.starts_with("No changes") || line.starts_with("Not applied") {
-        theme.title()
-    } else if !line.starts_with(' ') && !line.is_empty() {
-        Style::new().add_modifier(ratatui::style::Modifier::BOLD)
-    } else if t.starts_with("+ ") {
-        theme.ok()
-    } else if t.starts_with("- ") {
-        theme.error()
-    } else {
-        Style::new()
+fn preview_style(kind: LineKind, theme: &Theme) -> Style {
+    match kind {
+        LineKind::Summary => theme.title(),
+        LineKind::Heading => Style::new().add_modifier(ratatui::style::Modifier::BOLD),
+        LineKind::Finding(Severity::Error) | LineKind::TableRemoved => theme.error(),
+        LineKind::Finding(Severity::Warning) => theme.warn(),
+        LineKind::TableAdded | LineKind::UserMove { new_member: true } => theme.ok(),
+        LineKind::Finding(Severity::Info)
+        | LineKind::UserMove { new_member: false }
+        | LineKind::TableChanged
+        | LineKind::GroupHeading
+        | LineKind::Unmapped
+        | LineKind::Blank
+        | LineKind::Plain => Style::new(),
     }
 }
 
@@ -86,12 +86,12 @@ pub fn preview(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     let offset = scroll(list.offset, list.selected, rows);
     let lines: Vec<Line> = (offset..(offset + rows).min(len))
         .filter_map(|pos| {
-            let text = &m.preview_lines[list.filtered.get(pos)?];
-            let mut style = preview_style(text, theme);
+            let line = &m.preview_lines[list.filtered.get(pos)?];
+            let mut style = preview_style(line.kind, theme);
             if pos == list.selected {
                 style = style.patch(theme.selected());
             }
-            let shown: String = text.chars().skip(m.preview_hscroll).collect();
+            let shown: String = line.text.chars().skip(m.preview_hscroll).collect();
             Some(substring_highlighted(shown, &list.filter, style, theme))
         })
         .collect();
