@@ -403,3 +403,65 @@ fn preview_lines_carry_the_kind_their_text_shows() {
     }
     assert!(seen.len() >= 8, "the fixture shows most kinds: {seen:?}");
 }
+
+#[test]
+fn help_scrolls_within_its_rows_and_jumps_to_the_end_and_the_top() {
+    let mut m = ready();
+    update(&mut m, Msg::Resize(80, 24));
+    update(&mut m, key('?'));
+    let rows = groupmap::app::keymap::help_rows().len();
+    let fits = 24 - 5 - 2; // body less header/status/footer, less the border
+    update(&mut m, key('G'));
+    assert_eq!(m.help_scroll, rows - fits, "G shows the last page");
+    update(&mut m, key('j'));
+    assert_eq!(m.help_scroll, rows - fits, "not past the end");
+    update(&mut m, key('k'));
+    assert_eq!(m.help_scroll, rows - fits - 1, "k moves up at once from the end");
+    update(&mut m, code(KeyCode::Home));
+    assert_eq!(m.help_scroll, 0);
+    update(&mut m, code(KeyCode::End));
+    assert_eq!(m.help_scroll, rows - fits);
+    update(&mut m, key('g'));
+    assert_eq!(m.help_scroll, 0);
+    update(&mut m, key('q'));
+    assert!(!m.help, "q closes the help");
+}
+
+#[test]
+fn keys_under_dialogs_and_input_go_through_their_scopes() {
+    let mut m = ready();
+    // A result closes on any key; C-l redraws under it and C-c exits from it.
+    m.dialog = Some(Dialog::Result { title: "Saved".into(), message: "ok".into(), ok: true });
+    let ctrl = |c| Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+    assert!(matches!(&update(&mut m, ctrl('l'))[..], [Effect::Redraw]));
+    assert!(m.dialog.is_some());
+    assert!(matches!(&update(&mut m, ctrl('c'))[..], [Effect::Quit]));
+    update(&mut m, key('z'));
+    assert_eq!(m.dialog, None);
+    // While a filter is typed, ↑/↓ move in the list, letters are text and Tab does nothing.
+    update(&mut m, key('/'));
+    update(&mut m, code(KeyCode::Down));
+    assert_eq!(m.values.selected, 1);
+    update(&mut m, key('x'));
+    assert_eq!(m.values.filter, "x");
+    update(&mut m, code(KeyCode::Tab));
+    assert_eq!(m.focus, Pane::Values);
+    update(&mut m, code(KeyCode::Backspace));
+    update(&mut m, code(KeyCode::Enter));
+    assert!(!m.values.editing && m.values.filter.is_empty());
+    // A new group's name takes the letters that are keys elsewhere ('q', 'y', 'n').
+    update(&mut m, key('n'));
+    for c in "qyn".chars() {
+        update(&mut m, key(c));
+    }
+    assert_eq!(m.dialog, Some(Dialog::NewGroup { name: "qyn".into() }));
+    update(&mut m, code(KeyCode::Esc));
+    assert_eq!(m.dialog, None);
+    // The quit question: n stays, y quits.
+    update(&mut m, key('m'));
+    update(&mut m, key('q'));
+    update(&mut m, key('n'));
+    assert_eq!(m.dialog, None);
+    update(&mut m, key('q'));
+    assert!(update(&mut m, key('x')).is_empty() && m.dialog == Some(Dialog::ConfirmQuit), "other keys wait");
+}
