@@ -1,7 +1,6 @@
 //! The plan for a person (terraform-like text) and for a program (JSON). Pure functions.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 use serde_json::{Value, json};
 
@@ -66,7 +65,63 @@ pub fn summary_line(plan: &Plan, diff: &TableDiff) -> String {
     format!("Plan: {counts}.{table}")
 }
 
-fn user_line(snap: &Snapshot, plan: &Plan, out: &mut String, c: &crate::domain::Change) {
+/// What a line of the plan is, so the editor can style it without reading its text back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineKind {
+    /// The terraform-style summary ("Plan: …", "No changes …", "Not applied …").
+    Summary,
+    /// The organization and mapping facts at the top, and each section's heading.
+    Heading,
+    /// A target group, with how many users join it.
+    GroupHeading,
+    /// A user who moves; `new_member`: from no group (`+`) rather than from another (`~`).
+    UserMove {
+        new_member: bool,
+    },
+    TableAdded,
+    TableChanged,
+    TableRemoved,
+    /// An unmapped value and how many users hold it.
+    Unmapped,
+    Finding(Severity),
+    Blank,
+    /// Anything else (nothing today; for lines a caller adds).
+    Plain,
+}
+
+/// One line of the plan as `groupmap plan` prints it, with what kind of line it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreviewLine {
+    pub kind: LineKind,
+    pub text: String,
+}
+
+impl PreviewLine {
+    pub fn new(kind: LineKind, text: impl Into<String>) -> PreviewLine {
+        PreviewLine { kind, text: text.into() }
+    }
+
+    pub fn blank() -> PreviewLine {
+        PreviewLine::new(LineKind::Blank, "")
+    }
+}
+
+/// The lines being built, each pushed with its kind.
+struct Lines(Vec<PreviewLine>);
+
+impl Lines {
+    fn push(&mut self, kind: LineKind, text: String) {
+        self.0.push(PreviewLine { kind, text });
+    }
+
+    /// A blank line, then a section heading.
+    fn section(&mut self, text: String) {
+        self.0.push(PreviewLine::blank());
+        self.push(LineKind::Heading, text);
+    }
+}
+
+fn user_line(snap: &Snapshot, plan: &Plan, out: &mut Lines, c: &crate::domain::Change) {
     let o = snap.owner(c.owner);
     let who = if o.name.is_empty() {
         format!("<{}> (invitee)", sanitize(&o.email))
@@ -76,47 +131,68 @@ fn user_line(snap: &Snapshot, plan: &Plan, out: &mut String, c: &crate::domain::
     let from = c.from.map_or_else(|| "(no group)".to_owned(), |g| sanitize(&snap.group(g).name).into_owned());
     let mark = if c.from.is_some() { '~' } else { '+' };
     let value = o.value.map(|v| quoted(snap.value(v))).unwrap_or_default();
-    let _ = writeln!(out, "    {mark} {who}  {from} → {}   {value}", sanitize(plan.dest_name(snap, c.to)));
+    out.push(
+        LineKind::UserMove { new_member: c.from.is_none() },
+        format!("    {mark} {who}  {from} → {}   {value}", sanitize(plan.dest_name(snap, c.to))),
+    );
 }
 
+/// The plan for a person: `groupmap plan` prints these lines, the editor's preview shows them.
 pub fn render_human(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &TableDiff, ctx: Context) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Organization: {}", org_label(snap, ctx));
+    for line in plan_lines(snap, mapping, plan, diff, ctx) {
+        out.push_str(&line.text);
+        out.push('\n');
+    }
+    out
+}
+
+/// The plan as lines of text with their kinds (`render_human` joins the texts).
+pub fn plan_lines(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &TableDiff, ctx: Context) -> Vec<PreviewLine> {
+    let mut out = Lines(Vec::new());
+    out.push(LineKind::Heading, format!("Organization: {}", org_label(snap, ctx)));
     let default = mapping.default_group.as_ref().map_or_else(|| "none".to_owned(), |t| target_name(snap, t));
-    let _ = writeln!(
-        out,
-        "Group mapping: {} · {} · default group: {default} · apply to existing users: {}{}",
-        if mapping.enabled { "ON" } else { "OFF" },
-        plural(mapping.rows.len(), "row", "rows"),
-        if mapping.apply_to_existing { "yes" } else { "no" },
-        snap.saved.as_ref().map(|s| format!(" · saved version {}", s.version)).unwrap_or_default()
+    out.push(
+        LineKind::Heading,
+        format!(
+            "Group mapping: {} · {} · default group: {default} · apply to existing users: {}{}",
+            if mapping.enabled { "ON" } else { "OFF" },
+            plural(mapping.rows.len(), "row", "rows"),
+            if mapping.apply_to_existing { "yes" } else { "no" },
+            snap.saved.as_ref().map(|s| format!(" · saved version {}", s.version)).unwrap_or_default()
+        ),
     );
 
     if !diff.is_empty() {
-        let _ = writeln!(out, "\nMapping table changes (against the saved table):");
+        out.section("Mapping table changes (against the saved table):".into());
         if let Some((a, b)) = diff.enabled {
-            let _ = writeln!(out, "  ~ group mapping {} → {}", on(a), on(b));
+            out.push(LineKind::TableChanged, format!("  ~ group mapping {} → {}", on(a), on(b)));
         }
         if let Some((a, b)) = &diff.default_group {
             let name = |t: &Option<Target>| t.as_ref().map_or_else(|| "none".to_owned(), |t| target_name(snap, t));
-            let _ = writeln!(out, "  ~ default group {} → {}", name(a), name(b));
+            out.push(LineKind::TableChanged, format!("  ~ default group {} → {}", name(a), name(b)));
         }
         for r in &diff.added {
-            let _ = writeln!(out, "  + {} → {}", quoted(&r.idp_value), target_name(snap, &r.target));
+            out.push(LineKind::TableAdded, format!("  + {} → {}", quoted(&r.idp_value), target_name(snap, &r.target)));
         }
         for (v, a, b) in &diff.changed {
-            let _ = writeln!(out, "  ~ {} → {} (was {})", quoted(v), target_name(snap, b), target_name(snap, a));
+            out.push(
+                LineKind::TableChanged,
+                format!("  ~ {} → {} (was {})", quoted(v), target_name(snap, b), target_name(snap, a)),
+            );
         }
         for r in &diff.removed {
-            let _ = writeln!(out, "  - {} → {}", quoted(&r.idp_value), target_name(snap, &r.target));
+            out.push(
+                LineKind::TableRemoved,
+                format!("  - {} → {}", quoted(&r.idp_value), target_name(snap, &r.target)),
+            );
         }
     }
 
     if plan.enabled && !plan.changes.is_empty() {
         if !plan.apply_to_existing {
-            let _ = writeln!(
-                out,
-                "\nApply to existing users is OFF: saving moves no existing user. What would move if it were on:"
+            out.section(
+                "Apply to existing users is OFF: saving moves no existing user. What would move if it were on:".into(),
             );
         }
         let mut by_dest: BTreeMap<(String, Dest), Vec<&crate::domain::Change>> = BTreeMap::new();
@@ -129,23 +205,26 @@ pub fn render_human(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &Tabl
             }
         }
         if !by_dest.is_empty() {
-            let _ = writeln!(out, "\nUsers to move, by target group:");
+            out.section("Users to move, by target group:".into());
         }
         for ((_, dest), changes) in &by_dest {
             let new = if matches!(dest, Dest::New(_)) { " (new group, created on save)" } else { "" };
-            let _ = writeln!(out, "\n  {}{new}  +{}", quoted(plan.dest_name(snap, *dest)), changes.len());
+            out.0.push(PreviewLine::blank());
+            out.push(
+                LineKind::GroupHeading,
+                format!("  {}{new}  +{}", quoted(plan.dest_name(snap, *dest)), changes.len()),
+            );
             for c in changes {
                 user_line(snap, plan, &mut out, c);
             }
         }
         if !to_default.is_empty() {
             let name = plan.dest_name(snap, to_default[0].to);
-            let _ = writeln!(
-                out,
-                "\nTo the default group {} (no row matches their value): {}",
+            out.section(format!(
+                "To the default group {} (no row matches their value): {}",
                 quoted(name),
                 to_default.len()
-            );
+            ));
             for c in to_default {
                 user_line(snap, plan, &mut out, c);
             }
@@ -159,30 +238,30 @@ pub fn render_human(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &Tabl
                 *per_value.entry(snap.value(v)).or_default() += 1;
             }
         }
-        let _ = writeln!(
-            out,
-            "\nUnmapped: {} with {} (no row, no default group; they stay where they are):",
+        out.section(format!(
+            "Unmapped: {} with {} (no row, no default group; they stay where they are):",
             plural(plan.unmapped.len(), "user", "users"),
             plural(per_value.len(), "value", "values")
-        );
+        ));
         for (v, n) in per_value {
-            let _ = writeln!(out, "    {}  {}", quoted(v), plural(n, "user", "users"));
+            out.push(LineKind::Unmapped, format!("    {}  {}", quoted(v), plural(n, "user", "users")));
         }
     }
 
     if !plan.lint.is_empty() {
-        let _ = writeln!(out, "\nFindings:");
+        out.section("Findings:".into());
         for f in &plan.lint {
             let mark = match f.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
                 Severity::Info => "note",
             };
-            let _ = writeln!(out, "  {mark}: {}", sanitize(&f.message));
+            out.push(LineKind::Finding(f.severity), format!("  {mark}: {}", sanitize(&f.message)));
         }
     }
-    let _ = writeln!(out, "\n{}", summary_line(plan, diff));
-    out
+    out.0.push(PreviewLine::blank());
+    out.push(LineKind::Summary, summary_line(plan, diff));
+    out.0
 }
 
 fn on(b: bool) -> &'static str {

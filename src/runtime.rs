@@ -201,7 +201,7 @@ fn run_effect(
             let tx = tx.clone();
             tokio::task::spawn_blocking(move || {
                 let filtered =
-                    crate::app::filter::substring(|i| lines[i].as_str(), lines.len(), &needle, narrow.as_deref());
+                    crate::app::filter::substring(|i| lines[i].text.as_str(), lines.len(), &needle, narrow.as_deref());
                 let _ = tx.send(Msg::PreviewFiltered { id, needle, filtered });
             });
         }

@@ -211,7 +211,7 @@ fn preview_screen_shows_the_plan_text() {
     let mut m = ready();
     update(&mut m, key('p'));
     assert_eq!(m.screen, Screen::Preview);
-    assert!(m.preview_lines.iter().any(|l| l.starts_with("Plan:") || l.starts_with("No changes")));
+    assert!(m.preview_lines.iter().any(|l| l.text.starts_with("Plan:") || l.text.starts_with("No changes")));
     update(&mut m, code(KeyCode::Esc));
     assert_eq!(m.screen, Screen::Mapping);
 }
@@ -280,7 +280,7 @@ fn preview_filter_matches_substrings_case_insensitively() {
     }
     let shown: Vec<&str> = (0..m.preview.filtered.len(m.preview_lines.len()))
         .filter_map(|p| m.preview.filtered.get(p))
-        .map(|i| m.preview_lines[i].as_str())
+        .map(|i| m.preview_lines[i].text.as_str())
         .collect();
     assert!(!shown.is_empty());
     assert!(shown.iter().all(|l| l.to_lowercase().contains("u2@x")), "{shown:?}");
@@ -312,7 +312,16 @@ fn a_long_preview_is_filtered_off_the_input_path_and_stale_results_are_dropped()
     let mut m = ready();
     update(&mut m, key('p'));
     let n = groupmap::app::update::FILTER_OFF_THREAD_FROM + 10;
-    m.preview_lines = std::sync::Arc::new((0..n).map(|i| format!("line {i} user{i}@x.test")).collect());
+    m.preview_lines = std::sync::Arc::new(
+        (0..n)
+            .map(|i| {
+                groupmap::report::PreviewLine::new(
+                    groupmap::report::LineKind::Plain,
+                    format!("line {i} user{i}@x.test"),
+                )
+            })
+            .collect(),
+    );
     update(&mut m, key('/'));
     let first = update(&mut m, key('9'));
     let [Effect::FilterPreview { id: id1, narrow: None, .. }] = &first[..] else { panic!("{first:?}") };
@@ -389,6 +398,103 @@ fn choosing_a_column_after_a_save_plans_on_the_saved_organization() {
     update(&mut m, key('i'));
     assert!(m.plan.changes.is_empty(), "re-joined on the organization the save reloaded: {:?}", m.plan.changes);
     update(&mut m, key('p'));
-    assert!(m.preview_lines.iter().any(|l| l.starts_with("No changes")), "{:?}", m.preview_lines);
+    assert!(m.preview_lines.iter().any(|l| l.text.starts_with("No changes")), "{:?}", m.preview_lines);
     assert_eq!(m.org().unwrap().version(), Some(4), "the next save is based on the saved version");
+}
+
+#[test]
+fn preview_lines_carry_the_kind_their_text_shows() {
+    use groupmap::domain::lint::Severity;
+    use groupmap::report::LineKind;
+    let mut m = ready();
+    select_value(&mut m, "Sales EMEA");
+    select_group(&mut m, "Sales EMEA");
+    update(&mut m, code(KeyCode::Enter));
+    select_value(&mut m, "Engineering");
+    update(&mut m, key('x'));
+    update(&mut m, key('p'));
+    let mut seen = std::collections::HashSet::new();
+    for l in m.preview_lines.iter() {
+        let t = l.text.trim_start();
+        let ok = match l.kind {
+            LineKind::Summary => ["Plan:", "No changes", "Not applied"].iter().any(|p| l.text.starts_with(p)),
+            LineKind::Heading => !l.text.starts_with(' ') && !l.text.is_empty(),
+            LineKind::GroupHeading => l.text.starts_with("  \""),
+            LineKind::UserMove { new_member } => l.text.starts_with(if new_member { "    + " } else { "    ~ " }),
+            LineKind::TableAdded => l.text.starts_with("  + "),
+            LineKind::TableChanged => l.text.starts_with("  ~ "),
+            LineKind::TableRemoved => l.text.starts_with("  - "),
+            LineKind::Unmapped => l.text.starts_with("    \""),
+            LineKind::Finding(Severity::Error) => t.starts_with("error: "),
+            LineKind::Finding(Severity::Warning) => t.starts_with("warning: "),
+            LineKind::Finding(Severity::Info) => t.starts_with("note: "),
+            LineKind::Blank => l.text.is_empty(),
+            LineKind::Plain => false,
+        };
+        assert!(ok, "{:?} for {:?}", l.kind, l.text);
+        seen.insert(std::mem::discriminant(&l.kind));
+    }
+    assert!(seen.len() >= 8, "the fixture shows most kinds: {seen:?}");
+}
+
+#[test]
+fn help_scrolls_within_its_rows_and_jumps_to_the_end_and_the_top() {
+    let mut m = ready();
+    update(&mut m, Msg::Resize(80, 24));
+    update(&mut m, key('?'));
+    let rows = groupmap::app::keymap::help_rows().len();
+    let fits = 24 - 5 - 2; // body less header/status/footer, less the border
+    update(&mut m, key('G'));
+    assert_eq!(m.help_scroll, rows - fits, "G shows the last page");
+    update(&mut m, key('j'));
+    assert_eq!(m.help_scroll, rows - fits, "not past the end");
+    update(&mut m, key('k'));
+    assert_eq!(m.help_scroll, rows - fits - 1, "k moves up at once from the end");
+    update(&mut m, code(KeyCode::Home));
+    assert_eq!(m.help_scroll, 0);
+    update(&mut m, code(KeyCode::End));
+    assert_eq!(m.help_scroll, rows - fits);
+    update(&mut m, key('g'));
+    assert_eq!(m.help_scroll, 0);
+    update(&mut m, key('q'));
+    assert!(!m.help, "q closes the help");
+}
+
+#[test]
+fn keys_under_dialogs_and_input_go_through_their_scopes() {
+    let mut m = ready();
+    // A result closes on any key; C-l redraws under it and C-c exits from it.
+    m.dialog = Some(Dialog::Result { title: "Saved".into(), message: "ok".into(), ok: true });
+    let ctrl = |c| Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+    assert!(matches!(&update(&mut m, ctrl('l'))[..], [Effect::Redraw]));
+    assert!(m.dialog.is_some());
+    assert!(matches!(&update(&mut m, ctrl('c'))[..], [Effect::Quit]));
+    update(&mut m, key('z'));
+    assert_eq!(m.dialog, None);
+    // While a filter is typed, ↑/↓ move in the list, letters are text and Tab does nothing.
+    update(&mut m, key('/'));
+    update(&mut m, code(KeyCode::Down));
+    assert_eq!(m.values.selected, 1);
+    update(&mut m, key('x'));
+    assert_eq!(m.values.filter, "x");
+    update(&mut m, code(KeyCode::Tab));
+    assert_eq!(m.focus, Pane::Values);
+    update(&mut m, code(KeyCode::Backspace));
+    update(&mut m, code(KeyCode::Enter));
+    assert!(!m.values.editing && m.values.filter.is_empty());
+    // A new group's name takes the letters that are keys elsewhere ('q', 'y', 'n').
+    update(&mut m, key('n'));
+    for c in "qyn".chars() {
+        update(&mut m, key(c));
+    }
+    assert_eq!(m.dialog, Some(Dialog::NewGroup { name: "qyn".into() }));
+    update(&mut m, code(KeyCode::Esc));
+    assert_eq!(m.dialog, None);
+    // The quit question: n stays, y quits.
+    update(&mut m, key('m'));
+    update(&mut m, key('q'));
+    update(&mut m, key('n'));
+    assert_eq!(m.dialog, None);
+    update(&mut m, key('q'));
+    assert!(update(&mut m, key('x')).is_empty() && m.dialog == Some(Dialog::ConfirmQuit), "other keys wait");
 }

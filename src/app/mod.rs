@@ -2,6 +2,7 @@
 
 pub mod filter;
 pub mod keymap;
+pub mod layout;
 pub mod model;
 pub mod msg;
 pub mod update;

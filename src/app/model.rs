@@ -91,8 +91,8 @@ pub struct Model {
     pub columns: ListView,
     pub value_entries: Vec<ValueEntry>,
     pub group_entries: Vec<GroupEntry>,
-    /// The preview as text lines (the same text `groupmap plan` prints).
-    pub preview_lines: Arc<Vec<String>>,
+    /// The preview: the lines `groupmap plan` prints, each with its kind (the view styles by it).
+    pub preview_lines: Arc<Vec<crate::report::PreviewLine>>,
     /// The pattern `preview.filtered` was computed for, and the newest filter request's id.
     pub preview_filtered_for: Option<String>,
     pub preview_filter_id: u64,

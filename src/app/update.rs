@@ -2,22 +2,18 @@
 
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
 use super::filter::filter;
-use super::keymap::{Action, Key, action_for, key_of};
 use super::model::{Dialog, GroupEntry, ListView, Model, Pane, Phase, Screen, ValueEntry};
 use super::msg::{Effect, FailureKind, Msg, SaveFailure};
-use crate::domain::lint::Severity;
 use crate::domain::mapping::{diff, rebase};
 use crate::domain::mapping_file::{MappingFile, to_toml};
-use crate::domain::suggest::suggest;
+use crate::domain::plan;
 use crate::domain::text::quoted;
-use crate::domain::{Target, plan};
 use crate::engine::{Organization, SaveOutcome};
+use crate::report::{LineKind, PreviewLine};
 
-/// Columns one horizontal scroll step moves the preview.
-const HSCROLL: usize = 16;
+mod dialogs;
+mod keys;
 
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -25,7 +21,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.size = (w, h);
             Vec::new()
         }
-        Msg::Key(k) => on_key(m, k),
+        Msg::Key(k) => keys::on_key(m, k),
         Msg::LoadProgress { id, what, n } => {
             if let Phase::Loading { id: cur, counts } = &mut m.phase
                 && *cur == id
@@ -254,7 +250,8 @@ pub fn recompute(m: &mut Model) {
         // Edits on the preview screen are rare (undo/redo); a long preview then filters at once.
         for effect in build_preview(m) {
             if let Effect::FilterPreview { id, lines, needle, narrow } = effect {
-                let filtered = super::filter::substring(|i| lines[i].as_str(), lines.len(), &needle, narrow.as_deref());
+                let filtered =
+                    super::filter::substring(|i| lines[i].text.as_str(), lines.len(), &needle, narrow.as_deref());
                 on_preview_filtered(m, id, needle, filtered);
             }
         }
@@ -272,12 +269,10 @@ fn on_preview_filtered(m: &mut Model, id: u64, needle: String, filtered: super::
 
 fn build_preview(m: &mut Model) -> Vec<Effect> {
     let d = diff(&m.base(), &m.mapping);
-    let text = crate::report::render_human(m.snap(), &m.mapping, &m.plan, &d, m.label());
+    let lines = crate::report::plan_lines(m.snap(), &m.mapping, &m.plan, &d, m.label());
     // The summary comes first on screen (and last in `groupmap plan`, as terraform prints it).
-    let summary = crate::report::summary_line(&m.plan, &d);
-    m.preview_lines = Arc::new(
-        std::iter::once(summary).chain(std::iter::once(String::new())).chain(text.lines().map(str::to_owned)).collect(),
-    );
+    let summary = PreviewLine::new(LineKind::Summary, crate::report::summary_line(&m.plan, &d));
+    m.preview_lines = Arc::new([summary, PreviewLine::blank()].into_iter().chain(lines).collect());
     m.preview_filtered_for = None;
     refilter_preview(m, false)
 }
@@ -300,7 +295,8 @@ fn refilter_preview(m: &mut Model, extend: bool) -> Vec<Effect> {
     };
     if needle.is_empty() || m.preview_lines.len() < FILTER_OFF_THREAD_FROM {
         let lines = &m.preview_lines;
-        m.preview.filtered = super::filter::substring(|i| lines[i].as_str(), lines.len(), &needle, narrow.as_deref());
+        m.preview.filtered =
+            super::filter::substring(|i| lines[i].text.as_str(), lines.len(), &needle, narrow.as_deref());
         m.preview_filtered_for = Some(needle);
         m.preview_filter_id += 1;
         clamp(&mut m.preview, m.preview_lines.len());
@@ -331,297 +327,6 @@ fn clamp(list: &mut ListView, total: usize) {
 fn clamp_all(m: &mut Model) {
     clamp(&mut m.values, m.value_entries.len());
     clamp(&mut m.groups, m.group_entries.len());
-}
-
-/// The list the keys move in, with its total item count.
-fn active_list(m: &mut Model) -> (&mut ListView, usize) {
-    match m.screen {
-        Screen::Preview => (&mut m.preview, m.preview_lines.len()),
-        Screen::Fields => {
-            let n = m.column_rows().len();
-            (&mut m.columns, n)
-        }
-        Screen::Mapping => match m.focus {
-            Pane::Values => (&mut m.values, m.value_entries.len()),
-            Pane::Groups => (&mut m.groups, m.group_entries.len()),
-        },
-    }
-}
-
-/// Rows a page holds: the body height less borders and headers.
-fn page(m: &Model) -> usize {
-    rows_shown(m).max(1)
-}
-
-/// Rows the active list shows at the current terminal size (the same layout the view uses).
-fn rows_shown(m: &Model) -> usize {
-    use crate::ui::layout::{layout, list_rows};
-    let area = ratatui::layout::Rect::new(0, 0, m.size.0, m.size.1);
-    let Some(a) = layout(area) else { return 1 };
-    match m.screen {
-        Screen::Preview => a.body.height.saturating_sub(2) as usize,
-        Screen::Fields => list_rows(a.body),
-        Screen::Mapping if m.focus == Pane::Values => list_rows(a.left),
-        Screen::Mapping => list_rows(a.right),
-    }
-}
-
-fn on_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
-    let key = key_of(&k);
-    if key == Key::Ctrl('c') {
-        return vec![Effect::Quit];
-    }
-    if key == Key::Ctrl('l') {
-        return vec![Effect::Redraw];
-    }
-    if m.dialog.is_some() {
-        return on_dialog_key(m, k);
-    }
-    if m.help {
-        match k.code {
-            KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') => m.help = false,
-            KeyCode::Char('j') | KeyCode::Down => m.help_scroll += 1,
-            KeyCode::Char('k') | KeyCode::Up => m.help_scroll = m.help_scroll.saturating_sub(1),
-            _ => {}
-        }
-        return Vec::new();
-    }
-    if let Some(effects) = on_filter_key(m, k) {
-        return effects;
-    }
-    let scopes = super::keymap::scopes(m.screen);
-    match action_for(key, scopes) {
-        Some(a) => act(m, a),
-        None => Vec::new(),
-    }
-}
-
-/// Keys while a filter is being typed; None when the key is not the filter's.
-fn on_filter_key(m: &mut Model, k: KeyEvent) -> Option<Vec<Effect>> {
-    let (list, _) = active_list(m);
-    if !list.editing {
-        return None;
-    }
-    let extend = match k.code {
-        KeyCode::Esc => {
-            list.filter.clear();
-            list.editing = false;
-            false
-        }
-        KeyCode::Enter => {
-            list.editing = false;
-            return Some(Vec::new());
-        }
-        KeyCode::Backspace => {
-            list.filter.pop();
-            false
-        }
-        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-            list.filter.push(c);
-            true
-        }
-        KeyCode::Up | KeyCode::Down | KeyCode::PageUp | KeyCode::PageDown => return None,
-        _ => return Some(Vec::new()),
-    };
-    list.selected = 0;
-    list.offset = 0;
-    Some(apply_filter(m, extend))
-}
-
-/// Re-filters the active list after its pattern changed (`extend`: it grew by typing).
-fn apply_filter(m: &mut Model, extend: bool) -> Vec<Effect> {
-    match m.screen {
-        Screen::Preview => return refilter_preview(m, extend),
-        Screen::Fields => {}
-        Screen::Mapping => {
-            let list = if m.focus == Pane::Values { &m.values } else { &m.groups };
-            let narrow = if extend { list.filtered.items.clone() } else { None };
-            refilter(m, m.focus, narrow);
-        }
-    }
-    Vec::new()
-}
-
-fn move_by(m: &mut Model, delta: isize) {
-    let (list, total) = active_list(m);
-    let len = list.filtered.len(total);
-    if len == 0 {
-        return;
-    }
-    let next = (list.selected as isize + delta).clamp(0, len as isize - 1);
-    list.selected = next as usize;
-    // The window moves only when the selection would leave it (the view uses the same rule).
-    let rows = rows_shown(m);
-    let (list, _) = active_list(m);
-    list.offset = crate::ui::layout::scroll(list.offset, list.selected, rows);
-}
-
-/// Why an action cannot run now, or None when it can.
-pub fn unavailable(m: &Model, a: Action) -> Option<&'static str> {
-    let editing = matches!(
-        a,
-        Action::Map
-            | Action::Unmap
-            | Action::ToggleMapping
-            | Action::SetDefault
-            | Action::ToggleApplyExisting
-            | Action::NewGroup
-            | Action::Suggest
-            | Action::Undo
-            | Action::Redo
-            | Action::Save
-            | Action::UseAsEmail
-            | Action::UseAsIdp
-    );
-    if editing && !m.has_data() && !(matches!(a, Action::UseAsEmail | Action::UseAsIdp) && m.org().is_some()) {
-        return Some("the organization is not loaded");
-    }
-    if a == Action::Save && !m.ready() {
-        return Some("wait for the load to finish: saving needs fresh data");
-    }
-    if editing && m.saving() {
-        return Some("a save is running");
-    }
-    match a {
-        Action::Undo if m.undo.is_empty() => Some("nothing to undo"),
-        Action::Redo if m.redo.is_empty() => Some("nothing to redo"),
-        Action::Save if !m.capabilities().save_table => Some(
-            "read-only server: the table is kept in the draft ($XDG_STATE_HOME/groupmap/drafts/ORG.toml); `groupmap mapping export --mapping DRAFT --format csv` writes it for the admin center",
-        ),
-        Action::Save if !m.modified() && !m.plan.applies() => Some("nothing to save: no edits and no user to move"),
-        Action::Save if m.plan.lint.iter().any(|f| f.severity == Severity::Error) => {
-            Some("the mapping has errors (see the preview's findings)")
-        }
-        Action::Map | Action::NewGroup if m.selected_value().is_none() => Some("no value selected"),
-        Action::Map if m.selected_group().is_none() => Some("no group selected"),
-        Action::SetDefault if m.selected_group().is_none() => Some("no group selected"),
-        Action::Unmap if m.selected_value().is_none_or(|v| m.mapping.row(&v.value).is_none()) => {
-            Some("the selected value has no row")
-        }
-        _ => None,
-    }
-}
-
-fn act(m: &mut Model, a: Action) -> Vec<Effect> {
-    if let Some(why) = unavailable(m, a) {
-        m.status = Some((format!("{}: {why}", super::keymap::binding(a).help), true));
-        return Vec::new();
-    }
-    m.status = None;
-    let page = page(m) as isize;
-    match a {
-        Action::Up => move_by(m, -1),
-        Action::Down => move_by(m, 1),
-        Action::PageUp => move_by(m, -page),
-        Action::PageDown => move_by(m, page),
-        Action::Top => move_by(m, isize::MIN / 2),
-        Action::Bottom => move_by(m, isize::MAX / 2),
-        Action::SwitchPane => {
-            m.focus = if m.focus == Pane::Values { Pane::Groups } else { Pane::Values };
-        }
-        Action::Filter => active_list(m).0.editing = true,
-        Action::ScrollLeft => m.preview_hscroll = m.preview_hscroll.saturating_sub(HSCROLL),
-        Action::ScrollRight => m.preview_hscroll += HSCROLL,
-        Action::Map => {
-            let value = m.selected_value().expect("checked").value.clone();
-            let entry = m.selected_group().expect("checked").clone();
-            let target = match &entry {
-                GroupEntry::Existing(g) => Target::Group(m.snap().group(*g).uri.clone()),
-                GroupEntry::New(n) => Target::New(n.clone()),
-            };
-            let name = m.group_entry_name(&entry).to_owned();
-            let effects = edit(m, |map| map.set(&value, target));
-            m.status = Some((format!("mapped {} → {}", quoted(&value), quoted(&name)), false));
-            if m.focus == Pane::Values {
-                move_by(m, 1);
-            }
-            return effects;
-        }
-        Action::Unmap => {
-            let value = m.selected_value().expect("checked").value.clone();
-            let effects = edit(m, |map| {
-                map.unset(&value);
-            });
-            m.status = Some((format!("unmapped {}", quoted(&value)), false));
-            return effects;
-        }
-        Action::ToggleMapping => return edit(m, |map| map.enabled = !map.enabled),
-        Action::ToggleApplyExisting => return edit(m, |map| map.apply_to_existing = !map.apply_to_existing),
-        Action::SetDefault => {
-            let entry = m.selected_group().expect("checked").clone();
-            let target = match &entry {
-                GroupEntry::Existing(g) => Target::Group(m.snap().group(*g).uri.clone()),
-                GroupEntry::New(n) => Target::New(n.clone()),
-            };
-            return edit(m, |map| {
-                map.default_group = if map.default_group.as_ref() == Some(&target) { None } else { Some(target) };
-            });
-        }
-        Action::NewGroup => m.dialog = Some(Dialog::NewGroup { name: String::new() }),
-        Action::Suggest => {
-            let items = suggest(m.snap(), &m.mapping);
-            if items.is_empty() {
-                m.status = Some(("no suggestions: no unmapped value resembles a group name".into(), false));
-            } else {
-                m.dialog = Some(Dialog::Suggestions { items, selected: 0 });
-            }
-        }
-        Action::Undo => {
-            let prev = m.undo.pop().expect("checked");
-            m.redo.push(std::mem::replace(&mut m.mapping, prev));
-            return after_edit(m);
-        }
-        Action::Redo => {
-            let next = m.redo.pop().expect("checked");
-            m.undo.push(std::mem::replace(&mut m.mapping, next));
-            return after_edit(m);
-        }
-        Action::Preview => {
-            if m.screen == Screen::Preview {
-                m.screen = Screen::Mapping;
-            } else {
-                m.screen = Screen::Preview;
-                m.preview.selected = 0;
-                m.preview_hscroll = 0;
-                return build_preview(m);
-            }
-        }
-        Action::Fields => m.screen = if m.screen == Screen::Fields { Screen::Mapping } else { Screen::Fields },
-        Action::UseAsEmail | Action::UseAsIdp => return choose_column(m, a == Action::UseAsEmail),
-        Action::Save => m.dialog = Some(Dialog::ConfirmSave { save_focused: false }),
-        Action::Reload => return start_load(m),
-        Action::Help => {
-            m.help = true;
-            m.help_scroll = 0;
-        }
-        Action::Back => {
-            let (list, _) = active_list(m);
-            if !list.filter.is_empty() {
-                list.filter.clear();
-                return apply_filter(m, false);
-            } else if m.screen != Screen::Mapping {
-                m.screen = Screen::Mapping;
-            } else if matches!(m.phase, Phase::Loading { .. }) {
-                if m.has_data() {
-                    m.phase = Phase::Ready;
-                    m.status = Some(("reload cancelled; showing the data loaded earlier".into(), false));
-                } else {
-                    m.phase = Phase::Failed { message: "loading cancelled; press r to load again".into() };
-                }
-                return vec![Effect::CancelLoad];
-            }
-        }
-        Action::Quit => {
-            if m.modified() {
-                m.dialog = Some(Dialog::ConfirmQuit);
-            } else {
-                return vec![Effect::Quit];
-            }
-        }
-        Action::Exit => return vec![Effect::Quit],
-        Action::Redraw => return vec![Effect::Redraw],
-    }
-    Vec::new()
 }
 
 fn choose_column(m: &mut Model, email: bool) -> Vec<Effect> {
@@ -679,143 +384,4 @@ fn after_edit(m: &mut Model) -> Vec<Effect> {
     } else {
         vec![Effect::DeleteDraft { organization }]
     }
-}
-
-fn on_dialog_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
-    let Some(dialog) = m.dialog.take() else { return Vec::new() };
-    let code = k.code;
-    match dialog {
-        Dialog::ConfirmSave { save_focused } => match code {
-            KeyCode::Tab
-            | KeyCode::BackTab
-            | KeyCode::Left
-            | KeyCode::Right
-            | KeyCode::Char('h')
-            | KeyCode::Char('l') => {
-                m.dialog = Some(Dialog::ConfirmSave { save_focused: !save_focused });
-            }
-            KeyCode::Enter if save_focused => {
-                m.dialog = Some(Dialog::Saving { stages: Vec::new(), job: None, elapsed_ms: 0 });
-                let Some(org) = m.org().cloned() else { return Vec::new() };
-                return vec![Effect::Save {
-                    org,
-                    snap: m.snap().clone(),
-                    fields: m.fields().clone(),
-                    mapping: m.mapping.clone(),
-                }];
-            }
-            KeyCode::Enter | KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('q') => {
-                m.status = Some(("save cancelled; nothing was saved".into(), false));
-            }
-            _ => m.dialog = Some(Dialog::ConfirmSave { save_focused }),
-        },
-        Dialog::ConfirmQuit => match code {
-            KeyCode::Char('y') => {
-                return vec![Effect::Quit];
-            }
-            KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('q') => {}
-            _ => m.dialog = Some(Dialog::ConfirmQuit),
-        },
-        Dialog::NewGroup { mut name } => match code {
-            KeyCode::Esc => {}
-            KeyCode::Backspace => {
-                name.pop();
-                m.dialog = Some(Dialog::NewGroup { name });
-            }
-            KeyCode::Enter => return create_group(m, name),
-            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) && !c.is_control() => {
-                name.push(c);
-                m.dialog = Some(Dialog::NewGroup { name });
-            }
-            _ => m.dialog = Some(Dialog::NewGroup { name }),
-        },
-        Dialog::Suggestions { mut items, mut selected } => {
-            match code {
-                KeyCode::Esc | KeyCode::Char('q') => return Vec::new(),
-                KeyCode::Char('j') | KeyCode::Down => selected = (selected + 1).min(items.len() - 1),
-                KeyCode::Char('k') | KeyCode::Up => selected = selected.saturating_sub(1),
-                KeyCode::Char('x') | KeyCode::Delete => {
-                    items.remove(selected);
-                }
-                KeyCode::Enter | KeyCode::Char('a') => {
-                    let s = items.remove(selected);
-                    let uri = m.snap().group(s.group).uri.clone();
-                    let effects = edit(m, |map| map.set(&s.value, Target::Group(uri)));
-                    if !items.is_empty() {
-                        m.dialog = Some(Dialog::Suggestions { selected: selected.min(items.len() - 1), items });
-                    }
-                    return effects;
-                }
-                KeyCode::Char('A') => {
-                    let n = items.len();
-                    let rows: Vec<(String, String)> =
-                        items.iter().map(|s| (s.value.clone(), m.snap().group(s.group).uri.clone())).collect();
-                    let effects = edit(m, |map| {
-                        for (v, uri) in rows {
-                            map.set(&v, Target::Group(uri));
-                        }
-                    });
-                    m.status = Some((format!("accepted {n} suggestion(s); u undoes"), false));
-                    return effects;
-                }
-                _ => {}
-            }
-            if !items.is_empty() {
-                m.dialog = Some(Dialog::Suggestions { selected: selected.min(items.len() - 1), items });
-            }
-        }
-        Dialog::RestoreDraft { draft } => match code {
-            KeyCode::Char('y') | KeyCode::Enter => {
-                let effects = edit(m, |map| *map = draft);
-                m.status = Some(("restored the unsaved draft from the last session; u undoes".into(), false));
-                return effects;
-            }
-            KeyCode::Char('n') | KeyCode::Esc => {
-                m.status = Some(("draft discarded".into(), false));
-                return vec![Effect::DeleteDraft { organization: m.snap().organization.clone() }];
-            }
-            _ => m.dialog = Some(Dialog::RestoreDraft { draft }),
-        },
-        d @ Dialog::Saving { .. } => m.dialog = Some(d),
-        Dialog::Result { .. } => {}
-        Dialog::Conflicts { items, mut selected } => {
-            match code {
-                KeyCode::Char('j') | KeyCode::Down => selected = (selected + 1).min(items.len() - 1),
-                KeyCode::Char('k') | KeyCode::Up => selected = selected.saturating_sub(1),
-                KeyCode::Char('t') | KeyCode::Char('m') => {
-                    let c = items[selected].clone();
-                    let pick = if code == KeyCode::Char('t') { c.theirs.clone() } else { c.mine.clone() };
-                    let effects = edit(m, |map| match pick {
-                        Some(t) => map.set(&c.value, t),
-                        None => {
-                            map.unset(&c.value);
-                        }
-                    });
-                    m.dialog = Some(Dialog::Conflicts { items, selected });
-                    return effects;
-                }
-                KeyCode::Enter | KeyCode::Esc => return Vec::new(),
-                _ => {}
-            }
-            m.dialog = Some(Dialog::Conflicts { items, selected });
-        }
-    }
-    Vec::new()
-}
-
-fn create_group(m: &mut Model, name: String) -> Vec<Effect> {
-    let name = name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 {
-        m.status = Some(("a group name needs 1 to 100 characters".into(), true));
-        m.dialog = Some(Dialog::NewGroup { name });
-        return Vec::new();
-    }
-    let value = m.selected_value().expect("checked when opened").value.clone();
-    let target = match m.snap().group_by_name(&name) {
-        Some(g) => Target::Group(m.snap().group(g).uri.clone()),
-        None => Target::New(name.clone()),
-    };
-    let effects = edit(m, |map| map.set(&value, target));
-    m.status = Some((format!("mapped {} → {} (created on save)", quoted(&value), quoted(&name)), false));
-    effects
 }

@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::theme::Theme;
+use crate::app::keymap::{DialogKind, Scope, hint_line};
 use crate::app::model::{Dialog, Model};
 use crate::domain::text::{sanitize, visible};
 
@@ -74,7 +75,7 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
                 Span::raw("   "),
                 button("Save", *save_focused),
             ]));
-            lines.push(Line::styled("Tab switches · Enter chooses · Esc cancels", theme.dim()));
+            lines.push(Line::styled(hint_line(Scope::Dialog(DialogKind::ConfirmSave)), theme.dim()));
             ("Save mapping".into(), lines, 0)
         }
         Dialog::ConfirmQuit => (
@@ -83,7 +84,7 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
                 Line::raw("You have unsaved edits. They stay in the draft file and are offered"),
                 Line::raw("back the next time you open this organization."),
                 Line::raw(""),
-                Line::styled("y quits · n or Esc stays", theme.key()),
+                Line::styled(hint_line(Scope::Dialog(DialogKind::ConfirmQuit)), theme.key()),
             ],
             7,
         ),
@@ -95,12 +96,15 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
                     m.selected_value().map(|v| visible(&v.value)).unwrap_or_default()
                 )),
                 Line::styled(format!("> {}▏", sanitize(name)), theme.key()),
-                Line::styled("The group is created when you save. Enter confirms · Esc cancels", theme.dim()),
+                Line::styled(
+                    format!("The group is created when you save. {}", hint_line(Scope::Dialog(DialogKind::NewGroup))),
+                    theme.dim(),
+                ),
             ],
             6,
         ),
         Dialog::Suggestions { items, selected } => {
-            let mut lines = vec![Line::styled("Enter/a accepts · A accepts all · x skips · Esc closes", theme.dim())];
+            let mut lines = vec![Line::styled(hint_line(Scope::Dialog(DialogKind::Suggestions)), theme.dim())];
             let rows = (area.height as usize).saturating_sub(8).max(3);
             let start = selected.saturating_sub(rows - 1);
             for (i, s) in items.iter().enumerate().skip(start).take(rows) {
@@ -146,7 +150,7 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
                 lines.push(Line::raw(format!("  … and {more} more")));
             }
             lines.push(Line::raw(""));
-            lines.push(Line::styled("y restores them · n discards them", theme.key()));
+            lines.push(Line::styled(hint_line(Scope::Dialog(DialogKind::RestoreDraft)), theme.key()));
             ("Unsaved draft found".into(), lines, 0)
         }
         Dialog::Saving { stages, job, elapsed_ms } => {
@@ -165,13 +169,13 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
                 })
                 .collect();
             lines.push(Line::raw(""));
-            lines.push(Line::styled("any key closes", theme.dim()));
+            lines.push(Line::styled(hint_line(Scope::Dialog(DialogKind::Result)), theme.dim()));
             (title.clone(), lines, 0)
         }
         Dialog::Conflicts { items, selected } => {
             let mut lines = vec![
                 Line::raw("Someone else changed these rows too. Your version is applied; choose per row:"),
-                Line::styled("m keeps mine · t takes theirs · Enter done", theme.dim()),
+                Line::styled(hint_line(Scope::Dialog(DialogKind::Conflicts)), theme.dim()),
             ];
             for (i, c) in items.iter().enumerate() {
                 let text = format!(

@@ -8,9 +8,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row, Table};
 
-use super::layout::{list_rows, scroll};
 use super::theme::Theme;
 use crate::app::filter::positions;
+use crate::app::layout::{list_rows, scroll};
 use crate::app::model::{GroupEntry, ListView, Model, Pane};
 use crate::domain::lint::LintKind;
 use crate::domain::text::visible;

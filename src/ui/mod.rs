@@ -1,7 +1,6 @@
 //! `view(&Model, &mut Frame)`: a pure function of the model.
 
 pub mod dialog;
-pub mod layout;
 pub mod lists;
 pub mod screens;
 pub mod theme;
@@ -11,11 +10,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::keymap::{Action, BINDINGS, Binding, Scope};
+use crate::app::keymap::{Action, BINDINGS, Binding, Scope, binding_in, hint, hint_line, unavailable};
+use crate::app::layout::{MIN_HEIGHT, MIN_WIDTH, layout};
 use crate::app::model::{Model, Phase, Screen};
-use crate::app::update::unavailable;
 use crate::domain::text::sanitize;
-use layout::{MIN_HEIGHT, MIN_WIDTH, layout};
 use ratatui::style::Style;
 use theme::Theme;
 
@@ -52,7 +50,7 @@ fn too_small(f: &mut Frame, area: Rect, theme: &Theme) {
     let text = vec![
         Line::styled("Terminal too small", theme.error()),
         Line::raw(format!("{}×{}: resize to at least {MIN_WIDTH}×{MIN_HEIGHT}.", area.width, area.height)),
-        Line::raw("q quits, Ctrl-c exits."),
+        Line::raw(hint_line(Scope::TooSmall)),
     ];
     f.render_widget(Paragraph::new(text), area);
 }
@@ -81,7 +79,10 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
                 format!("[STALE: cached {} ago; loading… {rows} rows] ", crate::report::age(age)),
                 theme.warn(),
             )),
-            None => first.push(Span::styled(format!("[RELOADING… {rows} rows, Esc cancels] "), theme.accent())),
+            None => first.push(Span::styled(
+                format!("[RELOADING… {rows} rows, {}] ", hint(binding_in(Scope::Loading, Action::Back))),
+                theme.accent(),
+            )),
         }
     }
     first.push(Span::raw(org));

@@ -6,11 +6,13 @@ use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
-use super::layout::{list_rows, scroll};
 use super::theme::Theme;
-use crate::app::keymap::{BINDINGS, Scope};
+use crate::app::keymap::{Action, HELP_KEY_COLUMN, HelpRow, Scope, help_rows, hint_line, hinted, join_hints};
+use crate::app::layout::{list_rows, scroll, text_rows};
 use crate::app::model::Model;
+use crate::domain::lint::Severity;
 use crate::domain::text::{sanitize, visible};
+use crate::report::LineKind;
 
 pub fn loading(f: &mut Frame, area: Rect, counts: &[(String, usize)], theme: &Theme) {
     let mut lines = vec![Line::styled("Loading the organization…", theme.title()), Line::raw("")];
@@ -18,7 +20,7 @@ pub fn loading(f: &mut Frame, area: Rect, counts: &[(String, usize)], theme: &Th
         lines.push(Line::raw(format!("  {what}: {n}")));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled("Esc cancels · q quits", theme.dim()));
+    lines.push(Line::styled(hint_line(Scope::Loading), theme.dim()));
     f.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Loading ")), area);
 }
 
@@ -26,7 +28,7 @@ pub fn failed(f: &mut Frame, area: Rect, message: &str, theme: &Theme) {
     let mut lines = vec![Line::styled("Could not load the organization", theme.error()), Line::raw("")];
     lines.extend(message.lines().map(|l| Line::raw(sanitize(l).into_owned())));
     lines.push(Line::raw(""));
-    lines.push(Line::styled("r retries · f chooses the export's columns · q quits", theme.dim()));
+    lines.push(Line::styled(hint_line(Scope::LoadFailed), theme.dim()));
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
@@ -35,22 +37,20 @@ pub fn failed(f: &mut Frame, area: Rect, message: &str, theme: &Theme) {
     );
 }
 
-fn preview_style(line: &str, theme: &Theme) -> Style {
-    let t = line.trim_start();
-    if t.starts_with("error:") {
-        theme.error()
-    } else if t.starts_with("warning:") {
-        theme.warn()
-    } else if line.starts_with("Plan:") || line.starts_with("No changes") || line.starts_with("Not applied") {
-        theme.title()
-    } else if !line.starts_with(' ') && !line.is_empty() {
-        Style::new().add_modifier(ratatui::style::Modifier::BOLD)
-    } else if t.starts_with("+ ") {
-        theme.ok()
-    } else if t.starts_with("- ") {
-        theme.error()
-    } else {
-        Style::new()
+fn preview_style(kind: LineKind, theme: &Theme) -> Style {
+    match kind {
+        LineKind::Summary => theme.title(),
+        LineKind::Heading => Style::new().add_modifier(ratatui::style::Modifier::BOLD),
+        LineKind::Finding(Severity::Error) | LineKind::TableRemoved => theme.error(),
+        LineKind::Finding(Severity::Warning) => theme.warn(),
+        LineKind::TableAdded | LineKind::UserMove { new_member: true } => theme.ok(),
+        LineKind::Finding(Severity::Info)
+        | LineKind::UserMove { new_member: false }
+        | LineKind::TableChanged
+        | LineKind::GroupHeading
+        | LineKind::Unmapped
+        | LineKind::Blank
+        | LineKind::Plain => Style::new(),
     }
 }
 
@@ -82,16 +82,16 @@ pub fn preview(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     let list = &m.preview;
     let total = m.preview_lines.len();
     let len = list.filtered.len(total);
-    let rows = area.height.saturating_sub(2) as usize;
+    let rows = text_rows(area);
     let offset = scroll(list.offset, list.selected, rows);
     let lines: Vec<Line> = (offset..(offset + rows).min(len))
         .filter_map(|pos| {
-            let text = &m.preview_lines[list.filtered.get(pos)?];
-            let mut style = preview_style(text, theme);
+            let line = &m.preview_lines[list.filtered.get(pos)?];
+            let mut style = preview_style(line.kind, theme);
             if pos == list.selected {
                 style = style.patch(theme.selected());
             }
-            let shown: String = text.chars().skip(m.preview_hscroll).collect();
+            let shown: String = line.text.chars().skip(m.preview_hscroll).collect();
             Some(substring_highlighted(shown, &list.filter, style, theme))
         })
         .collect();
@@ -107,36 +107,23 @@ pub fn preview(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
 }
 
 pub fn help(f: &mut Frame, area: Rect, scroll: usize, theme: &Theme) {
-    let mut rows = Vec::new();
-    for (scope, name) in [
-        (Scope::Everywhere, "Everywhere"),
-        (Scope::Lists, "Lists"),
-        (Scope::Mapping, "Mapping screen"),
-        (Scope::Preview, "Preview screen"),
-        (Scope::Fields, "Fields screen"),
-    ] {
-        rows.push(Row::new(vec![Cell::from(Line::styled(name, theme.title())), Cell::from("")]));
-        for b in BINDINGS.iter().filter(|b| b.scope == scope) {
-            rows.push(Row::new(vec![
-                Cell::from(Line::styled(format!("  {}", b.label), theme.key())),
-                Cell::from(b.help),
-            ]));
-        }
-    }
-    rows.push(Row::new(vec![Cell::from(Line::styled("Marks", theme.title())), Cell::from("")]));
-    rows.push(Row::new(vec![Cell::from("  ›"), Cell::from("the selected row")]));
-    rows.push(Row::new(vec![
-        Cell::from("  !"),
-        Cell::from("value differs only by case or spaces from another (the field is case-sensitive)"),
-    ]));
-    rows.push(Row::new(vec![Cell::from("  ?"), Cell::from("a row whose value no user has (typo or stale)")]));
-    rows.push(Row::new(vec![Cell::from("  ␣"), Cell::from("a leading or trailing space in a value")]));
-    let fits = area.height.saturating_sub(2) as usize;
+    let rows: Vec<Row> = help_rows()
+        .into_iter()
+        .map(|r| match r {
+            HelpRow::Heading(name) => Row::new(vec![Cell::from(Line::styled(name, theme.title())), Cell::from("")]),
+            HelpRow::Key(b) => {
+                Row::new(vec![Cell::from(Line::styled(format!("  {}", b.label), theme.key())), Cell::from(b.help)])
+            }
+            HelpRow::Mark(mark, text) => Row::new(vec![Cell::from(format!("  {mark}")), Cell::from(text)]),
+        })
+        .collect();
+    let fits = text_rows(area);
     let skip = scroll.min(rows.len().saturating_sub(fits));
-    let more = if rows.len() > fits { " · j/k scroll" } else { "" };
+    // The scrolling keys are named only when there is something to scroll.
+    let hints = join_hints(hinted(Scope::Help).filter(|b| rows.len() > fits || b.action == Action::Close));
     let rows: Vec<Row> = rows.into_iter().skip(skip).collect();
-    let table = Table::new(rows, [Constraint::Length(16), Constraint::Fill(1)])
-        .block(Block::bordered().title(format!(" Help (Esc or ? closes{more}) ")));
+    let table = Table::new(rows, [Constraint::Length(HELP_KEY_COLUMN), Constraint::Fill(1)])
+        .block(Block::bordered().title(format!(" Help ({hints}) ")));
     f.render_widget(table, area);
 }
 
@@ -181,6 +168,6 @@ pub fn fields(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
         [Constraint::Percentage(30), Constraint::Percentage(22), Constraint::Length(12), Constraint::Fill(1)],
     )
     .header(Row::new(vec!["EXPORT", "COLUMN", "USED AS", "SAMPLE VALUES"]).style(theme.dim()))
-    .block(Block::bordered().title(" Fields: which export column is which (e: login email, i: IdP group) "));
+    .block(Block::bordered().title(format!(" Fields: which export column is which ({}) ", hint_line(Scope::Fields))));
     f.render_widget(table, area);
 }

@@ -1,4 +1,5 @@
-//! Where everything goes, as a pure function of the terminal size.
+//! Where everything goes, as a pure function of the terminal size: the view draws into these
+//! areas and `update` pages and scrolls by them, so both agree on what is visible.
 
 use ratatui::layout::Rect;
 
@@ -15,9 +16,14 @@ pub struct Areas {
     pub footer: Rect,
 }
 
+/// The terminal is smaller than the minimum: the view asks for a resize.
+pub fn too_small(width: u16, height: u16) -> bool {
+    width < MIN_WIDTH || height < MIN_HEIGHT
+}
+
 /// None when the terminal is smaller than the minimum.
 pub fn layout(area: Rect) -> Option<Areas> {
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+    if too_small(area.width, area.height) {
         return None;
     }
     let header = Rect { height: 2, ..area };
@@ -30,9 +36,19 @@ pub fn layout(area: Rect) -> Option<Areas> {
     Some(Areas { header, body, left, right, status, footer })
 }
 
+/// The areas of a terminal of `size` (columns, rows); None when it is too small.
+pub fn areas(size: (u16, u16)) -> Option<Areas> {
+    layout(Rect::new(0, 0, size.0, size.1))
+}
+
 /// Rows of items a bordered list with a header row shows in `area`.
 pub fn list_rows(area: Rect) -> usize {
     area.height.saturating_sub(3) as usize
+}
+
+/// Rows of text a bordered box (the preview, the help) shows in `area`.
+pub fn text_rows(area: Rect) -> usize {
+    area.height.saturating_sub(2) as usize
 }
 
 /// Keeps `selected` in view, moving the window as little as possible.

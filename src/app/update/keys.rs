@@ -1,0 +1,277 @@
+//! Keys: each is looked up in the key table for the scopes live now (a dialog, else the help,
+//! else a filter being typed, else the screen) and its action handled here.
+
+use crossterm::event::KeyEvent;
+
+use super::{after_edit, build_preview, choose_column, edit, refilter, refilter_preview, start_load};
+use crate::app::keymap::{Action, Scope, action_for, binding, help_rows, key_of, live_scopes, typed, unavailable};
+use crate::app::layout::{areas, list_rows, scroll, text_rows};
+use crate::app::model::{Dialog, GroupEntry, ListView, Model, Pane, Phase, Screen};
+use crate::app::msg::Effect;
+use crate::domain::Target;
+use crate::domain::suggest::suggest;
+use crate::domain::text::quoted;
+
+/// Columns one horizontal scroll step moves the preview.
+const HSCROLL: usize = 16;
+
+pub(super) fn on_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
+    let scopes = live_scopes(m);
+    // Text input takes printable characters as text before they can mean a key.
+    let text = typed(&k).filter(|_| scopes.iter().any(|s| s.takes_text()));
+    let action = if text.is_some() { None } else { action_for(key_of(&k), &scopes) };
+    match action {
+        // Under every dialog and input; the status line stays.
+        Some(Action::Exit) => return vec![Effect::Quit],
+        Some(Action::Redraw) => return vec![Effect::Redraw],
+        _ => {}
+    }
+    if scopes.iter().any(|s| matches!(s, Scope::Dialog(_))) {
+        super::dialogs::on_dialog_key(m, action, text)
+    } else if scopes.contains(&Scope::Help) {
+        on_help_key(m, action);
+        Vec::new()
+    } else if scopes.contains(&Scope::FilterInput) {
+        on_filter_key(m, action, text)
+    } else {
+        action.map_or_else(Vec::new, |a| act(m, a))
+    }
+}
+
+/// The help scrolls within its rows: the end shows the last page.
+fn on_help_key(m: &mut Model, action: Option<Action>) {
+    let fits = areas(m.size).map_or(1, |a| text_rows(a.body));
+    let end = help_rows().len().saturating_sub(fits);
+    match action {
+        Some(Action::Close) => m.help = false,
+        Some(Action::Down) => m.help_scroll = (m.help_scroll + 1).min(end),
+        Some(Action::Up) => m.help_scroll = m.help_scroll.min(end).saturating_sub(1),
+        Some(Action::Top) => m.help_scroll = 0,
+        Some(Action::Bottom) => m.help_scroll = end,
+        _ => {}
+    }
+}
+
+/// Keys while a filter is being typed: text, keep, clear, erase, or moving in the list.
+fn on_filter_key(m: &mut Model, action: Option<Action>, text: Option<char>) -> Vec<Effect> {
+    let (list, _) = active_list(m);
+    let extend = match (text, action) {
+        (Some(c), _) => {
+            list.filter.push(c);
+            true
+        }
+        (None, Some(Action::Cancel)) => {
+            list.filter.clear();
+            list.editing = false;
+            false
+        }
+        (None, Some(Action::Confirm)) => {
+            list.editing = false;
+            return Vec::new();
+        }
+        (None, Some(Action::Erase)) => {
+            list.filter.pop();
+            false
+        }
+        (None, Some(a @ (Action::Up | Action::Down | Action::PageUp | Action::PageDown))) => return act(m, a),
+        _ => return Vec::new(),
+    };
+    list.selected = 0;
+    list.offset = 0;
+    apply_filter(m, extend)
+}
+
+/// The list the keys move in, with its total item count.
+fn active_list(m: &mut Model) -> (&mut ListView, usize) {
+    match m.screen {
+        Screen::Preview => (&mut m.preview, m.preview_lines.len()),
+        Screen::Fields => {
+            let n = m.column_rows().len();
+            (&mut m.columns, n)
+        }
+        Screen::Mapping => match m.focus {
+            Pane::Values => (&mut m.values, m.value_entries.len()),
+            Pane::Groups => (&mut m.groups, m.group_entries.len()),
+        },
+    }
+}
+
+/// Rows a page holds: the body height less borders and headers.
+fn page(m: &Model) -> usize {
+    rows_shown(m).max(1)
+}
+
+/// Rows the active list shows at the current terminal size (the same layout the view uses).
+fn rows_shown(m: &Model) -> usize {
+    let Some(a) = areas(m.size) else { return 1 };
+    match m.screen {
+        Screen::Preview => text_rows(a.body),
+        Screen::Fields => list_rows(a.body),
+        Screen::Mapping if m.focus == Pane::Values => list_rows(a.left),
+        Screen::Mapping => list_rows(a.right),
+    }
+}
+
+/// Re-filters the active list after its pattern changed (`extend`: it grew by typing).
+fn apply_filter(m: &mut Model, extend: bool) -> Vec<Effect> {
+    match m.screen {
+        Screen::Preview => return refilter_preview(m, extend),
+        Screen::Fields => {}
+        Screen::Mapping => {
+            let list = if m.focus == Pane::Values { &m.values } else { &m.groups };
+            let narrow = if extend { list.filtered.items.clone() } else { None };
+            refilter(m, m.focus, narrow);
+        }
+    }
+    Vec::new()
+}
+
+fn move_by(m: &mut Model, delta: isize) {
+    let (list, total) = active_list(m);
+    let len = list.filtered.len(total);
+    if len == 0 {
+        return;
+    }
+    let next = (list.selected as isize + delta).clamp(0, len as isize - 1);
+    list.selected = next as usize;
+    // The window moves only when the selection would leave it (the view uses the same rule).
+    let rows = rows_shown(m);
+    let (list, _) = active_list(m);
+    list.offset = scroll(list.offset, list.selected, rows);
+}
+
+fn act(m: &mut Model, a: Action) -> Vec<Effect> {
+    if let Some(why) = unavailable(m, a) {
+        m.status = Some((format!("{}: {why}", binding(a).help), true));
+        return Vec::new();
+    }
+    m.status = None;
+    let page = page(m) as isize;
+    match a {
+        Action::Up => move_by(m, -1),
+        Action::Down => move_by(m, 1),
+        Action::PageUp => move_by(m, -page),
+        Action::PageDown => move_by(m, page),
+        Action::Top => move_by(m, isize::MIN / 2),
+        Action::Bottom => move_by(m, isize::MAX / 2),
+        Action::SwitchPane => {
+            m.focus = if m.focus == Pane::Values { Pane::Groups } else { Pane::Values };
+        }
+        Action::Filter => active_list(m).0.editing = true,
+        Action::ScrollLeft => m.preview_hscroll = m.preview_hscroll.saturating_sub(HSCROLL),
+        Action::ScrollRight => m.preview_hscroll += HSCROLL,
+        Action::Map => {
+            let value = m.selected_value().expect("checked").value.clone();
+            let entry = m.selected_group().expect("checked").clone();
+            let target = match &entry {
+                GroupEntry::Existing(g) => Target::Group(m.snap().group(*g).uri.clone()),
+                GroupEntry::New(n) => Target::New(n.clone()),
+            };
+            let name = m.group_entry_name(&entry).to_owned();
+            let effects = edit(m, |map| map.set(&value, target));
+            m.status = Some((format!("mapped {} → {}", quoted(&value), quoted(&name)), false));
+            if m.focus == Pane::Values {
+                move_by(m, 1);
+            }
+            return effects;
+        }
+        Action::Unmap => {
+            let value = m.selected_value().expect("checked").value.clone();
+            let effects = edit(m, |map| {
+                map.unset(&value);
+            });
+            m.status = Some((format!("unmapped {}", quoted(&value)), false));
+            return effects;
+        }
+        Action::ToggleMapping => return edit(m, |map| map.enabled = !map.enabled),
+        Action::ToggleApplyExisting => return edit(m, |map| map.apply_to_existing = !map.apply_to_existing),
+        Action::SetDefault => {
+            let entry = m.selected_group().expect("checked").clone();
+            let target = match &entry {
+                GroupEntry::Existing(g) => Target::Group(m.snap().group(*g).uri.clone()),
+                GroupEntry::New(n) => Target::New(n.clone()),
+            };
+            return edit(m, |map| {
+                map.default_group = if map.default_group.as_ref() == Some(&target) { None } else { Some(target) };
+            });
+        }
+        Action::NewGroup => m.dialog = Some(Dialog::NewGroup { name: String::new() }),
+        Action::Suggest => {
+            let items = suggest(m.snap(), &m.mapping);
+            if items.is_empty() {
+                m.status = Some(("no suggestions: no unmapped value resembles a group name".into(), false));
+            } else {
+                m.dialog = Some(Dialog::Suggestions { items, selected: 0 });
+            }
+        }
+        Action::Undo => {
+            let prev = m.undo.pop().expect("checked");
+            m.redo.push(std::mem::replace(&mut m.mapping, prev));
+            return after_edit(m);
+        }
+        Action::Redo => {
+            let next = m.redo.pop().expect("checked");
+            m.undo.push(std::mem::replace(&mut m.mapping, next));
+            return after_edit(m);
+        }
+        Action::Preview => {
+            if m.screen == Screen::Preview {
+                m.screen = Screen::Mapping;
+            } else {
+                m.screen = Screen::Preview;
+                m.preview.selected = 0;
+                m.preview_hscroll = 0;
+                return build_preview(m);
+            }
+        }
+        Action::Fields => m.screen = if m.screen == Screen::Fields { Screen::Mapping } else { Screen::Fields },
+        Action::UseAsEmail | Action::UseAsIdp => return choose_column(m, a == Action::UseAsEmail),
+        Action::Save => m.dialog = Some(Dialog::ConfirmSave { save_focused: false }),
+        Action::Reload => return start_load(m),
+        Action::Help => {
+            m.help = true;
+            m.help_scroll = 0;
+        }
+        Action::Back => {
+            let (list, _) = active_list(m);
+            if !list.filter.is_empty() {
+                list.filter.clear();
+                return apply_filter(m, false);
+            } else if m.screen != Screen::Mapping {
+                m.screen = Screen::Mapping;
+            } else if matches!(m.phase, Phase::Loading { .. }) {
+                if m.has_data() {
+                    m.phase = Phase::Ready;
+                    m.status = Some(("reload cancelled; showing the data loaded earlier".into(), false));
+                } else {
+                    m.phase = Phase::Failed { message: "loading cancelled; press r to load again".into() };
+                }
+                return vec![Effect::CancelLoad];
+            }
+        }
+        Action::Quit => {
+            if m.modified() {
+                m.dialog = Some(Dialog::ConfirmQuit);
+            } else {
+                return vec![Effect::Quit];
+            }
+        }
+        Action::Exit => return vec![Effect::Quit],
+        Action::Redraw => return vec![Effect::Redraw],
+        // Dialogs', the help's and text input's actions: no screen binds them.
+        Action::ToggleFocus
+        | Action::Choose
+        | Action::Confirm
+        | Action::Cancel
+        | Action::Erase
+        | Action::Yes
+        | Action::No
+        | Action::Accept
+        | Action::AcceptAll
+        | Action::Skip
+        | Action::PickMine
+        | Action::PickTheirs
+        | Action::Close => {}
+    }
+    Vec::new()
+}
