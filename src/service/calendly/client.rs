@@ -1,226 +1,21 @@
 //! The HTTP client: bearer auth, cursor pagination, pacing by the rate-limit headers, retries.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde::{Serialize, de::DeserializeOwned};
 
-use super::wire::{self, ApiErrorBody, Collection};
-use crate::domain::text::{quoted, sanitize};
+pub use super::error::ApiError;
+use super::pacer::{Pacer, rate_limit_wait};
+use super::redact::redact;
+pub use super::secret::Secret;
+pub use super::wire::ListItem;
+use super::wire::{ApiErrorBody, Collection};
+use crate::domain::text::sanitize;
 
-/// A token that never shows itself in `Debug` or `Display`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Secret {
-        Secret(s.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(redacted)")
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error("{endpoint}: {status} {}: {}{}{}", sanitize(&.body.title), sanitize(&.body.message), details(.body), hint(*.status))]
-    Status { endpoint: String, status: u16, body: ApiErrorBody },
-    /// The answer was not valid JSON (`syntax`) or did not have the expected shape.
-    #[error("{endpoint}: {}", decode_message(.path, .message, *.syntax))]
-    Decode { endpoint: String, path: String, message: String, syntax: bool },
-    #[error("{endpoint}: {message} (after {attempts} attempt{}); check the base URL and the network, then retry", if *.attempts == 1 { "" } else { "s" })]
-    Transport { endpoint: String, message: String, attempts: u32 },
-    #[error(
-        "{endpoint}: the server sent the page token {} again after {pages} page(s): a pagination loop. \
-         Stopped instead of following it forever; nothing was changed. Retry later, and report it to the API provider if it persists",
-        quoted(.token)
-    )]
-    PageLoop { endpoint: String, token: String, pages: usize },
-    #[error(
-        "{endpoint}: page {pages} repeats rows already read ({rows} so far): the list never ends. \
-         Stopped instead of following it forever; nothing was changed. Retry later, and report it to the API provider if it persists"
-    )]
-    RepeatedPage { endpoint: String, pages: usize, rows: usize },
-    #[error(
-        "{endpoint}: stopped after {pages} pages ({rows} rows) and the server still offers more: more than groupmap \
-         accepts for one list (the stream looks endless). Nothing was changed; check the organization and the base URL"
-    )]
-    TooManyPages { endpoint: String, pages: usize, rows: usize },
-    /// A URL (a job URI, a next page, a redirect) that is not on the base URL's origin.
-    #[error(
-        "{endpoint}: {how} {origin}; groupmap sends the token only to {base}, so nothing was sent there. \
-         Check the base URL (it must be the API's own address), and report it to the API provider if it persists"
-    )]
-    ForeignOrigin { endpoint: String, how: &'static str, origin: String, base: String },
-    #[error(
-        "{endpoint}: the answer exceeds {}; stopped reading. That is more than groupmap reads for one answer: \
-         check that the base URL points at the Calendly API, and report it if it does", size(*.cap)
-    )]
-    TooLarge { endpoint: String, cap: u64 },
-    #[error(
-        "{endpoint}: the answer was too slow: it began but was not complete within {secs} s (after {attempts} \
-         attempt{}); stopped waiting. The server is reachable but sends too slowly: retry later",
-        if *.attempts == 1 { "" } else { "s" }
-    )]
-    TooSlow { endpoint: String, secs: f64, attempts: u32 },
-    #[error(
-        "{endpoint}: the server's next page token is {len} bytes long, more than the {} groupmap sends back: \
-         a broken answer. Stopped; nothing was changed. Retry later, and report it to the API provider if it persists",
-        size(*.limit as u64)
-    )]
-    PageTokenTooLong { endpoint: String, len: usize, limit: usize },
-    #[error(
-        "{endpoint}: the request could not be sent whole: its address is {len} bytes long, too long for the server \
-         ({message}). Nothing was changed; report it if it persists"
-    )]
-    UrlTooLong { endpoint: String, len: usize, message: String },
-}
-
-impl ApiError {
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            ApiError::Status { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
-
-    /// The server may or may not have acted on the request: the connection failed, it answered
-    /// with a server error, or its answer could not be read (too slow, too large).
-    pub fn outcome_unknown(&self) -> bool {
-        match self {
-            // The request was sent; its answer was lost or unreadable.
-            ApiError::Transport { .. } | ApiError::TooSlow { .. } | ApiError::TooLarge { .. } => true,
-            ApiError::Status { status, .. } => *status >= 500,
-            _ => false,
-        }
-    }
-}
-
-/// `16 MiB`, `64 KiB`, or bytes.
-fn size(bytes: u64) -> String {
-    match bytes {
-        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
-        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
-        b => format!("{b} bytes"),
-    }
-}
-
-fn decode_message(path: &str, message: &str, syntax: bool) -> String {
-    let message = sanitize(message);
-    if syntax {
-        format!(
-            "the answer is not valid JSON ({message}): the server or a proxy sent a broken answer; \
-             retry, and check the base URL if it persists"
-        )
-    } else {
-        let field = if path.is_empty() || path == "." {
-            "the answer".to_owned()
-        } else {
-            format!("field `{}`", sanitize(path))
-        };
-        format!(
-            "unexpected answer: {field}: {message}; the answer does not have the shape groupmap expects \
-             (check that the base URL points at the Calendly API, and report it if it does)"
-        )
-    }
-}
-
-fn details(body: &ApiErrorBody) -> String {
-    body.details
-        .iter()
-        .map(|d| match &d.parameter {
-            Some(p) => format!("\n  - {}: {}", sanitize(p), sanitize(&d.message)),
-            None => format!("\n  - {}", sanitize(&d.message)),
-        })
-        .collect()
-}
-
-fn hint(status: u16) -> &'static str {
-    match status {
-        400 => "\n  (the server refused the request; if this persists, report it with this message)",
-        401 => "\n  (check the token: CALENDLY_TOKEN or token_file must hold a valid Personal Access Token)",
-        403 => "\n  (the token's user must be an admin or owner of the organization)",
-        404 => "\n  (not found: check the organization (--org) and the base URL)",
-        414 => "\n  (the request's address is too long for the server; report it if it persists)",
-        431 => "\n  (the request's address or headers are too large for the server; report it if it persists)",
-        409 | 412 => "\n  (the organization changed meanwhile: reload, review and try again)",
-        429 => "\n  (rate limit still exceeded after waiting; try again in a minute)",
-        s if s >= 500 => "\n  (the server failed; retried already, try again later)",
-        _ => "\n  (unexpected answer; retry, and report it if it persists)",
-    }
-}
-
-/// Paces requests so that a long load uses the window without provoking 429.
-#[derive(Debug, Default)]
-struct Pacer {
-    state: Mutex<PaceState>,
-}
-
-#[derive(Debug, Default)]
-struct PaceState {
-    /// Requests we may still send in this window (None: unknown, e.g. a new window).
-    remaining: Option<u32>,
-    reset_at: Option<Instant>,
-}
-
-impl Pacer {
-    /// Waits until a request may be sent, and counts it.
-    async fn acquire(&self) {
-        loop {
-            let wait = {
-                let mut s = self.state.lock().expect("pacer lock");
-                let now = Instant::now();
-                if s.reset_at.is_some_and(|r| now >= r) {
-                    s.remaining = None;
-                    s.reset_at = None;
-                }
-                match (s.remaining, s.reset_at) {
-                    (Some(0), Some(reset)) => reset - now + Duration::from_millis(50),
-                    (Some(n), _) => {
-                        s.remaining = Some(n.saturating_sub(1));
-                        return;
-                    }
-                    (None, _) => return,
-                }
-            };
-            tokio::time::sleep(wait).await;
-        }
-    }
-
-    fn observe(&self, headers: &HeaderMap) {
-        let num = |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
-        let (Some(remaining), Some(reset)) = (num("x-ratelimit-remaining"), num("x-ratelimit-reset")) else {
-            return;
-        };
-        // A hostile or broken header must not overflow the clock or stall us for long.
-        let reset_at = Instant::now() + Duration::from_secs(reset.min(MAX_RESET_SECS));
-        let mut s = self.state.lock().expect("pacer lock");
-        let same_window = s.reset_at.is_some_and(|r| reset_at <= r + Duration::from_millis(1500));
-        let remaining = remaining as u32;
-        // Keep a small reserve for requests already in flight.
-        let usable = remaining.saturating_sub(RESERVE);
-        s.remaining = Some(match (same_window, s.remaining) {
-            (true, Some(local)) => local.min(usable),
-            _ => usable,
-        });
-        if !same_window || s.reset_at.is_none() {
-            s.reset_at = Some(reset_at);
-        }
-    }
-}
-
-const RESERVE: u32 = 2;
 const MAX_IN_FLIGHT: usize = 6;
-/// The longest rate-limit window believed (Calendly's is 60 s).
-const MAX_RESET_SECS: u64 = 120;
 /// Calendly's page tokens are tens of bytes; a longer one is sent back in the URL and makes it
 /// too long for servers, so it is refused at once with its real cause.
 const MAX_PAGE_TOKEN: usize = 4096;
@@ -273,39 +68,7 @@ impl Default for ClientOptions {
     }
 }
 
-/// List items, by their URI: a page of rows already read means the list started over.
-pub trait ListItem {
-    fn uri(&self) -> &str;
-}
-
-impl ListItem for wire::Membership {
-    fn uri(&self) -> &str {
-        &self.uri
-    }
-}
-impl ListItem for wire::Invitation {
-    fn uri(&self) -> &str {
-        &self.uri
-    }
-}
-impl ListItem for wire::Group {
-    fn uri(&self) -> &str {
-        &self.uri
-    }
-}
-impl ListItem for wire::GroupRelationship {
-    fn uri(&self) -> &str {
-        &self.uri
-    }
-}
-impl ListItem for serde_json::Value {
-    fn uri(&self) -> &str {
-        self.get("uri").and_then(serde_json::Value::as_str).unwrap_or("")
-    }
-}
-
-/// Called with (what, rows so far) while lists are fetched.
-pub type Progress = Arc<dyn Fn(&str, usize) + Send + Sync>;
+pub use crate::service::Progress;
 
 #[derive(Clone)]
 pub struct Client {
@@ -730,89 +493,6 @@ async fn read_body(mut resp: reqwest::Response, cap: u64) -> Result<Vec<u8>, Opt
         body.extend_from_slice(&chunk);
     }
     Ok(body)
-}
-
-const REDACTED: &str = "[redacted]";
-
-/// `text` without the token, without any run of 8 or more of its leading characters (what is
-/// left of it where a server cut its echo short), and without anything shaped like a bearer
-/// token or a JWT (the token as some proxy rewrote it, or another credential).
-fn redact(token: &str, text: &str) -> String {
-    let mut out = if token.len() >= 6 { text.replace(token, REDACTED) } else { text.to_owned() };
-    if let Some((head_end, _)) = token.char_indices().nth(8) {
-        let head = &token[..head_end];
-        let runs: Vec<_> = out
-            .match_indices(head)
-            .map(|(start, _)| {
-                let same = out[start..].bytes().zip(token.bytes()).take_while(|(a, b)| a == b).count();
-                let mut end = start + same;
-                while !out.is_char_boundary(end) {
-                    end -= 1;
-                }
-                start..end
-            })
-            .collect();
-        out = splice(&out, runs);
-    }
-    // `Bearer ` and 20 or more non-space characters.
-    let lower = out.to_ascii_lowercase();
-    let bearers: Vec<_> = lower
-        .match_indices("bearer ")
-        .filter_map(|(i, m)| {
-            let rest = &out[i + m.len()..];
-            let start = i + m.len() + (rest.len() - rest.trim_start_matches(' ').len());
-            let end = out[start..].find(char::is_whitespace).map_or(out.len(), |n| start + n);
-            (out[start..end].chars().count() >= 20).then_some(start..end)
-        })
-        .collect();
-    out = splice(&out, bearers);
-    // `xxx.yyy.zzz` in base64url, 20 characters or more. Requiring an upper-case letter spares
-    // host names (lower-case in URLs and errors); base64 of 20 characters almost always has one.
-    let b64 = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-    let mut jwts = Vec::new();
-    let mut at = 0;
-    while let Some(start) = out[at..].find(b64).map(|n| at + n) {
-        let end = out[start..].find(|c: char| !b64(c) && c != '.').map_or(out.len(), |n| start + n);
-        let run = out[start..end].trim_end_matches('.');
-        let parts: Vec<&str> = run.split('.').collect();
-        if run.len() >= 20
-            && parts.len() == 3
-            && parts.iter().all(|p| !p.is_empty())
-            && run.contains(|c: char| c.is_ascii_uppercase())
-        {
-            jwts.push(start..start + run.len());
-        }
-        at = end;
-    }
-    splice(&out, jwts)
-}
-
-/// `text` with each range (in order; overlapping ones merge) replaced by `[redacted]`.
-fn splice(text: &str, ranges: Vec<std::ops::Range<usize>>) -> String {
-    if ranges.is_empty() {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    for r in ranges {
-        if r.start < at {
-            at = at.max(r.end);
-            continue;
-        }
-        out.push_str(&text[at..r.start]);
-        out.push_str(REDACTED);
-        at = r.end;
-    }
-    out.push_str(&text[at..]);
-    out
-}
-
-fn rate_limit_wait(headers: &HeaderMap) -> Duration {
-    let secs = |name: &str| -> Option<f64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
-    let finite = |v: f64| v.is_finite().then_some(v);
-    let base =
-        secs("retry-after").and_then(finite).or_else(|| secs("x-ratelimit-reset").and_then(finite)).unwrap_or(1.0);
-    Duration::from_secs_f64(base.clamp(0.0, MAX_RESET_SECS as f64)) + Duration::from_millis(50 + fastrand::u64(0..200))
 }
 
 fn describe(e: &reqwest::Error, timeout: Duration) -> String {

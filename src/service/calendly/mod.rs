@@ -3,8 +3,12 @@
 //! servers of `assets/openapi.yaml` serve: against real Calendly the service is read-only.
 
 pub mod client;
+mod error;
 pub mod load;
+mod pacer;
+mod redact;
 pub mod save;
+mod secret;
 pub mod wire;
 
 use std::time::Duration;

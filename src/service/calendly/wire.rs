@@ -260,3 +260,34 @@ pub fn mapping_of(
 pub fn uuid_of(uri: &str) -> &str {
     uri.trim_end_matches('/').rsplit('/').next().unwrap_or(uri)
 }
+
+/// List items, by their URI: a page of rows already read means the list started over.
+pub trait ListItem {
+    fn uri(&self) -> &str;
+}
+
+impl ListItem for Membership {
+    fn uri(&self) -> &str {
+        &self.uri
+    }
+}
+impl ListItem for Invitation {
+    fn uri(&self) -> &str {
+        &self.uri
+    }
+}
+impl ListItem for Group {
+    fn uri(&self) -> &str {
+        &self.uri
+    }
+}
+impl ListItem for GroupRelationship {
+    fn uri(&self) -> &str {
+        &self.uri
+    }
+}
+impl ListItem for serde_json::Value {
+    fn uri(&self) -> &str {
+        self.get("uri").and_then(serde_json::Value::as_str).unwrap_or("")
+    }
+}
