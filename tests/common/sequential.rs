@@ -4,9 +4,9 @@
 use groupmap::domain::{Group, OwnerKind, Person};
 use groupmap::engine::{LoadOptions, Organization};
 use groupmap::service::calendly::Client;
-use groupmap::service::calendly::load::{fetch_mapping, organization_of, saved_from_wire};
+use groupmap::service::calendly::load::{fetch_mapping, organization_of, table_of};
 use groupmap::service::calendly::wire::{self, GroupRelationship, Invitation, Membership};
-use groupmap::service::{Capabilities, Directory, LoadError};
+use groupmap::service::{Directory, LoadError};
 
 pub async fn load_sequential(client: &Client, opts: &LoadOptions) -> Result<Organization, LoadError> {
     let organization = organization_of(client, opts.organization.as_deref()).await?;
@@ -44,14 +44,7 @@ pub async fn load_sequential(client: &Client, opts: &LoadOptions) -> Result<Orga
         });
     }
     let groups = groups.into_iter().map(|g| Group { uri: g.uri, name: g.name, member_count: g.member_count }).collect();
-    let (table, revision, capabilities) = match mapping {
-        Some((m, etag)) => (
-            Some(saved_from_wire(&m)),
-            Some(etag),
-            Capabilities { save_table: true, create_groups: true, move_members: true, revision: true },
-        ),
-        None => (None, None, Capabilities::READ_ONLY),
-    };
+    let (table, revision, capabilities) = table_of(mapping);
     let directory = Directory {
         base_url: client.base_url().to_owned(),
         organization,

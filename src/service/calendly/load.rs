@@ -168,14 +168,19 @@ fn assemble(client: &Client, organization: String, lists: Lists) -> Directory {
         people.push(Person { kind: OwnerKind::Invitee, uri: i.uri, name: String::new(), email: i.email, group });
     }
     let groups = groups.into_iter().map(|g| Group { uri: g.uri, name: g.name, member_count: g.member_count }).collect();
-    // The mapping endpoint is this project's own: where it exists, the table can be saved.
-    let (table, revision, capabilities) = match mapping {
+    let (table, revision, capabilities) = table_of(mapping);
+    Directory { base_url: client.base_url().to_owned(), organization, groups, people, table, revision, capabilities }
+}
+
+/// The saved table, its revision and what the service can do, from the mapping endpoint's
+/// answer. The endpoint is this project's own: where it exists, the table can be saved.
+pub fn table_of(mapping: Option<(GroupMapping, String)>) -> (Option<SavedMapping>, Option<String>, Capabilities) {
+    match mapping {
         Some((m, etag)) => (
             Some(saved_from_wire(&m)),
             Some(etag),
             Capabilities { save_table: true, create_groups: true, move_members: true, revision: true },
         ),
         None => (None, None, Capabilities::READ_ONLY),
-    };
-    Directory { base_url: client.base_url().to_owned(), organization, groups, people, table, revision, capabilities }
+    }
 }
