@@ -735,3 +735,37 @@ fn help_lists_the_commands_and_there_is_no_token_flag() {
     assert!(out.stderr.contains("unexpected argument '--token'"), "{out:?}");
     assert!(!out.stderr.contains(SANDBOX_NOTICE), "nothing ran: {out:?}");
 }
+
+/// The editor is the default command, so its options work without naming it; without a
+/// terminal it says what is missing and what to use instead, not a bare system error.
+#[test]
+fn the_editor_options_work_without_a_command_and_no_terminal_is_explained() {
+    let home = Home::new();
+    std::fs::write(home.path("m.toml"), "enabled = true\n").unwrap();
+    for args in [&["--mouse", "--mapping", "m.toml"][..], &["demo", "--mouse"], &["tui", "--mapping", "m.toml"]] {
+        let out = home.run(args);
+        assert_eq!(out.code(), 1, "{args:?}: {out:?}");
+        assert!(!out.stderr.contains("unexpected argument"), "{args:?}: {out:?}");
+        assert!(out.stderr.contains("the editor needs a terminal, and standard input"), "{args:?}: {out:?}");
+        assert!(out.stderr.contains("groupmap plan"), "says what works without one: {out:?}");
+        assert!(!out.stderr.contains("os error"), "{out:?}");
+    }
+    // A subcommand's own --mapping is still its own.
+    let plan = home.run(&["plan", "--mapping", "m.toml"]);
+    assert!(!plan.stderr.contains("unexpected argument"), "{plan:?}");
+}
+
+#[test]
+fn every_option_and_argument_is_described_in_help() {
+    let home = Home::new();
+    // `-h` prints each option with its description on one line.
+    for cmd in [&["-h"][..], &["demo", "-h"], &["tui", "-h"], &["apply", "-h"], &["mapping", "check", "-h"]] {
+        let out = home.run(cmd);
+        assert_eq!(out.code(), 0, "{out:?}");
+        // clap prints an option with no description as a bare line: `  --name <V>` and nothing after.
+        for line in out.stdout.lines().filter(|l| l.trim_start().starts_with('-') || l.trim_start().starts_with('<')) {
+            let described = line.trim().split("  ").filter(|p| !p.trim().is_empty()).count() > 1;
+            assert!(described, "{cmd:?}: no description for `{}`", line.trim());
+        }
+    }
+}

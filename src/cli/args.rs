@@ -14,13 +14,28 @@ use crate::sandbox;
     long_about = "Map identity-provider group values to Calendly groups, preview exactly who moves, and save safely.\n\n\
         The token is read from CALENDLY_TOKEN or a token file (--token-file or `token_file` in the config), \
         never from the command line. With no token and no base URL configured, every command runs \
-        against the bundled sandbox organization and says so."
+        against the bundled sandbox organization and says so.",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
+    /// The editor's options, for `groupmap` with no command (the editor is the default)
+    #[command(flatten)]
+    pub editor: EditorArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// How the interactive editor starts.
+#[derive(Args, Debug, Clone, Default)]
+pub struct EditorArgs {
+    /// Let the mouse wheel scroll lists (the mouse is off by default: SSH-friendly)
+    #[arg(long)]
+    pub mouse: bool,
+    /// Start from this mapping file instead of the saved mapping (u undoes back to the saved one)
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -51,21 +66,9 @@ pub struct Global {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// The interactive mapping editor (the default command)
-    Tui {
-        /// Let the mouse wheel scroll lists
-        #[arg(long)]
-        mouse: bool,
-        /// Start from this mapping file instead of the saved mapping (u undoes back to the saved one)
-        #[arg(long, value_name = "FILE")]
-        mapping: Option<PathBuf>,
-    },
+    Tui(EditorArgs),
     /// The interactive editor on the bundled sandbox organization (no token needed)
-    Demo {
-        #[arg(long)]
-        mouse: bool,
-        #[arg(long, value_name = "FILE")]
-        mapping: Option<PathBuf>,
-    },
+    Demo(EditorArgs),
     /// Show what the saved mapping (or --mapping FILE) would do: who moves where
     Plan {
         /// Plan this mapping file instead of the saved mapping
@@ -83,6 +86,7 @@ pub enum Command {
     },
     /// Save the mapping (the saved one, or --mapping FILE) after showing its plan
     Apply {
+        /// Save this mapping file instead of the saved mapping (a table kept in version control)
         #[arg(long, value_name = "FILE")]
         mapping: Option<PathBuf>,
         /// Do not ask for confirmation
@@ -112,8 +116,11 @@ pub enum MappingCommand {
         #[arg(long, value_name = "FILE")]
         mapping: Option<PathBuf>,
     },
-    /// Validate a mapping file against the organization
-    Check { file: PathBuf },
+    /// Validate a mapping file against the organization: every problem, with file, line and key
+    Check {
+        /// The mapping file (TOML) to check
+        file: PathBuf,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -19,7 +19,7 @@ use crate::service::{SaveError, SaveStage};
 mod args;
 mod connection;
 
-pub use args::{Cli, Command, Format, Global, MappingCommand, SandboxArgs};
+pub use args::{Cli, Command, EditorArgs, Format, Global, MappingCommand, SandboxArgs};
 pub use connection::Connection;
 use connection::{read_mapping_file, rebase_loopback};
 
@@ -71,11 +71,15 @@ fn mapping_for(
 }
 
 pub async fn run(cli: Cli) -> Result<u8> {
-    let command = cli.command.unwrap_or(Command::Tui { mouse: false, mapping: None });
+    let command = cli.command.unwrap_or(Command::Tui(cli.editor));
     match command {
-        Command::Tui { mouse, mapping } => tui(Connection::open(&cli.global).await?, mouse, mapping.as_deref()).await,
-        Command::Demo { mouse, mapping } => {
-            tui(Connection::sandbox(&cli.global).await?, mouse, mapping.as_deref()).await
+        Command::Tui(editor) => {
+            require_terminal()?;
+            tui(Connection::open(&cli.global).await?, &editor).await
+        }
+        Command::Demo(editor) => {
+            require_terminal()?;
+            tui(Connection::sandbox(&cli.global).await?, &editor).await
         }
         Command::Sandbox(args) => run_sandbox(args).await,
         Command::Plan { mapping, json, detailed_exitcode, no_apply_existing } => {
@@ -164,8 +168,23 @@ pub async fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-async fn tui(conn: Connection, mouse: bool, mapping: Option<&Path>) -> Result<u8> {
-    let start_mapping = match mapping {
+/// The editor draws on a terminal and reads keys from it; without one it says what to use instead.
+fn require_terminal() -> Result<()> {
+    let missing = match (std::io::stdin().is_terminal(), std::io::stdout().is_terminal()) {
+        (true, true) => return Ok(()),
+        (false, true) => "standard input is not a terminal",
+        (true, false) => "standard output is not a terminal",
+        (false, false) => "standard input and output are not a terminal",
+    };
+    bail!(
+        "the editor needs a terminal, and {missing}. Run it in a terminal (over SSH: `ssh -t`), or use \
+         `groupmap plan` (`--json` for a program) to see what the mapping does without one"
+    )
+}
+
+async fn tui(conn: Connection, editor: &EditorArgs) -> Result<u8> {
+    let mouse = editor.mouse;
+    let start_mapping = match editor.mapping.as_deref() {
         Some(p) => match conn.read_mapping(p) {
             Ok(file) => Some(file),
             Err(e) => {
