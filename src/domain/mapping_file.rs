@@ -213,7 +213,7 @@ impl MappingFile {
             message,
         };
         if let Some((org, line)) = &self.organization
-            && org.trim_end_matches('/') != snap.organization
+            && !same_organization(org, &snap.organization)
         {
             problems.push(err(
                 *line,
@@ -257,6 +257,20 @@ impl MappingFile {
             apply_to_existing: self.apply_to_existing.unwrap_or(true),
         })
     }
+}
+
+/// Organization URIs name the same organization when equal, or when both are on this machine's
+/// loopback (sandboxes, which listen on a new port each run) with the same path.
+fn same_organization(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim_end_matches('/'), b.trim_end_matches('/'));
+    a == b || matches!((loopback_path(a), loopback_path(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// The path of an `http://127.0.0.1:PORT/...` or `http://localhost:PORT/...` URI.
+fn loopback_path(uri: &str) -> Option<&str> {
+    let rest = uri.strip_prefix("http://127.0.0.1").or_else(|| uri.strip_prefix("http://localhost"))?;
+    let rest = rest.strip_prefix(':').map_or(rest, |r| r.trim_start_matches(|c: char| c.is_ascii_digit()));
+    rest.starts_with('/').then_some(rest)
 }
 
 #[derive(Serialize)]
@@ -371,5 +385,14 @@ group = "Operations"
             e,
             "m.toml:4: rows[0].group: no group with URI https://api.calendly.com/groups/NOPE in this organization"
         );
+    }
+
+    #[test]
+    fn a_file_from_a_sandbox_on_another_port_is_for_the_same_organization() {
+        assert!(same_organization("http://127.0.0.1:46303/organizations/X", "http://127.0.0.1:8787/organizations/X"));
+        assert!(same_organization("http://localhost:1/organizations/X/", "http://127.0.0.1:2/organizations/X"));
+        assert!(!same_organization("http://127.0.0.1:46303/organizations/X", "http://127.0.0.1:8787/organizations/Y"));
+        assert!(!same_organization("http://127.0.0.1:1/organizations/X", "https://api.calendly.com/organizations/X"));
+        assert!(!same_organization("http://127.0.0.1.evil:1/organizations/X", "http://127.0.0.1:2/organizations/X"));
     }
 }
