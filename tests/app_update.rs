@@ -498,3 +498,23 @@ fn keys_under_dialogs_and_input_go_through_their_scopes() {
     update(&mut m, key('q'));
     assert!(update(&mut m, key('x')).is_empty() && m.dialog == Some(Dialog::ConfirmQuit), "other keys wait");
 }
+
+/// A cached snapshot stays marked stale when the fresh load fails, and nothing is saved from it.
+#[test]
+fn a_failed_fresh_load_keeps_the_cached_snapshot_marked_stale_and_unsaveable() {
+    let mut m = Model::new(false, FieldChoice::default());
+    let Effect::Load { id } = groupmap::app::update::start_load(&mut m)[0] else { panic!() };
+    update(&mut m, Msg::Cached { loaded: common::loaded(2, &[]), age_secs: 300 });
+    update(&mut m, key('m'));
+    update(&mut m, Msg::Loaded { id, result: Err("GET /groups: timed out".into()) });
+    assert_eq!(m.stale, Some(300), "the mark stays");
+    assert!(m.has_data() && !m.ready());
+    assert!(m.status.as_ref().is_some_and(|(s, _)| s.contains("cached 5 min ago")), "{:?}", m.status);
+    let effects = update(&mut m, key('S'));
+    assert!(effects.is_empty() && m.dialog.is_none(), "no save from cached data");
+    assert!(m.status.as_ref().is_some_and(|(s, e)| *e && s.contains("cached snapshot")), "{:?}", m.status);
+    // The next fresh load lifts the mark.
+    let Effect::Load { id } = update(&mut m, key('r'))[0] else { panic!() };
+    update(&mut m, Msg::Loaded { id, result: Ok(common::loaded(3, &[])) });
+    assert!(m.ready() && m.stale.is_none());
+}

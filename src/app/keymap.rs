@@ -353,6 +353,9 @@ pub fn unavailable(m: &Model, a: Action) -> Option<&'static str> {
     if editing && !m.has_data() && !(matches!(a, Action::UseAsEmail | Action::UseAsIdp) && m.org().is_some()) {
         return Some("the organization is not loaded");
     }
+    if a == Action::Save && m.stale.is_some() && !matches!(m.phase, Phase::Loading { .. }) {
+        return Some("the data on screen is a cached snapshot: press r to load fresh data, saving needs it");
+    }
     if a == Action::Save && !m.ready() {
         return Some("wait for the load to finish: saving needs fresh data");
     }

@@ -202,7 +202,7 @@ impl Model {
 
     /// Fresh data from a completed load: what saving needs.
     pub fn ready(&self) -> bool {
-        self.phase == Phase::Ready
+        self.phase == Phase::Ready && self.stale.is_none()
     }
 
     /// An organization is on screen, possibly while a reload runs: enough to edit.

@@ -37,9 +37,14 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             Phase::Loading { id: cur, .. } if *cur == id => match result {
                 Ok(loaded) => on_loaded(m, loaded),
                 Err(message) if m.has_data() => {
-                    // Keep what is on screen; it is still what the ETag and digest describe.
+                    // Keep what is on screen; it is still what the revision and digest describe.
+                    // Cached data stays marked stale, so it can never be saved from.
                     m.phase = Phase::Ready;
-                    m.status = Some((format!("reload failed, showing the data loaded earlier: {message}"), true));
+                    let shown = match m.stale {
+                        Some(age) => format!("the snapshot cached {} ago", crate::report::age(age)),
+                        None => "the data loaded earlier".to_owned(),
+                    };
+                    m.status = Some((format!("reload failed, showing {shown}: {message}"), true));
                     Vec::new()
                 }
                 Err(message) => {

@@ -70,20 +70,28 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     if m.has_data() && m.capabilities().read_only() {
         first.push(Span::styled("[READ-ONLY] ", theme.warn()));
     }
-    if let Phase::Loading { counts, .. } = &m.phase
-        && m.has_data()
-    {
-        let rows: usize = counts.iter().map(|(_, n)| n).sum();
-        match m.stale {
-            Some(age) => first.push(Span::styled(
-                format!("[STALE: cached {} ago; loading… {rows} rows] ", crate::report::age(age)),
-                theme.warn(),
-            )),
-            None => first.push(Span::styled(
-                format!("[RELOADING… {rows} rows, {}] ", hint(binding_in(Scope::Loading, Action::Back))),
-                theme.accent(),
-            )),
-        }
+    let loading = match &m.phase {
+        Phase::Loading { counts, .. } if m.has_data() => Some(counts.iter().map(|(_, n)| n).sum::<usize>()),
+        _ => None,
+    };
+    match (m.stale, loading) {
+        (Some(age), Some(rows)) => first.push(Span::styled(
+            format!("[STALE: cached {} ago; loading… {rows} rows] ", crate::report::age(age)),
+            theme.warn(),
+        )),
+        (Some(age), None) if m.has_data() => first.push(Span::styled(
+            format!(
+                "[STALE: cached {} ago; {}] ",
+                crate::report::age(age),
+                hint(binding_in(Scope::LoadFailed, Action::Reload))
+            ),
+            theme.warn(),
+        )),
+        (None, Some(rows)) => first.push(Span::styled(
+            format!("[RELOADING… {rows} rows, {}] ", hint(binding_in(Scope::Loading, Action::Back))),
+            theme.accent(),
+        )),
+        _ => {}
     }
     first.push(Span::raw(org));
     let tab = |name: &str, on: bool| Span::styled(format!(" {name} "), if on { theme.selected() } else { theme.dim() });
