@@ -141,6 +141,9 @@ impl Engine {
         if !org.capabilities().save_table {
             return Err(SaveError::ReadOnly);
         }
+        // A group created meanwhile under a name the mapping would create is that group.
+        let (mapping, _) = snap.adopt_new_groups(mapping);
+        let mapping = &mapping;
         let first = plan(snap, mapping);
         let invalid: Vec<String> =
             first.lint.iter().filter(|f| f.severity == Severity::Error).map(|f| format!("  - {}", f.message)).collect();

@@ -518,3 +518,24 @@ fn a_failed_fresh_load_keeps_the_cached_snapshot_marked_stale_and_unsaveable() {
     update(&mut m, Msg::Loaded { id, result: Ok(common::loaded(3, &[])) });
     assert!(m.ready() && m.stale.is_none());
 }
+
+/// A reload that finds a group under a name the edits would create maps the rows to it and
+/// says so, instead of sending `new:NAME` on every save.
+#[test]
+fn a_reload_adopts_a_new_group_that_now_exists_and_says_so() {
+    let mut m = ready();
+    select_value(&mut m, "sales emea");
+    update(&mut m, key('n'));
+    for c in "Ops".chars() {
+        update(&mut m, key(c));
+    }
+    update(&mut m, code(KeyCode::Enter));
+    assert_eq!(m.mapping.row("sales emea").unwrap().target, Target::New("Ops".into()));
+    let Effect::Load { id } = update(&mut m, key('r'))[0] else { panic!() };
+    let mut newer = (*loaded(3, &[("Engineering", "G2")])).clone();
+    newer.directory.groups.push(groupmap::domain::Group { uri: g("G9"), name: "ops".into(), member_count: None });
+    update(&mut m, Msg::Loaded { id, result: Ok(std::sync::Arc::new(newer)) });
+    assert_eq!(m.mapping.row("sales emea").unwrap().target, Target::Group(g("G9")));
+    assert!(m.plan.new_groups.is_empty());
+    assert!(m.status.as_ref().is_some_and(|(s, _)| s.contains("\"Ops\" now exists")), "{:?}", m.status);
+}

@@ -247,3 +247,25 @@ async fn persistent_500_is_a_clear_error_naming_the_endpoint() {
     assert!(err.starts_with("GET /users/me: 500 Internal Server Error"), "{err}");
     sb.shutdown().await;
 }
+
+/// A new group someone else created meanwhile is that group at save time: the table is sent
+/// with its URI, never as `new:NAME`, and nothing is created twice.
+#[tokio::test]
+async fn a_new_group_that_now_exists_is_saved_as_that_group() {
+    let sb = start(Options::default()).await;
+    let c = client(&sb);
+    let opts = LoadOptions::default();
+    let ops = sb.add_group("Ops");
+    let (loaded, snap) = load_snap(&c, &opts).await;
+    let mut m = snap.saved_mapping();
+    m.enabled = true;
+    m.set(&snap.values[0], Target::New("ops".into()));
+    let (_, progress) = recorder();
+    let outcome =
+        Engine::calendly(c.clone(), &opts).apply(&loaded, &snap, &opts.fields, &m, progress).await.expect("saved");
+    assert!(outcome.created.is_empty(), "{:?}", outcome.created);
+    let (_, after) = load_snap(&c, &opts).await;
+    let row = after.saved.as_ref().unwrap().mapping.row(&snap.values[0]).unwrap().target.clone();
+    assert_eq!(row, Target::Group(ops));
+    sb.shutdown().await;
+}

@@ -119,11 +119,24 @@ fn on_loaded(m: &mut Model, loaded: Arc<Organization>) -> Vec<Effect> {
     }
     let (rebased, conflicts) = rebase(&older, &m.mapping, &m.base());
     let kept = m.mapping != older;
+    let (rebased, adopted) = m.snap().adopt_new_groups(&rebased);
     m.mapping = rebased;
-    m.status = Some((
-        if kept { "reloaded; your edits were kept on top of the saved mapping".into() } else { "reloaded".into() },
-        false,
-    ));
+    let mut status = if kept {
+        "reloaded; your edits were kept on top of the saved mapping".to_owned()
+    } else {
+        "reloaded".to_owned()
+    };
+    if !adopted.is_empty() {
+        let names: Vec<String> = adopted.iter().map(|n| quoted(n)).collect();
+        status.push_str(&format!(
+            "; {} now exist{} (created meanwhile), so the rows map to {} instead of creating {}",
+            names.join(", "),
+            if adopted.len() == 1 { "s" } else { "" },
+            if adopted.len() == 1 { "it" } else { "them" },
+            if adopted.len() == 1 { "it" } else { "them" },
+        ));
+    }
+    m.status = Some((status, false));
     if !conflicts.is_empty() {
         m.dialog = Some(Dialog::Conflicts { items: conflicts, selected: 0 });
     }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::export::{Export, FieldChoice};
-use super::mapping::Mapping;
+use super::mapping::{Mapping, Target};
 use super::people::join;
 pub use super::people::{OwnerInput, OwnerKind, Person, StaleRow};
 use super::text::fold_name;
@@ -160,11 +160,35 @@ impl Snapshot {
 
     /// What a target is called: the group's name, a new group's name, or the URI of a group
     /// this organization does not have.
-    pub fn target_name<'a>(&'a self, t: &'a super::mapping::Target) -> &'a str {
+    pub fn target_name<'a>(&'a self, t: &'a Target) -> &'a str {
         match t {
-            super::mapping::Target::Group(uri) => self.group_by_uri(uri).map_or(uri.as_str(), |g| &self.group(g).name),
-            super::mapping::Target::New(name) => name,
+            Target::Group(uri) => self.group_by_uri(uri).map_or(uri.as_str(), |g| &self.group(g).name),
+            Target::New(name) => name,
         }
+    }
+
+    /// `mapping` with each new group that now exists (someone created it meanwhile) replaced by
+    /// that group, and the names so replaced, for telling the admin.
+    pub fn adopt_new_groups(&self, mapping: &Mapping) -> (Mapping, Vec<String>) {
+        let mut adopted = Vec::new();
+        let mut m = mapping.clone();
+        let mut fix = |t: &mut Target| {
+            if let Target::New(name) = t
+                && let Some(g) = self.group_by_name(name)
+            {
+                if !adopted.contains(name) {
+                    adopted.push(name.clone());
+                }
+                *t = Target::Group(self.group(g).uri.clone());
+            }
+        };
+        for r in &mut m.rows {
+            fix(&mut r.target);
+        }
+        if let Some(t) = &mut m.default_group {
+            fix(t);
+        }
+        (m, adopted)
     }
 
     /// The mapping to start editing from: the saved one, or an empty one on a read-only server.
