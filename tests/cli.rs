@@ -750,9 +750,14 @@ fn the_editor_options_work_without_a_command_and_no_terminal_is_explained() {
         assert!(out.stderr.contains("groupmap plan"), "says what works without one: {out:?}");
         assert!(!out.stderr.contains("os error"), "{out:?}");
     }
-    // A subcommand's own --mapping is still its own.
+    // A subcommand's own --mapping is still its own, and global options go before a command.
     let plan = home.run(&["plan", "--mapping", "m.toml"]);
     assert!(!plan.stderr.contains("unexpected argument"), "{plan:?}");
+    let global_first = home.run(&["--config", "/dev/null", "demo", "--mouse"]);
+    assert!(global_first.stderr.contains("the editor needs a terminal"), "{global_first:?}");
+    let misplaced = home.run(&["--mapping", "m.toml", "plan"]);
+    assert_eq!(misplaced.code(), 1);
+    assert!(misplaced.stderr.contains("put it after the command (`groupmap plan --mapping m.toml`)"), "{misplaced:?}");
 }
 
 #[test]

@@ -14,8 +14,7 @@ use crate::sandbox;
     long_about = "Map identity-provider group values to Calendly groups, preview exactly who moves, and save safely.\n\n\
         The token is read from CALENDLY_TOKEN or a token file (--token-file or `token_file` in the config), \
         never from the command line. With no token and no base URL configured, every command runs \
-        against the bundled sandbox organization and says so.",
-    args_conflicts_with_subcommands = true
+        against the bundled sandbox organization and says so."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -101,6 +100,21 @@ pub enum Command {
     Mapping(MappingCommand),
     /// Run the bundled sandbox API server
     Sandbox(SandboxArgs),
+}
+
+impl Command {
+    /// The command as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Tui(_) => "tui",
+            Command::Demo(_) => "demo",
+            Command::Plan { .. } => "plan",
+            Command::Apply { .. } => "apply",
+            Command::Mapping(MappingCommand::Export { .. }) => "mapping export",
+            Command::Mapping(MappingCommand::Check { .. }) => "mapping check",
+            Command::Sandbox(_) => "sandbox",
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]

@@ -71,7 +71,21 @@ fn mapping_for(
 }
 
 pub async fn run(cli: Cli) -> Result<u8> {
-    let command = cli.command.unwrap_or(Command::Tui(cli.editor));
+    let command = match cli.command {
+        None => Command::Tui(cli.editor),
+        Some(c) if cli.editor.mouse || cli.editor.mapping.is_some() => {
+            let (option, value) = match &cli.editor.mapping {
+                Some(p) => ("--mapping", format!(" {}", p.display())),
+                None => ("--mouse", String::new()),
+            };
+            bail!(
+                "{option} before the command is the editor's option; put it after the command \
+                 (`groupmap {} {option}{value}`)",
+                c.name()
+            )
+        }
+        Some(c) => c,
+    };
     match command {
         Command::Tui(editor) => {
             require_terminal()?;
