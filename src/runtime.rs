@@ -181,21 +181,25 @@ fn run_effect(
                 let _ = tx.send(Msg::Saved(msg));
             });
         }
-        Effect::ReadDraft { organization } => {
-            let text = session.store.read_draft(&organization);
-            let _ = tx.send(Msg::Draft(text));
+        Effect::ReadDrafts { organization } => {
+            let _ = tx.send(Msg::Drafts(session.store.other_drafts(&organization)));
         }
         Effect::WriteDraft { organization, text } => {
-            if let Err(e) = session.store.write_draft(&organization, &text) {
-                let path = session.store.draft_path(&organization);
-                let _ = tx.send(Msg::Notice {
-                    text: format!("could not write the draft {}: {e}", path.display()),
-                    error: true,
-                });
-            }
+            let written = session
+                .store
+                .write_draft(&organization, &text)
+                .map_err(|e| format!("could not write {}: {e}", session.store.draft_path(&organization).display()));
+            let _ = tx.send(Msg::DraftWritten(written));
         }
         Effect::DeleteDraft { organization } => {
             session.store.delete_draft(&organization);
+        }
+        Effect::DeleteDraftFile { path } => session.store.delete_draft_file(&path),
+        Effect::SetAsideDraft { path } => {
+            if let Err(e) = session.store.set_aside(&path) {
+                let text = format!("could not move the unreadable draft {} aside: {e}", path.display());
+                let _ = tx.send(Msg::Notice { text, error: true });
+            }
         }
         Effect::FilterPreview { id, lines, needle, narrow } => {
             let tx = tx.clone();

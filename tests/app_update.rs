@@ -9,7 +9,7 @@ use groupmap::domain::{FieldChoice, Target};
 use groupmap::engine::SaveOutcome;
 
 mod common;
-use common::{code, g, key, loaded, ready};
+use common::{B, code, g, key, loaded, ready};
 
 fn select_value(m: &mut Model, value: &str) {
     let pos = m.value_entries.iter().position(|e| e.value == value).unwrap();
@@ -155,13 +155,46 @@ fn a_superseded_or_cancelled_load_is_dropped() {
 #[test]
 fn a_draft_from_an_earlier_session_is_offered_back() {
     let mut m = ready();
-    let text = "enabled = false\n[[rows]]\nidp_value = \"X\"\ngroup = \"Everyone\"\n";
-    update(&mut m, Msg::Draft(Some(text.into())));
+    let text = draft_text(&m, B, |d| {
+        d.enabled = false;
+        d.set("X", Target::Group(g("G3")));
+    });
+    update(&mut m, found(&text));
     assert!(matches!(m.dialog, Some(Dialog::RestoreDraft { .. })));
     let effects = update(&mut m, key('y'));
     assert!(!m.mapping.enabled);
     assert_eq!(m.mapping.row("X").unwrap().target, Target::Group(g("G3")));
-    assert!(matches!(&effects[..], [Effect::WriteDraft { .. }]));
+    assert!(matches!(&effects[..], [Effect::WriteDraft { .. }, Effect::DeleteDraftFile { .. }]), "{effects:?}");
+}
+
+/// A draft as an earlier session on `base_url` wrote it: the saved table of `m` edited by `edit`.
+fn draft_text(m: &Model, base_url: &str, edit: impl FnOnce(&mut groupmap::domain::Mapping)) -> String {
+    let on_base = |t: &Target| match t {
+        Target::Group(uri) => Target::Group(uri.replacen(B, base_url, 1)),
+        other => other.clone(),
+    };
+    let mut base = m.base();
+    for r in &mut base.rows {
+        r.target = on_base(&r.target);
+    }
+    let mut mine = base.clone();
+    edit(&mut mine);
+    for r in &mut mine.rows {
+        r.target = on_base(&r.target);
+    }
+    let draft = groupmap::domain::draft::Draft {
+        organization: format!("{base_url}/organizations/ORG"),
+        base_url: base_url.into(),
+        base_version: m.org().unwrap().version(),
+        base,
+        mine,
+    };
+    draft.to_toml(m.snap())
+}
+
+fn found(text: &str) -> Msg {
+    let path = std::path::PathBuf::from("/state/groupmap/drafts/ORG-x/1-1.toml");
+    Msg::Drafts(vec![groupmap::store::FoundDraft { path, age_secs: 120, text: Ok(text.into()) }])
 }
 
 #[test]
@@ -251,9 +284,11 @@ fn preview_scrolls_sideways_for_long_lines() {
 #[test]
 fn a_draft_written_against_another_base_url_is_still_offered() {
     let mut m = ready();
-    let text = "organization = \"http://127.0.0.1:1234/organizations/ORG\"\nenabled = false\n";
-    update(&mut m, Msg::Draft(Some(text.into())));
+    let text = draft_text(&m, "http://127.0.0.1:1234", |d| d.enabled = false);
+    update(&mut m, found(&text));
     assert!(matches!(m.dialog, Some(Dialog::RestoreDraft { .. })), "{:?}", m.status);
+    update(&mut m, key('y'));
+    assert!(!m.mapping.enabled && m.mapping.row("Engineering").unwrap().target == Target::Group(g("G2")));
 }
 
 #[test]
@@ -291,7 +326,7 @@ fn a_cached_snapshot_shows_at_once_as_stale_and_the_fresh_load_replaces_it() {
     let mut m = Model::new(false, FieldChoice::default());
     let Effect::Load { id } = groupmap::app::update::start_load(&mut m)[0] else { panic!() };
     let effects = update(&mut m, Msg::Cached { loaded: common::loaded(2, &[]), age_secs: 300 });
-    assert!(matches!(&effects[..], [Effect::ReadDraft { .. }]));
+    assert!(matches!(&effects[..], [Effect::ReadDrafts { .. }]));
     assert!(m.has_data() && !m.ready() && m.stale == Some(300));
     update(&mut m, key('m'));
     assert!(!m.mapping.enabled, "editing works on the stale snapshot");
@@ -538,4 +573,64 @@ fn a_reload_adopts_a_new_group_that_now_exists_and_says_so() {
     assert_eq!(m.mapping.row("sales emea").unwrap().target, Target::Group(g("G9")));
     assert!(m.plan.new_groups.is_empty());
     assert!(m.status.as_ref().is_some_and(|(s, _)| s.contains("\"Ops\" now exists")), "{:?}", m.status);
+}
+
+/// A restored draft replays only its own edits: a row a colleague saved meanwhile stays, and a
+/// group renamed meanwhile is still that group (drafts name groups by URI).
+#[test]
+fn a_restored_draft_keeps_what_others_saved_and_follows_renamed_groups() {
+    let mut m = ready();
+    let text = draft_text(&m, B, |d| d.set("X", Target::Group(g("G3"))));
+    // Meanwhile a colleague saved version 4 with a row of their own, and G3 was renamed.
+    let Effect::Load { id } = update(&mut m, key('r'))[0] else { panic!() };
+    let mut newer = (*loaded(4, &[("Engineering", "G2"), ("sales emea", "G1")])).clone();
+    newer.directory.groups[2].name = "All staff".into();
+    update(&mut m, Msg::Loaded { id, result: Ok(std::sync::Arc::new(newer)) });
+    update(&mut m, found(&text));
+    let Some(Dialog::RestoreDraft { offers, .. }) = &m.dialog else { panic!("offered: {:?}", m.dialog) };
+    let edits = offers[0].draft.edits();
+    assert_eq!((edits.added.len(), edits.removed.len(), edits.changed.len()), (1, 0, 0), "only its own edit");
+    update(&mut m, key('y'));
+    assert_eq!(m.mapping.row("sales emea").unwrap().target, Target::Group(g("G1")), "their row stays");
+    assert_eq!(m.mapping.row("X").unwrap().target, Target::Group(g("G3")), "the renamed group itself");
+    assert!(m.plan.new_groups.is_empty(), "no group is created for the old name");
+    assert!(m.status.as_ref().is_some_and(|(s, _)| s.contains("made on 3")), "{:?}", m.status);
+}
+
+/// An unreadable draft is moved aside and named in a dialog that stays until dismissed; a
+/// draft cut short offers the rows before the cut.
+#[test]
+fn unreadable_drafts_are_set_aside_and_named_and_cut_ones_offer_what_was_read() {
+    let mut m = ready();
+    let effects = update(&mut m, found("format = 1\norganization = [garbage"));
+    assert!(matches!(&effects[..], [Effect::SetAsideDraft { .. }]), "{effects:?}");
+    let Some(Dialog::Result { message, ok: false, .. }) = &m.dialog else { panic!("{:?}", m.dialog) };
+    assert!(message.contains("moved aside to /state/groupmap/drafts/ORG-x/1-1.toml.unreadable"), "{message}");
+    update(&mut m, key('x'));
+    assert!(m.dialog.is_none(), "dismissed by a key");
+
+    let mut m = ready();
+    let text = draft_text(&m, B, |d| {
+        d.set("X", Target::Group(g("G3")));
+        d.set("Y", Target::Group(g("G1")));
+    });
+    let cut = &text[..text.rfind("idp_value = \"Y\"").unwrap() + 5];
+    update(&mut m, found(cut));
+    update(&mut m, key('y'));
+    assert!(m.mapping.row("X").is_some() && m.mapping.row("Y").is_none());
+    assert!(m.status.as_ref().is_some_and(|(s, _)| s.contains("cut short")), "{:?}", m.status);
+}
+
+/// When the draft cannot be written, the header says so and the quit dialog does not promise it.
+#[test]
+fn a_draft_that_cannot_be_written_is_a_lasting_mark_and_the_quit_dialog_tells_the_truth() {
+    let mut m = ready();
+    update(&mut m, key('m'));
+    update(&mut m, Msg::DraftWritten(Err("could not write /ro/drafts/x.toml: Read-only file system".into())));
+    update(&mut m, key('m'));
+    update(&mut m, key('m'));
+    assert!(matches!(m.draft_file, groupmap::app::model::DraftFile::Failed(_)), "the mark lasts across keys");
+    assert!(m.edits_kept().contains("NOT in a draft file") && m.edits_kept().contains("Read-only"));
+    update(&mut m, Msg::DraftWritten(Ok("/state/d.toml".into())));
+    assert_eq!(m.edits_kept(), "They stay in the draft file /state/d.toml");
 }

@@ -106,11 +106,13 @@ async fn the_draft_survives_sigkill() {
             assert!(start.elapsed() < Duration::from_secs(10), "killed");
             std::thread::sleep(Duration::from_millis(50));
         }
-        let draft = std::fs::read_dir(&drafts)
+        // drafts/ORG-TAG/SESSION.toml: the session's own draft of the organization.
+        let dir = std::fs::read_dir(&drafts)
             .expect("the drafts directory")
             .map(|e| e.unwrap().path())
             .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with(&format!("{org}-")))
-            .expect("a draft of the organization");
+            .expect("the organization's drafts");
+        let draft = std::fs::read_dir(&dir).unwrap().next().expect("a draft").unwrap().path();
         let text = std::fs::read_to_string(&draft).expect("the draft is on disk");
         assert!(text.contains("idp_value = \"eng-platform\""), "{text}");
         assert!(text.contains("group = \"Engineering\""), "{text}");

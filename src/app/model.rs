@@ -62,10 +62,32 @@ pub enum Dialog {
     ConfirmQuit,
     NewGroup { name: String },
     Suggestions { items: Vec<Suggestion>, selected: usize },
-    RestoreDraft { draft: Mapping },
+    RestoreDraft { offers: Vec<DraftOffer>, selected: usize, set_aside: Vec<String> },
     Saving { stages: Vec<String>, job: Option<(u64, u64, u64)>, elapsed_ms: u64 },
     Result { title: String, message: String, ok: bool },
     Conflicts { items: Vec<Conflict>, selected: usize },
+}
+
+/// A draft another session left, readable and ready to restore.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DraftOffer {
+    pub path: std::path::PathBuf,
+    pub age_secs: u64,
+    /// Its groups as this organization names them.
+    pub draft: crate::domain::draft::Draft,
+    /// Set when the file was cut short: nothing from this line on could be read.
+    pub lost_from_line: Option<usize>,
+}
+
+/// Where this session's unsaved edits are kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum DraftFile {
+    /// Nothing written yet (no edit).
+    #[default]
+    None,
+    Written(std::path::PathBuf),
+    /// The last write failed: the edits are only in memory.
+    Failed(String),
 }
 
 #[derive(Clone, Debug)]
@@ -104,6 +126,8 @@ pub struct Model {
     pub next_id: u64,
     /// The data on screen came from the cache (its age in seconds); None once a load lands.
     pub stale: Option<u64>,
+    /// Where this session's unsaved edits are kept.
+    pub draft_file: DraftFile,
     /// A mapping file to apply once the organization has loaded (`--mapping FILE`).
     pub start_mapping: Option<crate::domain::mapping_file::MappingFile>,
 }
@@ -139,6 +163,7 @@ impl Model {
             size: (80, 24),
             next_id: 0,
             start_mapping: None,
+            draft_file: DraftFile::None,
             stale: None,
         }
     }
@@ -193,6 +218,15 @@ impl Model {
 
     pub fn modified(&self) -> bool {
         self.mapping != self.base()
+    }
+
+    /// Where the unsaved edits are, in words for a dialog.
+    pub fn edits_kept(&self) -> String {
+        match &self.draft_file {
+            DraftFile::Written(path) => format!("They stay in the draft file {}", path.display()),
+            DraftFile::Failed(why) => format!("They are NOT in a draft file ({why}): quitting loses them"),
+            DraftFile::None => "They are only in this session".to_owned(),
+        }
     }
 
     /// A save is running (its dialog cannot be closed until it ends); edits wait.

@@ -27,8 +27,10 @@ pub enum Msg {
         loaded: Arc<Organization>,
         age_secs: u64,
     },
-    /// A draft saved by an earlier session for this organization (TOML text).
-    Draft(Option<String>),
+    /// The drafts other editor sessions left for this organization, newest first.
+    Drafts(Vec<crate::store::FoundDraft>),
+    /// This session's draft was written (its path), or could not be (what went wrong, with the path).
+    DraftWritten(Result<std::path::PathBuf, String>),
     SaveProgress(SaveStage),
     Saved(Result<Box<SaveOutcome>, SaveFailure>),
     Tick {
@@ -66,15 +68,25 @@ pub enum Effect {
         fields: FieldChoice,
         mapping: Mapping,
     },
-    ReadDraft {
+    /// List the drafts other sessions left (the answer is `Msg::Drafts`).
+    ReadDrafts {
         organization: String,
     },
     WriteDraft {
         organization: String,
         text: String,
     },
+    /// Delete this session's own draft.
     DeleteDraft {
         organization: String,
+    },
+    /// Delete another session's draft, restored here or discarded by the admin.
+    DeleteDraftFile {
+        path: std::path::PathBuf,
+    },
+    /// Move an unreadable draft aside (to `store::set_aside_path`), keeping it for a person.
+    SetAsideDraft {
+        path: std::path::PathBuf,
     },
     /// Filter a long preview in the background; the answer is `Msg::PreviewFiltered` with the id.
     FilterPreview {

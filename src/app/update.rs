@@ -3,14 +3,15 @@
 use std::sync::Arc;
 
 use super::filter::filter;
-use super::model::{Dialog, GroupEntry, ListView, Model, Pane, Phase, Screen, ValueEntry};
+use super::model::{Dialog, DraftFile, DraftOffer, GroupEntry, ListView, Model, Pane, Phase, Screen, ValueEntry};
 use super::msg::{Effect, FailureKind, Msg, SaveFailure};
+use crate::domain::draft::Draft;
 use crate::domain::mapping::{diff, rebase};
-use crate::domain::mapping_file::{MappingFile, to_toml};
 use crate::domain::plan;
 use crate::domain::text::quoted;
 use crate::engine::{Organization, SaveOutcome};
 use crate::report::{LineKind, PreviewLine};
+use crate::store::FoundDraft;
 
 mod dialogs;
 mod keys;
@@ -68,7 +69,14 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             effects
         }
-        Msg::Draft(text) => on_draft(m, text),
+        Msg::Drafts(found) => on_drafts(m, found),
+        Msg::DraftWritten(result) => {
+            m.draft_file = match result {
+                Ok(path) => DraftFile::Written(path),
+                Err(why) => DraftFile::Failed(why),
+            };
+            Vec::new()
+        }
         Msg::SaveProgress(stage) => {
             if let Some(Dialog::Saving { stages, job, .. }) = &mut m.dialog {
                 if let crate::service::SaveStage::Job { completed, failed, total } = stage {
@@ -160,29 +168,78 @@ fn on_first_snapshot(m: &mut Model) -> Vec<Effect> {
             }
             Err(e) => m.status = Some((format!("{e} (showing the saved mapping)"), true)),
         },
-        None => effects.push(Effect::ReadDraft { organization: m.snap().organization.clone() }),
+        None => effects.push(Effect::ReadDrafts { organization: m.snap().organization.clone() }),
     }
     recompute(m);
     effects
 }
 
-fn on_draft(m: &mut Model, text: Option<String>) -> Vec<Effect> {
-    let Some(text) = text else { return Vec::new() };
-    // The draft file is named by the organization's UUID; its `organization` line may name an
-    // older base URL (the bundled sandbox listens on a new port each run), so it is not checked.
-    let parsed =
-        MappingFile::parse("draft", &text).and_then(|f| MappingFile { organization: None, ..f }.resolve(m.snap()));
-    match parsed {
-        Ok(draft) if draft != m.mapping => {
-            m.dialog = Some(Dialog::RestoreDraft { draft });
-            Vec::new()
-        }
-        Ok(_) => vec![Effect::DeleteDraft { organization: m.snap().organization.clone() }],
-        Err(e) => {
-            m.status = Some((format!("an earlier draft could not be read and was ignored: {e}"), true));
-            Vec::new()
+/// Other sessions' drafts: the readable ones are offered (newest first), the unreadable ones are
+/// moved aside, never overwritten, and named.
+fn on_drafts(m: &mut Model, found: Vec<FoundDraft>) -> Vec<Effect> {
+    let mut offers = Vec::new();
+    let mut set_aside = Vec::new();
+    let mut effects = Vec::new();
+    for f in found {
+        let shown = f.path.display().to_string();
+        let read = f.text.and_then(|text| Draft::parse(&shown, &text).map_err(|e| e.to_string()));
+        match read {
+            Ok(r) if r.draft.edits().is_empty() => effects.push(Effect::DeleteDraftFile { path: f.path }),
+            Ok(r) => offers.push(DraftOffer {
+                path: f.path,
+                age_secs: f.age_secs,
+                draft: r.draft.localized(m.snap()),
+                lost_from_line: r.lost_from_line,
+            }),
+            Err(why) => {
+                let to = crate::store::set_aside_path(&f.path);
+                set_aside.push(format!("{why}\n  (moved aside to {})", to.display()));
+                effects.push(Effect::SetAsideDraft { path: f.path });
+            }
         }
     }
+    if !offers.is_empty() {
+        m.dialog = Some(Dialog::RestoreDraft { offers, selected: 0, set_aside });
+    } else if !set_aside.is_empty() {
+        m.dialog = Some(Dialog::Result {
+            title: "An earlier draft could not be read".into(),
+            message: set_aside.join("\n"),
+            ok: false,
+        });
+    }
+    effects
+}
+
+/// Replays a draft's own edits onto the current table (a three-way merge: what others saved
+/// since the draft was made stays), asking where both changed the same row.
+pub(super) fn restore_draft(m: &mut Model, offer: DraftOffer) -> Vec<Effect> {
+    let d = &offer.draft;
+    let (merged, conflicts) = rebase(&d.base, &d.mine, &m.mapping);
+    let (merged, adopted) = m.snap().adopt_new_groups(&merged);
+    let mut effects = edit(m, |map| *map = merged);
+    effects.push(Effect::DeleteDraftFile { path: offer.path.clone() });
+    let mut status = format!("restored the draft of {} ago", crate::report::age(offer.age_secs));
+    match (d.base_version, m.org().and_then(|o| o.version())) {
+        (Some(was), Some(now)) if was != now => {
+            status.push_str(&format!(" onto version {now} (it was made on {was}; what others saved meanwhile is kept)"))
+        }
+        _ => {}
+    }
+    if !adopted.is_empty() {
+        status.push_str(&format!(
+            "; {} exist now and are used",
+            adopted.iter().map(|n| quoted(n)).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if let Some(line) = offer.lost_from_line {
+        status.push_str(&format!("; the file was cut short at line {line}: edits after it are lost"));
+    }
+    status.push_str("; u undoes");
+    m.status = Some((status, false));
+    if !conflicts.is_empty() {
+        m.dialog = Some(Dialog::Conflicts { items: conflicts, selected: 0 });
+    }
+    effects
 }
 
 fn on_saved(m: &mut Model, result: Result<Box<SaveOutcome>, SaveFailure>) -> Vec<Effect> {
@@ -213,13 +270,17 @@ fn on_saved(m: &mut Model, result: Result<Box<SaveOutcome>, SaveFailure>) -> Vec
                     "The organization changed since you loaded it",
                     "Reloading now; your edits are kept on top of the new state. Review the new preview, then save again.",
                 ),
-                FailureKind::MaybeSaved => (
-                    "Save not confirmed",
-                    "Reloading now to show what the server holds; your edits are kept (and in the draft file).",
-                ),
-                FailureKind::NotSaved => ("Save failed", "Your edits are kept (and in the draft file)."),
+                FailureKind::MaybeSaved => {
+                    ("Save not confirmed", "Reloading now to show what the server holds; your edits are kept.")
+                }
+                FailureKind::NotSaved => ("Save failed", "Your edits are kept."),
             };
-            m.dialog = Some(Dialog::Result { title: title.into(), message: format!("{message}\n\n{then}"), ok: false });
+            let kept = m.edits_kept();
+            m.dialog = Some(Dialog::Result {
+                title: title.into(),
+                message: format!("{message}\n\n{then} {kept}."),
+                ok: false,
+            });
             if kind == FailureKind::NotSaved { Vec::new() } else { start_load(m) }
         }
     }
@@ -398,7 +459,14 @@ fn after_edit(m: &mut Model) -> Vec<Effect> {
     recompute(m);
     let organization = m.snap().organization.clone();
     if m.modified() {
-        vec![Effect::WriteDraft { organization, text: to_toml(m.snap(), &m.mapping) }]
+        let draft = Draft {
+            organization: organization.clone(),
+            base_url: m.snap().base_url.clone(),
+            base_version: m.org().and_then(|o| o.version()),
+            base: m.base(),
+            mine: m.mapping.clone(),
+        };
+        vec![Effect::WriteDraft { organization, text: draft.to_toml(m.snap()) }]
     } else {
         vec![Effect::DeleteDraft { organization }]
     }

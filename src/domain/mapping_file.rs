@@ -213,7 +213,7 @@ impl MappingFile {
             message,
         };
         if let Some((org, line)) = &self.organization
-            && !same_organization(org, &snap.organization)
+            && !same_resource(org, &snap.organization)
         {
             problems.push(err(
                 *line,
@@ -259,9 +259,9 @@ impl MappingFile {
     }
 }
 
-/// Organization URIs name the same organization when equal, or when both are on this machine's
+/// Resource URIs name the same resource when equal, or when both are on this machine's
 /// loopback (sandboxes, which listen on a new port each run) with the same path.
-fn same_organization(a: &str, b: &str) -> bool {
+pub fn same_resource(a: &str, b: &str) -> bool {
     let (a, b) = (a.trim_end_matches('/'), b.trim_end_matches('/'));
     a == b || matches!((loopback_path(a), loopback_path(b)), (Some(x), Some(y)) if x == y)
 }
@@ -388,11 +388,11 @@ group = "Operations"
     }
 
     #[test]
-    fn a_file_from_a_sandbox_on_another_port_is_for_the_same_organization() {
-        assert!(same_organization("http://127.0.0.1:46303/organizations/X", "http://127.0.0.1:8787/organizations/X"));
-        assert!(same_organization("http://localhost:1/organizations/X/", "http://127.0.0.1:2/organizations/X"));
-        assert!(!same_organization("http://127.0.0.1:46303/organizations/X", "http://127.0.0.1:8787/organizations/Y"));
-        assert!(!same_organization("http://127.0.0.1:1/organizations/X", "https://api.calendly.com/organizations/X"));
-        assert!(!same_organization("http://127.0.0.1.evil:1/organizations/X", "http://127.0.0.1:2/organizations/X"));
+    fn a_file_from_a_sandbox_on_another_port_is_for_the_same_resource() {
+        assert!(same_resource("http://127.0.0.1:46303/organizations/X", "http://127.0.0.1:8787/organizations/X"));
+        assert!(same_resource("http://localhost:1/organizations/X/", "http://127.0.0.1:2/organizations/X"));
+        assert!(!same_resource("http://127.0.0.1:46303/organizations/X", "http://127.0.0.1:8787/organizations/Y"));
+        assert!(!same_resource("http://127.0.0.1:1/organizations/X", "https://api.calendly.com/organizations/X"));
+        assert!(!same_resource("http://127.0.0.1.evil:1/organizations/X", "http://127.0.0.1:2/organizations/X"));
     }
 }

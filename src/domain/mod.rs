@@ -1,5 +1,6 @@
 //! The pure core: what an organization looks like, what a mapping is, and what it would do.
 
+pub mod draft;
 pub mod export;
 pub mod finding;
 pub mod lint;

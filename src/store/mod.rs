@@ -2,7 +2,8 @@
 //! of each organization, and the organization last opened on each server. One naming rule
 //! (`key`) per organization and place; every file is owner-only and written atomically.
 //!
-//! - `$XDG_STATE_HOME/groupmap/drafts/KEY.toml`: the edits of the last session, offered back.
+//! - `$XDG_STATE_HOME/groupmap/drafts/KEY/SESSION.toml`: each editor session's unsaved edits,
+//!   its own (never shared, never deleted by another session), offered back on the next start.
 //! - `$XDG_STATE_HOME/groupmap/attempted/KEY-TIME-PID-N.toml`: a mapping whose save failed.
 //! - `$XDG_CACHE_HOME/groupmap/snapshots/KEY.json`: the last load, shown stale at start.
 //! - `$XDG_CACHE_HOME/groupmap/snapshots/last-organization-TAG`: when none is configured.
@@ -35,21 +36,59 @@ pub struct Store {
     state: PathBuf,
     cache: Option<PathBuf>,
     place: String,
+    /// This process's editor session: the name of its own draft.
+    session: String,
+}
+
+/// A draft found for an organization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FoundDraft {
+    pub path: PathBuf,
+    /// Since it was last written.
+    pub age_secs: u64,
+    /// Its text, or why it could not be read.
+    pub text: Result<String, String>,
 }
 
 impl Store {
     /// The files of organizations on `base_url`, or of the bundled sandbox.
     pub fn new(base_url: &str, bundled_sandbox: bool) -> Store {
         let place = if bundled_sandbox { BUNDLED_SANDBOX } else { base_url };
-        Store { state: state_dir(), cache: cache_dir(), place: place.trim_end_matches('/').to_owned() }
+        Store::at(state_dir(), cache_dir(), place)
     }
 
+    fn at(state: PathBuf, cache: Option<PathBuf>, place: &str) -> Store {
+        let started = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+        let session = format!("{started}-{}", std::process::id());
+        Store { state, cache, place: place.trim_end_matches('/').to_owned(), session }
+    }
+
+    fn drafts_dir(&self, organization: &str) -> PathBuf {
+        self.state.join("drafts").join(key(&self.place, organization))
+    }
+
+    /// This session's own draft of an organization.
     pub fn draft_path(&self, organization: &str) -> PathBuf {
-        key::path_in(&self.state.join("drafts"), &self.place, organization, "toml")
+        self.drafts_dir(organization).join(format!("{}.toml", self.session))
     }
 
-    pub fn read_draft(&self, organization: &str) -> Option<String> {
-        std::fs::read_to_string(self.draft_path(organization)).ok()
+    /// The drafts other sessions left for this organization, newest first.
+    pub fn other_drafts(&self, organization: &str) -> Vec<FoundDraft> {
+        let own = self.draft_path(organization);
+        let Ok(entries) = std::fs::read_dir(self.drafts_dir(organization)) else { return Vec::new() };
+        let mut found: Vec<(std::time::SystemTime, FoundDraft)> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml") && *p != own)
+            .map(|path| {
+                let written = std::fs::metadata(&path).and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH);
+                let age_secs = written.elapsed().map_or(0, |d| d.as_secs());
+                let text = std::fs::read_to_string(&path).map_err(|e| e.to_string());
+                (written, FoundDraft { path, age_secs, text })
+            })
+            .collect();
+        found.sort_by_key(|f| std::cmp::Reverse(f.0));
+        found.into_iter().map(|(_, d)| d).collect()
     }
 
     pub fn write_draft(&self, organization: &str, text: &str) -> io::Result<PathBuf> {
@@ -60,6 +99,20 @@ impl Store {
 
     pub fn delete_draft(&self, organization: &str) {
         let _ = std::fs::remove_file(self.draft_path(organization));
+    }
+
+    /// Removes a draft file of this store (another session's, restored or discarded).
+    pub fn delete_draft_file(&self, path: &std::path::Path) {
+        if path.starts_with(self.state.join("drafts")) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    /// Moves an unreadable draft out of the way (never overwritten, never offered again).
+    pub fn set_aside(&self, path: &std::path::Path) -> io::Result<PathBuf> {
+        let to = set_aside_path(path);
+        std::fs::rename(path, &to)?;
+        Ok(to)
     }
 
     /// Keeps a mapping whose save failed, under a name no other attempt has (the time, the
@@ -104,12 +157,19 @@ impl Store {
     }
 }
 
+/// Where an unreadable draft is moved: beside it, under a name no draft has.
+pub fn set_aside_path(path: &std::path::Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".unreadable");
+    PathBuf::from(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn store(place: &str, dir: &std::path::Path) -> Store {
-        Store { state: dir.join("state"), cache: Some(dir.join("cache")), place: place.into() }
+        Store::at(dir.join("state"), Some(dir.join("cache")), place)
     }
 
     #[test]
@@ -120,11 +180,30 @@ mod tests {
         let b = store("http://127.0.0.1:8787", d.path());
         assert_ne!(a.draft_path(org), b.draft_path(org), "another server's draft is not this one's");
         assert_ne!(a.draft_path(org), a.draft_path("https://api.calendly.com/organizations/ORG2"));
-        assert!(a.draft_path(org).file_name().unwrap().to_str().unwrap().starts_with("ORG1-"));
+        assert!(a.draft_path(org).parent().unwrap().file_name().unwrap().to_str().unwrap().starts_with("ORG1-"));
         // The bundled sandbox's organization keeps its files whatever port it listens on.
         let s1 = store(BUNDLED_SANDBOX, d.path()).draft_path("http://127.0.0.1:1111/organizations/X");
         let s2 = store(BUNDLED_SANDBOX, d.path()).draft_path("http://127.0.0.1:2222/organizations/X");
-        assert_eq!(s1, s2);
+        assert_eq!(s1.parent(), s2.parent());
+    }
+
+    #[test]
+    fn each_session_has_its_own_draft_and_sees_the_others() {
+        let d = tempfile::tempdir().unwrap();
+        let org = "https://x/organizations/O";
+        let a = store("https://x", d.path());
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = store("https://x", d.path());
+        assert_ne!(a.draft_path(org), b.draft_path(org));
+        a.write_draft(org, "a").unwrap();
+        b.write_draft(org, "b").unwrap();
+        let seen: Vec<_> = a.other_drafts(org).into_iter().map(|f| f.text.unwrap()).collect();
+        assert_eq!(seen, ["b"], "a sees b's draft, not its own");
+        a.delete_draft(org);
+        assert_eq!(b.other_drafts(org).len(), 0);
+        assert_eq!(std::fs::read_to_string(b.draft_path(org)).unwrap(), "b", "a's delete leaves b's draft");
+        let aside = b.set_aside(&b.draft_path(org)).unwrap();
+        assert!(aside.exists() && a.other_drafts(org).is_empty(), "set aside: kept, not offered");
     }
 
     #[test]

@@ -81,8 +81,8 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
         Dialog::ConfirmQuit => (
             "Quit?".into(),
             vec![
-                Line::raw("You have unsaved edits. They stay in the draft file and are offered"),
-                Line::raw("back the next time you open this organization."),
+                Line::raw(format!("You have unsaved edits. {}.", sanitize(&m.edits_kept()))),
+                Line::raw("A draft file is offered back the next time you open this organization."),
                 Line::raw(""),
                 Line::styled(hint_line(Scope::Dialog(DialogKind::ConfirmQuit)), theme.key()),
             ],
@@ -121,37 +121,57 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
             }
             (format!("Suggestions ({})", items.len()), lines, 0)
         }
-        Dialog::RestoreDraft { draft } => {
-            let d = crate::domain::mapping::diff(&m.base(), draft);
-            let mut lines =
-                vec![Line::raw("An earlier session left unsaved edits for this organization:"), Line::raw("")];
+        Dialog::RestoreDraft { offers, selected, set_aside } => {
+            let mut lines = vec![Line::raw(if offers.len() == 1 {
+                "An earlier session left unsaved edits for this organization:".to_owned()
+            } else {
+                format!("Earlier sessions left {} drafts of unsaved edits (newest first):", offers.len())
+            })];
+            for (i, o) in offers.iter().enumerate() {
+                let mark = if i == *selected { "›" } else { " " };
+                let version = o.draft.base_version.map(|v| format!(", made on version {v}")).unwrap_or_default();
+                let text = format!("{mark} {} ago{version}: {}", crate::report::age(o.age_secs), o.path.display());
+                let style = if i == *selected { theme.selected() } else { ratatui::style::Style::new() };
+                lines.push(Line::styled(text, style));
+            }
+            lines.push(Line::raw(""));
+            let chosen = &offers[*selected];
+            let d = chosen.draft.edits();
+            let mut edits = Vec::new();
             if let Some((a, b)) = d.enabled {
-                lines.push(Line::raw(format!("  ~ group mapping {} → {}", on(a), on(b))));
+                edits.push(format!("  ~ group mapping {} → {}", on(a), on(b)));
             }
             if let Some((_, b)) = &d.default_group {
-                lines.push(Line::raw(format!("  ~ default group → {}", target_text(m, b))));
+                edits.push(format!("  ~ default group → {}", target_text(m, b)));
             }
             for r in &d.added {
-                lines.push(Line::raw(format!(
-                    "  + {} → {}",
-                    visible(&r.idp_value),
-                    target_text(m, &Some(r.target.clone()))
-                )));
+                edits.push(format!("  + {} → {}", visible(&r.idp_value), target_text(m, &Some(r.target.clone()))));
             }
             for (v, _, t) in &d.changed {
-                lines.push(Line::raw(format!("  ~ {} → {}", visible(v), target_text(m, &Some(t.clone())))));
+                edits.push(format!("  ~ {} → {}", visible(v), target_text(m, &Some(t.clone()))));
             }
             for r in &d.removed {
-                lines.push(Line::raw(format!("  - {}", visible(&r.idp_value))));
+                edits.push(format!("  - {}", visible(&r.idp_value)));
             }
-            if lines.len() > 12 {
-                let more = lines.len() - 11;
-                lines.truncate(11);
-                lines.push(Line::raw(format!("  … and {more} more")));
+            if edits.len() > 10 {
+                let more = edits.len() - 9;
+                edits.truncate(9);
+                edits.push(format!("  … and {more} more"));
+            }
+            lines.push(Line::raw("Its own edits (replayed onto the table as it is now):"));
+            lines.extend(edits.into_iter().map(Line::raw));
+            if let Some(line) = chosen.lost_from_line {
+                lines.push(Line::styled(
+                    format!("The file was cut short: nothing from line {line} on could be read."),
+                    theme.warn(),
+                ));
+            }
+            for why in set_aside {
+                lines.push(Line::styled(format!("Unreadable draft: {}", sanitize(why)), theme.warn()));
             }
             lines.push(Line::raw(""));
             lines.push(Line::styled(hint_line(Scope::Dialog(DialogKind::RestoreDraft)), theme.key()));
-            ("Unsaved draft found".into(), lines, 0)
+            ("Unsaved drafts found".into(), lines, 0)
         }
         Dialog::Saving { stages, job, elapsed_ms } => {
             let mut lines: Vec<Line> = stages.iter().map(|s| Line::raw(format!("✓ {s}"))).collect();

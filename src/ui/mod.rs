@@ -93,6 +93,11 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
         )),
         _ => {}
     }
+    if let crate::app::model::DraftFile::Failed(_) = m.draft_file
+        && m.modified()
+    {
+        first.push(Span::styled("[DRAFT NOT SAVED] ", theme.error()));
+    }
     first.push(Span::raw(org));
     let tab = |name: &str, on: bool| Span::styled(format!(" {name} "), if on { theme.selected() } else { theme.dim() });
     let mapping = &m.mapping;

@@ -65,7 +65,7 @@ pub fn ready() -> Model {
     let effects = groupmap::app::update::start_load(&mut m);
     let Effect::Load { id } = effects[0] else { panic!("load first") };
     let effects = update(&mut m, Msg::Loaded { id, result: Ok(loaded(3, &[("Engineering", "G2")])) });
-    assert!(matches!(&effects[..], [Effect::ReadDraft { .. }]));
+    assert!(matches!(&effects[..], [Effect::ReadDrafts { .. }]));
     assert_eq!(m.phase, Phase::Ready);
     m
 }

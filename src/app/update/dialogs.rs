@@ -86,17 +86,34 @@ pub(super) fn on_dialog_key(m: &mut Model, action: Option<Action>, text: Option<
                 m.dialog = Some(Dialog::Suggestions { selected: selected.min(items.len() - 1), items });
             }
         }
-        Dialog::RestoreDraft { draft } => match action {
+        Dialog::RestoreDraft { mut offers, mut selected, set_aside } => match action {
             Some(Action::Yes) => {
-                let effects = edit(m, |map| *map = draft);
-                m.status = Some(("restored the unsaved draft from the last session; u undoes".into(), false));
+                let offer = offers.remove(selected);
+                let effects = super::restore_draft(m, offer);
+                // Drafts not chosen stay on disk, offered again next time.
                 return effects;
             }
             Some(Action::No) => {
-                m.status = Some(("draft discarded".into(), false));
-                return vec![Effect::DeleteDraft { organization: m.snap().organization.clone() }];
+                let offer = offers.remove(selected);
+                m.status = Some((format!("draft discarded ({} deleted)", offer.path.display()), false));
+                if !offers.is_empty() {
+                    selected = selected.min(offers.len() - 1);
+                    m.dialog = Some(Dialog::RestoreDraft { offers, selected, set_aside });
+                }
+                return vec![Effect::DeleteDraftFile { path: offer.path }];
             }
-            _ => m.dialog = Some(Dialog::RestoreDraft { draft }),
+            Some(Action::Down) => {
+                selected = (selected + 1).min(offers.len() - 1);
+                m.dialog = Some(Dialog::RestoreDraft { offers, selected, set_aside });
+            }
+            Some(Action::Up) => {
+                selected = selected.saturating_sub(1);
+                m.dialog = Some(Dialog::RestoreDraft { offers, selected, set_aside });
+            }
+            Some(Action::Close) => {
+                m.status = Some(("drafts kept; they are offered again next time".into(), false));
+            }
+            _ => m.dialog = Some(Dialog::RestoreDraft { offers, selected, set_aside }),
         },
         d @ Dialog::Saving { .. } => m.dialog = Some(d),
         // Any key closes it.
