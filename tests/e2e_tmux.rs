@@ -45,3 +45,61 @@ async fn filter_map_preview_and_save_moves_users_on_the_server() {
     }
     sb.shutdown().await;
 }
+
+/// Two editors on one organization each keep their own draft: one saving does not delete the
+/// other's, and a later session is offered the killed editor's draft listing only its own edit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_editors_keep_their_own_drafts_and_a_save_deletes_only_its_own() {
+    let sb = Sandbox::start(Options { job_step: Duration::from_millis(1), ..Options::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_groupmap");
+    let marker = dir.path().join("b-marker.toml");
+    std::fs::write(&marker, "").unwrap();
+    let marker = marker.display().to_string();
+    let e = env(&sb, dir.path(), &[]);
+    let a = Tmux::start("editor-a", &format!("{bin} tui"), &e);
+    let b = Tmux::start("editor-b", &format!("{bin} --config {marker} tui; sleep 60"), &e);
+    let drafts = dir.path().join("state").join("groupmap").join("drafts");
+    tokio::task::spawn_blocking(move || {
+        a.wait_for("IdP values");
+        b.wait_for("IdP values");
+        a.map("eng-platform", "Engineering");
+        b.map("Interns", "Recruiting");
+        let files = |dir: &std::path::Path| -> Vec<String> {
+            let mut out = Vec::new();
+            for org in std::fs::read_dir(dir).unwrap() {
+                for f in std::fs::read_dir(org.unwrap().path()).unwrap() {
+                    out.push(std::fs::read_to_string(f.unwrap().path()).unwrap());
+                }
+            }
+            out
+        };
+        let both = files(&drafts);
+        assert_eq!(both.len(), 2, "one draft per editor");
+        assert!(both.iter().any(|d| d.contains("eng-platform")) && both.iter().any(|d| d.contains("Interns")));
+        a.literal("S");
+        a.wait_for("[ Cancel ]");
+        a.keys(&["Tab", "Enter"]);
+        a.wait_for("Verified");
+        let left = files(&drafts);
+        assert_eq!(left.len(), 1, "A's save deleted A's draft only");
+        assert!(left[0].contains("Interns") && !left[0].contains("eng-platform"), "{left:?}");
+        let pid = common::tmux::find_pid(&marker).expect("editor B");
+        assert!(std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap().success());
+        a.literal("x");
+        a.literal("q");
+        // A new session is offered B's draft, with B's edit only (A's saved row is not "B's edit").
+        let c = Tmux::start("editor-c", &format!("{bin} tui"), &e);
+        let s = c.wait_for("Unsaved draft");
+        assert!(s.contains("+ Interns → Recruiting"), "{s}");
+        assert!(!s.contains("+ eng-platform"), "A's saved row is not listed as B's edit:\n{s}");
+        c.literal("y");
+        let s = c.wait_for("restored the draft");
+        assert!(s.contains("made on 3"), "B's draft was made before A saved version 4:\n{s}");
+        drop(c);
+        drop(b);
+    })
+    .await
+    .unwrap();
+    sb.shutdown().await;
+}

@@ -128,6 +128,8 @@ pub struct Model {
     pub stale: Option<u64>,
     /// Where this session's unsaved edits are kept.
     pub draft_file: DraftFile,
+    /// Other sessions' drafts were looked for (once, on the first fresh load).
+    pub drafts_read: bool,
     /// A mapping file to apply once the organization has loaded (`--mapping FILE`).
     pub start_mapping: Option<crate::domain::mapping_file::MappingFile>,
 }
@@ -164,6 +166,7 @@ impl Model {
             next_id: 0,
             start_mapping: None,
             draft_file: DraftFile::None,
+            drafts_read: false,
             stale: None,
         }
     }

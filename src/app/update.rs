@@ -36,7 +36,15 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Loaded { id, result } => match &m.phase {
             Phase::Loading { id: cur, .. } if *cur == id => match result {
-                Ok(loaded) => on_loaded(m, loaded),
+                Ok(loaded) => {
+                    let mut effects = on_loaded(m, loaded);
+                    // Drafts are offered once, on fresh data: they merge onto what the service holds.
+                    if m.ready() && !m.drafts_read {
+                        m.drafts_read = true;
+                        effects.push(Effect::ReadDrafts { organization: m.snap().organization.clone() });
+                    }
+                    effects
+                }
                 Err(message) if m.has_data() => {
                     // Keep what is on screen; it is still what the revision and digest describe.
                     // Cached data stays marked stale, so it can never be saved from.
@@ -157,18 +165,18 @@ fn on_loaded(m: &mut Model, loaded: Arc<Organization>) -> Vec<Effect> {
 fn on_first_snapshot(m: &mut Model) -> Vec<Effect> {
     m.mapping = m.base();
     let mut effects = Vec::new();
-    match m.start_mapping.take() {
-        // A file asked for on the command line wins over an old draft.
-        Some(file) => match file.resolve(m.snap()) {
+    // A file asked for on the command line wins over an old draft.
+    if let Some(file) = m.start_mapping.take() {
+        match file.resolve(m.snap()) {
             Ok(mapping) => {
+                m.drafts_read = true;
                 recompute(m);
                 effects.extend(edit(m, |map| *map = mapping));
                 m.status = Some((format!("started from {} (u returns to the saved mapping)", file.path), false));
                 return effects;
             }
             Err(e) => m.status = Some((format!("{e} (showing the saved mapping)"), true)),
-        },
-        None => effects.push(Effect::ReadDrafts { organization: m.snap().organization.clone() }),
+        }
     }
     recompute(m);
     effects
