@@ -124,6 +124,7 @@ fn to_msg(ev: Event) -> Option<Msg> {
     match ev {
         Event::Key(k) if k.kind != KeyEventKind::Release => Some(Msg::Key(k)),
         Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        Event::Paste(text) => Some(Msg::Paste(text)),
         Event::Mouse(m) => {
             let code = match m.kind {
                 MouseEventKind::ScrollDown => KeyCode::Down,

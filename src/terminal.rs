@@ -3,7 +3,7 @@
 use std::io::{self, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableMouseCapture};
+use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture};
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
@@ -18,14 +18,15 @@ pub type Term = Terminal<CrosstermBackend<Stdout>>;
 pub struct Guard;
 
 impl Guard {
-    /// Raw mode and the alternate screen; mouse capture only when asked for.
+    /// Raw mode, the alternate screen and bracketed paste (pasted text arrives as text, not as
+    /// keys); mouse capture only when asked for.
     pub fn enter(mouse: bool) -> io::Result<(Guard, Term)> {
         install_panic_hook();
         enable_raw_mode()?;
         ACTIVE.store(true, Ordering::SeqCst);
         MOUSE.store(mouse, Ordering::SeqCst);
         let mut out = io::stdout();
-        execute!(out, EnterAlternateScreen, cursor::Hide)?;
+        execute!(out, EnterAlternateScreen, EnableBracketedPaste, cursor::Hide)?;
         if mouse {
             execute!(out, EnableMouseCapture)?;
         }

@@ -635,3 +635,24 @@ fn a_draft_that_cannot_be_written_is_a_lasting_mark_and_the_quit_dialog_tells_th
     update(&mut m, Msg::DraftWritten(Ok("/state/d.toml".into())));
     assert_eq!(m.edits_kept(), "They stay in the draft file /state/d.toml");
 }
+
+/// Pasted text is text for the focused input, never keys: a line break in it neither submits
+/// nor runs what follows as commands.
+#[test]
+fn pasted_text_goes_into_the_focused_input_and_never_runs_as_keys() {
+    let mut m = ready();
+    let rows = m.mapping.rows.len();
+    update(&mut m, key('/'));
+    update(&mut m, Msg::Paste("Sales\rmx".into()));
+    assert_eq!(m.values.filter, "Sales mx");
+    assert!(m.values.editing && m.mapping.enabled, "m and x were not keys");
+    update(&mut m, code(KeyCode::Esc));
+    update(&mut m, Msg::Paste("Marketing\r\nsales emea\r\n".into()));
+    assert_eq!(m.mapping.rows.len(), rows, "no suggestion accepted, nothing mapped");
+    assert!(m.dialog.is_none() && m.values.filter.is_empty());
+    assert!(m.status.as_ref().is_some_and(|(s, _)| s.contains("pasted text")), "{:?}", m.status);
+    select_value(&mut m, "sales emea");
+    update(&mut m, key('n'));
+    update(&mut m, Msg::Paste("Sales\nOps\n".into()));
+    assert_eq!(m.dialog, Some(Dialog::NewGroup { name: "Sales Ops".into() }), "the newline did not submit");
+}

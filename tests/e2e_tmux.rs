@@ -103,3 +103,24 @@ async fn two_editors_keep_their_own_drafts_and_a_save_deletes_only_its_own() {
     .unwrap();
     sb.shutdown().await;
 }
+
+/// Through a real terminal: bracketed paste delivers text to the filter, not keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paste_in_the_terminal_is_text_for_the_filter() {
+    let sb = Sandbox::start(Options { job_step: Duration::from_millis(1), ..Options::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_groupmap");
+    let t = Tmux::start("paste", &format!("{bin} tui"), &env(&sb, dir.path(), &[]));
+    tokio::task::spawn_blocking(move || {
+        t.wait_for("IdP values");
+        t.literal("/");
+        t.paste("Sales\rmx");
+        let s = t.wait_for("Sales mx");
+        assert!(s.contains("mapping ON"), "m did not turn mapping off:\n{s}");
+        t.keys(&["Escape"]);
+        t.literal("q");
+    })
+    .await
+    .unwrap();
+    sb.shutdown().await;
+}

@@ -12,6 +12,8 @@ use crate::service::SaveStage;
 #[derive(Clone, Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    /// Text pasted into the terminal (bracketed paste): text for the focused input, never keys.
+    Paste(String),
     Resize(u16, u16),
     LoadProgress {
         id: u64,

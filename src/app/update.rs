@@ -23,6 +23,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Key(k) => keys::on_key(m, k),
+        Msg::Paste(text) => keys::on_paste(m, &text),
         Msg::LoadProgress { id, what, n } => {
             if let Phase::Loading { id: cur, counts } = &mut m.phase
                 && *cur == id

@@ -41,6 +41,14 @@ impl Tmux {
         std::thread::sleep(Duration::from_millis(100));
     }
 
+    /// Pastes `text` as a terminal does when the program asked for bracketed paste.
+    pub fn paste(&self, text: &str) {
+        let run = |args: &[&str]| assert!(Command::new("tmux").args(args).status().unwrap().success());
+        run(&["-L", &self.socket, "set-buffer", "--", text]);
+        run(&["-L", &self.socket, "paste-buffer", "-p", "-t", "0"]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
     /// In the editor: filter the values to `value`, the groups to `group`, and map one to the
     /// other; waits for the status line that confirms it.
     pub fn map(&self, value: &str, group: &str) {

@@ -38,6 +38,35 @@ pub(super) fn on_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
     }
 }
 
+/// Pasted text goes into the text input that has focus, as text: it never runs as keys, and a
+/// line break in it does not submit (lines are joined with a space).
+pub(super) fn on_paste(m: &mut Model, pasted: &str) -> Vec<Effect> {
+    let text: String = pasted
+        .split(['\r', '\n'])
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    if let Some(Dialog::NewGroup { name }) = &mut m.dialog {
+        name.push_str(&text);
+        return Vec::new();
+    }
+    if m.dialog.is_some() || m.help {
+        return Vec::new();
+    }
+    let (list, _) = active_list(m);
+    if !list.editing {
+        m.status = Some(("pasted text is taken only by the filter (/) and a new group's name (n)".into(), true));
+        return Vec::new();
+    }
+    list.filter.push_str(&text);
+    list.selected = 0;
+    list.offset = 0;
+    apply_filter(m, true)
+}
+
 /// The help scrolls within its rows: the end shows the last page.
 fn on_help_key(m: &mut Model, action: Option<Action>) {
     let fits = areas(m.size).map_or(1, |a| text_rows(a.body));
