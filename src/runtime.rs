@@ -33,14 +33,22 @@ pub struct Session {
     pub start_mapping: Option<crate::domain::mapping_file::MappingFile>,
 }
 
-pub async fn run(session: Session) -> Result<()> {
+/// How the editor ended: normally, or during a save, with what is known of it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    Quit,
+    DuringSave(String),
+}
+
+/// Runs the editor; the terminal is restored before this returns.
+pub async fn run(session: Session) -> Result<Ended> {
     let (_guard, mut terminal) = Guard::enter(session.mouse)?;
     let result = event_loop(&session, &mut terminal).await;
     drop(_guard);
     result
 }
 
-async fn event_loop(session: &Session, terminal: &mut Term) -> Result<()> {
+async fn event_loop(session: &Session, terminal: &mut Term) -> Result<Ended> {
     let theme = Theme::from_env();
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut model = Model::new(session.sandbox, session.fields.clone());
@@ -67,7 +75,8 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<()> {
     loop {
         for effect in pending.drain(..) {
             match effect {
-                Effect::Quit => return Ok(()),
+                Effect::Quit => return Ok(Ended::Quit),
+                Effect::Abandon { message } => return Ok(Ended::DuringSave(message)),
                 Effect::Redraw => {
                     terminal.clear()?;
                     dirty = true;
@@ -91,11 +100,12 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<()> {
                     None => continue,
                 },
                 Some(Err(e)) => return Err(e.into()),
-                None => return Ok(()),
+                None => return Ok(Ended::Quit),
             },
             Some(msg) = rx.recv() => msg,
             _ = tick.tick(), if save_started.is_some() => Msg::Tick { elapsed_ms: save_started.map_or(0, |s| s.elapsed().as_millis() as u64) },
-            _ = signals.recv() => return Ok(()),
+            // Ended from outside: a save running is said, as for C-c.
+            _ = signals.recv() => return Ok(model.interrupted_save().map_or(Ended::Quit, Ended::DuringSave)),
         };
         if matches!(msg, Msg::Saved(_)) {
             save_started = None;
@@ -210,7 +220,7 @@ fn run_effect(
                 let _ = tx.send(Msg::PreviewFiltered { id, needle, filtered });
             });
         }
-        Effect::Redraw | Effect::Quit => {}
+        Effect::Redraw | Effect::Quit | Effect::Abandon { .. } => {}
     }
 }
 

@@ -656,3 +656,24 @@ fn pasted_text_goes_into_the_focused_input_and_never_runs_as_keys() {
     update(&mut m, Msg::Paste("Sales\nOps\n".into()));
     assert_eq!(m.dialog, Some(Dialog::NewGroup { name: "Sales Ops".into() }), "the newline did not submit");
 }
+
+/// C-c during a save asks first; confirmed, it quits saying what the server was told.
+#[test]
+fn ctrl_c_during_a_save_asks_first_and_then_says_what_is_known() {
+    let ctrl_c = || Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    let mut m = ready();
+    update(&mut m, key('S'));
+    update(&mut m, code(KeyCode::Tab));
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, Msg::SaveProgress(groupmap::service::SaveStage::Saving { version: 3 }));
+    update(&mut m, Msg::SaveProgress(groupmap::service::SaveStage::Saved { version: 4, job: Some("j".into()) }));
+    assert!(update(&mut m, ctrl_c()).is_empty(), "asks first");
+    assert!(matches!(m.dialog, Some(Dialog::Saving { quit_asked: true, .. })));
+    update(&mut m, key('n'));
+    assert!(matches!(m.dialog, Some(Dialog::Saving { quit_asked: false, .. })), "n keeps waiting");
+    update(&mut m, ctrl_c());
+    let effects = update(&mut m, key('y'));
+    let [Effect::Abandon { message }] = &effects[..] else { panic!("{effects:?}") };
+    assert!(message.contains("the mapping was saved as version 4; its job moving users runs on"), "{message}");
+    assert!(message.contains("groupmap plan"), "{message}");
+}

@@ -774,3 +774,40 @@ fn every_option_and_argument_is_described_in_help() {
         }
     }
 }
+
+/// Ctrl-C during `apply` says what is known (saved as version N, the job running on), keeps
+/// the attempted mapping and exits 130, instead of dying silently.
+#[test]
+fn ctrl_c_during_apply_says_what_the_server_holds_and_keeps_the_mapping() {
+    use groupmap::sandbox::{Options, Sandbox};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sb =
+        rt.block_on(Sandbox::start(Options { job_step: Duration::from_millis(400), ..Options::default() })).unwrap();
+    let home = Home::new();
+    let mut cmd = home.command(&["apply", "--yes"]);
+    cmd.env("GROUPMAP_BASE_URL", sb.base_url()).env("CALENDLY_TOKEN", sb.token());
+    let mut child = cmd.spawn().unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(err.read_line(&mut line).unwrap() > 0, "apply ended before saving: {seen}");
+        seen.push_str(&line);
+        if line.starts_with("Saved as version") {
+            break;
+        }
+    }
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let mut rest = String::new();
+    err.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{seen}{rest}");
+    assert!(
+        rest.contains("Interrupted: the mapping was saved as version 4; its job moving users runs on at the server"),
+        "{rest}"
+    );
+    assert!(rest.contains("The mapping you tried to save is in "), "{rest}");
+    assert_eq!(std::fs::read_dir(home.path("state/groupmap/attempted")).unwrap().count(), 1);
+    rt.block_on(sb.shutdown());
+}

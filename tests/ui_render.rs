@@ -73,9 +73,13 @@ fn confirm_save_dialog() {
 fn save_progress_dialog() {
     let mut m = ready();
     m.dialog = Some(Dialog::Saving {
-        stages: vec!["saving the mapping (If-Match version 3)".into(), "saved as version 4; moving users".into()],
+        stages: vec![
+            groupmap::service::SaveStage::Saving { version: 3 },
+            groupmap::service::SaveStage::Saved { version: 4, job: Some("job".into()) },
+        ],
         job: Some((120, 1, 300)),
         elapsed_ms: 2300,
+        quit_asked: false,
     });
     both_sizes("progress", &mut m);
 }

@@ -312,6 +312,7 @@ const INPUT_SECTIONS: &[Section] = &[
     ("New group dialog", &[Scope::Dialog(DialogKind::NewGroup)]),
     ("Suggestions", &[Scope::Dialog(DialogKind::Suggestions)]),
     ("Unsaved draft", &[Scope::Dialog(DialogKind::RestoreDraft)]),
+    ("While saving", &[Scope::Dialog(DialogKind::Saving)]),
     ("Save result", &[Scope::Dialog(DialogKind::Result)]),
     ("Conflicts", &[Scope::Dialog(DialogKind::Conflicts)]),
 ];

@@ -58,14 +58,38 @@ pub enum GroupEntry {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Dialog {
-    ConfirmSave { save_focused: bool },
+    ConfirmSave {
+        save_focused: bool,
+    },
     ConfirmQuit,
-    NewGroup { name: String },
-    Suggestions { items: Vec<Suggestion>, selected: usize },
-    RestoreDraft { offers: Vec<DraftOffer>, selected: usize, set_aside: Vec<String> },
-    Saving { stages: Vec<String>, job: Option<(u64, u64, u64)>, elapsed_ms: u64 },
-    Result { title: String, message: String, ok: bool },
-    Conflicts { items: Vec<Conflict>, selected: usize },
+    NewGroup {
+        name: String,
+    },
+    Suggestions {
+        items: Vec<Suggestion>,
+        selected: usize,
+    },
+    RestoreDraft {
+        offers: Vec<DraftOffer>,
+        selected: usize,
+        set_aside: Vec<String>,
+    },
+    /// A save running: the stages it reached, the job's progress, and whether quitting was asked.
+    Saving {
+        stages: Vec<SaveStage>,
+        job: Option<(u64, u64, u64)>,
+        elapsed_ms: u64,
+        quit_asked: bool,
+    },
+    Result {
+        title: String,
+        message: String,
+        ok: bool,
+    },
+    Conflicts {
+        items: Vec<Conflict>,
+        selected: usize,
+    },
 }
 
 /// A draft another session left, readable and ready to restore.
@@ -270,6 +294,16 @@ impl Model {
                 l.exports.iter().enumerate().flat_map(|(e, ex)| (0..ex.headers.len()).map(move |c| (e, c))).collect()
             })
             .unwrap_or_default()
+    }
+
+    /// What is known of the running save, for the admin quitting during it.
+    pub fn interrupted_save(&self) -> Option<String> {
+        let Some(Dialog::Saving { stages, job, .. }) = &self.dialog else { return None };
+        let mut reached = stages.clone();
+        if let Some((completed, failed, total)) = *job {
+            reached.push(SaveStage::Job { completed, failed, total });
+        }
+        Some(format!("quit during a save: {}. {}.", crate::service::stage::interrupted(&reached), self.edits_kept()))
     }
 
     /// A save stage as the progress dialog lists it (job progress has a line of its own).

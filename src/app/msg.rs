@@ -97,6 +97,10 @@ pub enum Effect {
         needle: String,
         narrow: Option<Vec<u32>>,
     },
+    /// Quit while a save runs: `message` says what is known; the exit status is 130.
+    Abandon {
+        message: String,
+    },
     /// Repaint everything (after Ctrl-l).
     Redraw,
     Quit,

@@ -90,8 +90,8 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             if let Some(Dialog::Saving { stages, job, .. }) = &mut m.dialog {
                 if let crate::service::SaveStage::Job { completed, failed, total } = stage {
                     *job = Some((completed, failed, total));
-                } else if let Some(t) = Model::stage_text(&stage) {
-                    stages.push(t);
+                } else {
+                    stages.push(stage);
                 }
             }
             Vec::new()

@@ -219,7 +219,13 @@ async fn tui(conn: Connection, editor: &EditorArgs) -> Result<u8> {
     };
     let result = crate::runtime::run(session).await;
     conn.close().await;
-    result.map(|()| 0)
+    match result? {
+        crate::runtime::Ended::Quit => Ok(0),
+        crate::runtime::Ended::DuringSave(known) => {
+            eprintln!("groupmap: {known}");
+            Ok(130)
+        }
+    }
 }
 
 async fn run_sandbox(args: SandboxArgs) -> Result<u8> {
@@ -306,8 +312,22 @@ async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_exist
             return Ok(1);
         }
     }
-    let progress = Arc::new(|stage: SaveStage| eprintln!("{}", capitalized(&stage.to_string())));
-    match conn.engine.apply(&org, &snap, &conn.fields, &mapping, progress).await {
+    let reached = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = reached.clone();
+    let progress = Arc::new(move |stage: SaveStage| {
+        eprintln!("{}", capitalized(&stage.to_string()));
+        seen.lock().expect("stages").push(stage);
+    });
+    let applied = tokio::select! {
+        applied = conn.engine.apply(&org, &snap, &conn.fields, &mapping, progress) => applied,
+        _ = tokio::signal::ctrl_c() => {
+            let known = crate::service::stage::interrupted(&reached.lock().expect("stages"));
+            eprintln!("\nInterrupted: {known}.");
+            keep_attempted(conn, &snap, &mapping);
+            return Ok(130);
+        }
+    };
+    match applied {
         Ok(outcome) => {
             println!(
                 "Apply complete: mapping saved as version {}, {} user(s) moved, {} group(s) created. Verified: the re-plan is empty.",
@@ -320,14 +340,19 @@ async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_exist
         Err(e) => {
             // The error that made the save fail comes first, whatever happens to the copy.
             eprintln!("error: {e}");
-            match conn.store().keep_attempted(snap.organization.as_str(), &to_toml(&snap, &mapping)) {
-                Ok(kept) => {
-                    eprintln!("The mapping you tried to save is in {} (apply it again with --mapping).", kept.display())
-                }
-                Err(w) => eprintln!("error: the mapping you tried to save could not be kept: {w}"),
-            }
+            keep_attempted(conn, &snap, &mapping);
             Ok(1)
         }
+    }
+}
+
+/// Keeps a mapping whose save did not complete, and says where.
+fn keep_attempted(conn: &Connection, snap: &Snapshot, mapping: &Mapping) {
+    match conn.store().keep_attempted(snap.organization.as_str(), &to_toml(snap, mapping)) {
+        Ok(kept) => {
+            eprintln!("The mapping you tried to save is in {} (apply it again with --mapping).", kept.display())
+        }
+        Err(w) => eprintln!("error: the mapping you tried to save could not be kept: {w}"),
     }
 }
 

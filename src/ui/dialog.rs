@@ -173,12 +173,21 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
             lines.push(Line::styled(hint_line(Scope::Dialog(DialogKind::RestoreDraft)), theme.key()));
             ("Unsaved drafts found".into(), lines, 0)
         }
-        Dialog::Saving { stages, job, elapsed_ms } => {
-            let mut lines: Vec<Line> = stages.iter().map(|s| Line::raw(format!("✓ {s}"))).collect();
+        Dialog::Saving { stages, job, elapsed_ms, quit_asked } => {
+            let mut lines: Vec<Line> =
+                stages.iter().filter_map(Model::stage_text).map(|s| Line::raw(format!("✓ {s}"))).collect();
             if let Some((done, failed, total)) = job {
                 lines.push(Line::styled(format!("moving users: {done}/{total} done, {failed} failed"), theme.accent()));
             }
             lines.push(Line::styled(format!("elapsed {:.1} s", *elapsed_ms as f64 / 1000.0), theme.dim()));
+            if *quit_asked {
+                lines.push(Line::raw(""));
+                lines.push(Line::styled(
+                    "Quit now? The save goes on at the server or stops part-way; groupmap plan tells which.",
+                    theme.warn(),
+                ));
+                lines.push(Line::styled(hint_line(Scope::Dialog(DialogKind::Saving)), theme.key()));
+            }
             ("Saving…".into(), lines, 0)
         }
         Dialog::Result { title, message, ok } => {

@@ -14,6 +14,7 @@ const IN_NEW_GROUP: Scope = Scope::Dialog(DialogKind::NewGroup);
 const IN_SUGGESTIONS: Scope = Scope::Dialog(DialogKind::Suggestions);
 const IN_DRAFT: Scope = Scope::Dialog(DialogKind::RestoreDraft);
 const IN_RESULT: Scope = Scope::Dialog(DialogKind::Result);
+const IN_SAVING: Scope = Scope::Dialog(DialogKind::Saving);
 const IN_CONFLICTS: Scope = Scope::Dialog(DialogKind::Conflicts);
 const IN_HELP: Scope = Scope::Help;
 const FIELDS: Scope = Scope::Fields;
@@ -141,6 +142,8 @@ pub const BINDINGS: &[Binding] = &[
         "decide later: the drafts stay and are offered again (also l)",
     ),
     bind(IN_RESULT, &[Any], "any key", Close, Some("closes"), "close the save's result"),
+    bind(IN_SAVING, &[Char('y')], "y", Yes, Some("quits now"), "quit during a save, once C-c asked (or C-c again)"),
+    bind(IN_SAVING, &[Char('n'), ESC], "n", No, Some("keeps waiting"), "keep waiting for the save to end (also Esc)"),
     bind(IN_CONFLICTS, &[Char('m')], "m", PickMine, Some("keeps mine"), "keep my version of the row"),
     bind(IN_CONFLICTS, &[Char('t')], "t", PickTheirs, Some("takes theirs"), "take their version of the row"),
     bind(IN_CONFLICTS, &[Char('j'), DOWN], "j/↓", Down, None, "next conflicting row"),

@@ -88,7 +88,7 @@ fn generated_hint_lines() {
     assert_eq!(hint_line(Scope::Dialog(DialogKind::ConfirmSave)), "Tab switches · Enter chooses · Esc cancels");
     assert_eq!(hint_line(Scope::Dialog(DialogKind::ConfirmQuit)), "y quits · n/Esc stays");
     assert_eq!(hint_line(Scope::LoadFailed), "r retries · f chooses the export's columns · q quits");
-    assert_eq!(hint_line(Scope::Dialog(DialogKind::Saving)), "");
+    assert_eq!(hint_line(Scope::Dialog(DialogKind::Saving)), "y quits now · n keeps waiting");
 }
 
 mod readme {

@@ -16,7 +16,7 @@ pub(super) fn on_dialog_key(m: &mut Model, action: Option<Action>, text: Option<
                 m.dialog = Some(Dialog::ConfirmSave { save_focused: !save_focused });
             }
             Some(Action::Choose) if save_focused => {
-                m.dialog = Some(Dialog::Saving { stages: Vec::new(), job: None, elapsed_ms: 0 });
+                m.dialog = Some(Dialog::Saving { stages: Vec::new(), job: None, elapsed_ms: 0, quit_asked: false });
                 let Some(org) = m.org().cloned() else { return Vec::new() };
                 return vec![Effect::Save {
                     org,
@@ -115,7 +115,17 @@ pub(super) fn on_dialog_key(m: &mut Model, action: Option<Action>, text: Option<
             }
             _ => m.dialog = Some(Dialog::RestoreDraft { offers, selected, set_aside }),
         },
-        d @ Dialog::Saving { .. } => m.dialog = Some(d),
+        Dialog::Saving { stages, job, elapsed_ms, quit_asked } => {
+            let quit_asked = match action {
+                Some(Action::Yes) if quit_asked => {
+                    m.dialog = Some(Dialog::Saving { stages, job, elapsed_ms, quit_asked });
+                    return vec![Effect::Abandon { message: m.interrupted_save().unwrap_or_default() }];
+                }
+                Some(Action::No) => false,
+                _ => quit_asked,
+            };
+            m.dialog = Some(Dialog::Saving { stages, job, elapsed_ms, quit_asked });
+        }
         // Any key closes it.
         d @ Dialog::Result { .. } => {
             if action != Some(Action::Close) {

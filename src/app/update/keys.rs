@@ -22,7 +22,17 @@ pub(super) fn on_key(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
     let action = if text.is_some() { None } else { action_for(key_of(&k), &scopes) };
     match action {
         // Under every dialog and input; the status line stays.
-        Some(Action::Exit) => return vec![Effect::Quit],
+        // During a save C-c asks first (what the server holds is unknown until it ends); again, quits.
+        Some(Action::Exit) => {
+            if let Some(Dialog::Saving { quit_asked, .. }) = &mut m.dialog {
+                if !*quit_asked {
+                    *quit_asked = true;
+                    return Vec::new();
+                }
+                return vec![Effect::Abandon { message: m.interrupted_save().unwrap_or_default() }];
+            }
+            return vec![Effect::Quit];
+        }
         Some(Action::Redraw) => return vec![Effect::Redraw],
         _ => {}
     }
