@@ -56,7 +56,7 @@ impl Organization {
             e.columns(fields)?;
         }
         let d = &self.directory;
-        Ok(Snapshot::from_parts(
+        let mut snap = Snapshot::from_parts(
             &d.base_url,
             &d.organization,
             d.groups.clone(),
@@ -64,7 +64,9 @@ impl Organization {
             &self.exports,
             fields,
             d.table.clone(),
-        ))
+        );
+        snap.membership_conflicts = d.membership_conflicts.clone();
+        Ok(snap)
     }
 }
 

@@ -31,6 +31,8 @@ pub enum LintKind {
     StaleExportRow,
     /// An export row for an email already seen with a different value.
     ConflictingExportRow,
+    /// An owner the service lists in several member groups (Calendly allows one).
+    ConflictingMembership,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

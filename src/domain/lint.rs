@@ -175,6 +175,30 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
             None,
         ));
     }
+    for c in snap.membership_conflicts.iter().take(ROWS_LISTED) {
+        let name = |uri: &str| quoted(snap.group_by_uri(uri).map_or(uri, |g| snap.group(g).name.as_str()));
+        let groups: Vec<String> = c.groups.iter().map(|g| name(g)).collect();
+        out.push(finding(
+            ConflictingMembership,
+            Warning,
+            format!(
+                "{} is a member of {} groups ({}), where Calendly allows one; the plan takes them as in {}",
+                sanitize(&c.email),
+                c.groups.len(),
+                groups.join(", "),
+                groups.first().map_or("none", String::as_str)
+            ),
+            None,
+        ));
+    }
+    if let Some(more) = snap.membership_conflicts.len().checked_sub(ROWS_LISTED).filter(|n| *n > 0) {
+        out.push(finding(
+            ConflictingMembership,
+            Warning,
+            format!("… and {more} more users are members of several groups"),
+            None,
+        ));
+    }
     out.sort_by_key(|f| f.severity);
     out
 }

@@ -307,6 +307,24 @@ impl Sandbox {
         self.shared.persist();
     }
 
+    /// Adds a second (or further) `member` relationship for an owner (by email) to a group (by
+    /// name), breaking Calendly's rule of one member group per user, as a broken server would.
+    ///
+    /// Panics when there is no such person or group: it is a test control.
+    pub fn add_member_relationship(&self, email: &str, group_name: &str) {
+        {
+            let mut st = self.shared.state();
+            let owner = st.owner_by_email(email).unwrap_or_else(|| panic!("sandbox: no member or invitee {email}"));
+            let group = st
+                .group_by_name(group_name)
+                .unwrap_or_else(|| panic!("sandbox: no group named {group_name:?}"))
+                .uuid
+                .clone();
+            st.add_member_relationship(owner, group);
+        }
+        self.shared.persist();
+    }
+
     /// Requests served (every one, including refused ones).
     pub fn requests(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)

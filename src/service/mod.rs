@@ -10,6 +10,7 @@ pub mod stage;
 
 use futures_util::future::BoxFuture;
 
+use crate::domain::people::MembershipConflict;
 use crate::domain::{Group, Mapping, Person, SavedMapping};
 pub use failure::{FailureKind, LoadError, SaveError};
 pub use stage::{Progress, SaveProgress, SaveStage};
@@ -49,6 +50,8 @@ pub struct Directory {
     pub capabilities: Capabilities,
     /// The service's revision of the table, opaque to everyone else.
     pub revision: Option<String>,
+    /// Owners listed in several member groups (see `MembershipConflict` for which one counts).
+    pub membership_conflicts: Vec<MembershipConflict>,
 }
 
 /// What saving the table answered.
