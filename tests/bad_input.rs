@@ -624,3 +624,50 @@ fn hostile_text_in_file_errors_is_escaped() {
     let err = parse(csv.as_bytes()).unwrap().columns(&FieldChoice::default()).unwrap_err().to_string();
     assert!(!err.chars().any(unsafe_char) && err.contains("E\\u{1b}[31mmail"), "{err:?}");
 }
+
+#[test]
+fn look_alike_values_are_near_duplicate_findings_and_still_match_exactly() {
+    let (nfc, nfd, nbsp, cyrillic) = ("Caf\u{e9} Team", "Cafe\u{301} Team", "Marketing\u{a0}", "S\u{430}les");
+    let csv = format!(
+        "Login email,Identity Provider Group\na@x.test,{nfc}\nb@x.test,{nfd}\nc@x.test,Marketing\n\
+         d@x.test,{nbsp}\ne@x.test,Sales\nf@x.test,{cyrillic}\n"
+    );
+    let people: Vec<Person> = ["a", "b", "c", "d", "e", "f"].iter().map(|p| person(&format!("{p}@x.test"))).collect();
+    let group = groupmap::domain::Group { uri: "https://h/groups/G".into(), name: "G".into(), member_count: None };
+    let snap = Snapshot::from_parts(
+        "https://h",
+        "https://h/organizations/O",
+        vec![group],
+        &people,
+        &[parse(csv.as_bytes()).unwrap()],
+        &FieldChoice::default(),
+        None,
+    );
+    assert_eq!(snap.values.len(), 6, "six values: nothing is merged");
+    let mut m = Mapping { enabled: true, ..Mapping::default() };
+    m.set(nfc, groupmap::domain::Target::Group("https://h/groups/G".into()));
+    let p = plan(&snap, &m);
+    let moved: Vec<&str> = p.changes.iter().map(|c| snap.owner(c.owner).email.as_str()).collect();
+    assert_eq!(moved, ["a@x.test"], "matching stays exact: the NFD spelling is not matched");
+
+    let near: Vec<&groupmap::domain::lint::Finding> =
+        p.lint.iter().filter(|f| f.kind == groupmap::domain::lint::LintKind::NearDuplicate).collect();
+    let about = |v: &str| near.iter().find(|f| f.values.iter().any(|x| x == v)).map(|f| f.message.as_str());
+    assert!(about(nfd).unwrap().ends_with("differ only by Unicode normalization (matching is exact)"), "{near:?}");
+    assert_eq!(about(nfc), about(nfd));
+    assert_eq!(
+        about(nbsp).unwrap(),
+        "\"Marketing\", \"Marketing\\u{a0}\" differ only by a non-breaking space (matching is exact)"
+    );
+    assert!(
+        about(cyrillic).unwrap().contains(
+            "look alike: U+0430 CYRILLIC SMALL LETTER A in \"S\u{430}les\" where \"Sales\" has U+0061 LATIN SMALL LETTER A"
+        ),
+        "{near:?}"
+    );
+    assert_eq!(near.len(), 3, "{near:?}");
+    // On screen, a Unicode space is marked, so the two rows do not look the same.
+    use groupmap::domain::text::visible;
+    assert_ne!(visible(nbsp), visible("Marketing"));
+    assert_eq!(visible(nbsp), "Marketing\\u{a0}");
+}

@@ -17,7 +17,7 @@ pub enum LintKind {
     InvalidRow,
     /// A row or the default names a group URI the organization does not have.
     UnknownGroup,
-    /// Values that differ only by case or surrounding whitespace.
+    /// Values that differ only by case, spaces or Unicode normalization, or that look alike.
     NearDuplicate,
     /// A row whose value no user has (typo or stale).
     UnusedRow,

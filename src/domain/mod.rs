@@ -3,6 +3,7 @@
 pub mod export;
 pub mod finding;
 pub mod lint;
+pub mod lookalike;
 pub mod mapping;
 pub mod mapping_file;
 pub mod people;
