@@ -567,11 +567,6 @@ impl OrgState {
     }
 }
 
-/// Writes `bytes` to `path` atomically (the organization's data: owner-only).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    crate::private_file::write(path, bytes).with_context(|| format!("writing {}", path.display()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
