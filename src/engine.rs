@@ -56,7 +56,7 @@ impl Organization {
             e.columns(fields)?;
         }
         let d = &self.directory;
-        Ok(Snapshot::from_parts(
+        let mut snap = Snapshot::from_parts(
             &d.base_url,
             &d.organization,
             d.groups.clone(),
@@ -64,7 +64,9 @@ impl Organization {
             &self.exports,
             fields,
             d.table.clone(),
-        ))
+        );
+        snap.membership_conflicts = d.membership_conflicts.clone();
+        Ok(snap)
     }
 }
 
@@ -178,7 +180,7 @@ impl Engine {
         };
         progress(SaveStage::Saved { version, job: job.clone() });
         let job = match &job {
-            Some(uri) => Some(self.service.follow_job(uri, version, &progress).await?),
+            Some(uri) => Some(self.service.follow_job(uri, version, planned.changes.len(), &progress).await?),
             None => None,
         };
 
@@ -205,9 +207,10 @@ impl Engine {
         progress: &SaveProgress,
     ) -> Result<SaveOutcome, SaveError> {
         let Lost { endpoint, cause, version, planned } = lost;
-        let (poll, stall) = self.service.job_timing();
+        let timing = self.service.job_timing();
         let applies = mapping.enabled && mapping.apply_to_existing;
         let mut best = usize::MAX;
+        let started = Instant::now();
         let mut progressed = Instant::now();
         loop {
             progress(SaveStage::Verifying);
@@ -222,7 +225,9 @@ impl Engine {
                 best = remaining;
                 progressed = Instant::now();
             }
-            if progressed.elapsed() >= stall {
+            // The unseen job gets the same limits as a followed one: no progress for the stall
+            // limit, or the deadline reached, and the admin is told what is known.
+            if progressed.elapsed() >= timing.stall || started.elapsed() >= timing.deadline {
                 return Err(SaveError::SavedUnconfirmed {
                     endpoint,
                     cause,
@@ -237,7 +242,7 @@ impl Engine {
                 failed: 0,
                 total: planned as u64,
             });
-            tokio::time::sleep(poll * 4).await;
+            tokio::time::sleep((timing.poll * 4).min(timing.deadline.saturating_sub(started.elapsed()))).await;
         }
     }
 }

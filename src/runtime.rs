@@ -31,7 +31,11 @@ pub struct Session {
     pub fail_after_draw: Option<crate::debug_seam::FailAfterDraw>,
     /// A mapping file to start editing from instead of the saved mapping.
     pub start_mapping: Option<crate::domain::mapping_file::MappingFile>,
+    /// The in-process sandbox's trouble keeping its state, when the session runs on one.
+    pub sandbox_state: Option<StateErrors>,
 }
+
+pub type StateErrors = tokio::sync::watch::Receiver<Option<crate::sandbox::StateError>>;
 
 /// How the editor ended: normally, or during a save, with what is known of it.
 #[derive(Debug, PartialEq, Eq)]
@@ -60,6 +64,7 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<Ended> {
     let mut save_started: Option<Instant> = None;
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     let mut signals = Signals::new()?;
+    let mut sandbox_state = session.sandbox_state.clone();
 
     let mut fail_after_draw = session.fail_after_draw;
     let mut pending = start_load(&mut model);
@@ -84,6 +89,12 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<Ended> {
                 other => run_effect(session, other, &tx, &mut loading, &mut save_started),
             }
         }
+        if dirty
+            && model.status.is_none()
+            && let Some(text) = sandbox_notice(sandbox_state.as_ref())
+        {
+            pending.extend(update(&mut model, Msg::Notice { text, error: true }));
+        }
         if dirty {
             draw(terminal, &model, &theme)?;
             dirty = false;
@@ -106,6 +117,13 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<Ended> {
             _ = tick.tick(), if save_started.is_some() => Msg::Tick { elapsed_ms: save_started.map_or(0, |s| s.elapsed().as_millis() as u64) },
             // Ended from outside: a save running is said, as for C-c.
             _ = signals.recv() => return Ok(model.interrupted_save().map_or(Ended::Quit, Ended::DuringSave)),
+            open = state_changed(&mut sandbox_state) => {
+                if !open {
+                    sandbox_state = None;
+                }
+                dirty = true;
+                continue;
+            }
         };
         if matches!(msg, Msg::Saved(_)) {
             save_started = None;
@@ -119,6 +137,21 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<Ended> {
             pending.extend(update(&mut model, msg));
         }
         dirty = true;
+    }
+}
+
+/// The sandbox's state trouble is not a passing message: every change it takes is lost at quit.
+/// So it comes back on the status line whenever nothing else is said there.
+fn sandbox_notice(state: Option<&StateErrors>) -> Option<String> {
+    let e = state?.borrow().clone()?;
+    Some(format!("the bundled sandbox keeps changes only until you quit: it {e}"))
+}
+
+/// Whether the sandbox's state trouble changed (false: the sandbox is gone); never, without one.
+async fn state_changed(state: &mut Option<StateErrors>) -> bool {
+    match state {
+        Some(rx) => rx.changed().await.is_ok(),
+        None => std::future::pending().await,
     }
 }
 
@@ -251,5 +284,26 @@ impl Signals {
             _ = self.int.recv() => {}
             _ = self.quit.recv() => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use crate::sandbox::StateError;
+
+    #[test]
+    fn the_sandbox_notice_names_the_path_and_what_it_means() {
+        let (tx, rx) = tokio::sync::watch::channel(None);
+        assert_eq!(super::sandbox_notice(Some(&rx)), None);
+        assert_eq!(super::sandbox_notice(None), None);
+        tx.send_replace(Some(StateError { path: PathBuf::from("/ro/sandbox-state.json"), cause: "denied".into() }));
+        assert_eq!(
+            super::sandbox_notice(Some(&rx)).as_deref(),
+            Some(
+                "the bundled sandbox keeps changes only until you quit: it cannot keep its state in /ro/sandbox-state.json: denied"
+            )
+        );
     }
 }

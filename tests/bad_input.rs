@@ -384,6 +384,85 @@ async fn api_json_with_wrong_types_or_missing_fields_names_the_endpoint_and_the_
 }
 
 // ---------------------------------------------------------------------------------------------
+// a server that breaks Calendly's rules
+
+#[tokio::test]
+async fn an_owner_in_two_member_groups_is_a_finding_and_the_plan_takes_the_group_sorting_first() {
+    let sb = Sandbox::start(Options { job_step: Duration::from_millis(1), rate_limit: 100_000, ..Options::default() })
+        .await
+        .unwrap();
+    let before = sb.snapshot();
+    let mut by_uri: Vec<&groupmap::domain::Group> = before.groups.iter().collect();
+    by_uri.sort_by(|a, b| a.uri.cmp(&b.uri));
+    let (first, last) = (by_uri[0], by_uri[by_uri.len() - 1]);
+    // One owner gets a second group sorting before theirs, another one sorting after: the list
+    // order (by creation) is the other way round for one of them.
+    let in_group = |not: &str| {
+        before.owners.iter().filter(|o| o.value.is_some()).find(|o| o.group.is_some_and(|g| before.group(g).uri != not))
+    };
+    let a = in_group(&first.uri).unwrap().clone();
+    let b = before
+        .owners
+        .iter()
+        .filter(|o| o.value.is_some() && o.email != a.email)
+        .find(|o| o.group.is_some_and(|g| before.group(g).uri != last.uri))
+        .unwrap()
+        .clone();
+    sb.add_member_relationship(&a.email, &first.name);
+    sb.add_member_relationship(&b.email, &last.name);
+    let expected = |o: &groupmap::domain::Owner, added: &groupmap::domain::Group| {
+        let mut two = [before.group(o.group.unwrap()).clone(), added.clone()];
+        two.sort_by(|x, y| x.uri.cmp(&y.uri));
+        two
+    };
+    let (ea, eb) = (expected(&a, first), expected(&b, last));
+
+    let c = Client::new(sb.base_url(), Secret::new(sb.token())).unwrap();
+    let engine = Engine::calendly(c, &LoadOptions::default());
+    let loaded = engine.load(None).await.unwrap();
+    let snap = loaded.snapshot(&FieldChoice::default()).unwrap();
+    let group_of = |email: &str| {
+        let o = snap.owners.iter().find(|o| o.email == email).unwrap();
+        snap.group(o.group.unwrap()).uri.clone()
+    };
+    assert_eq!(group_of(&a.email), ea[0].uri, "the group sorting first is taken");
+    assert_eq!(group_of(&b.email), eb[0].uri, "the group sorting first is taken");
+
+    let mut m = snap.saved_mapping();
+    m.enabled = true;
+    for (i, v) in snap.values.iter().enumerate() {
+        if m.row(v).is_none() {
+            m.set(v, groupmap::domain::Target::Group(snap.groups[i % snap.groups.len()].uri.clone()));
+        }
+    }
+    let p = plan(&snap, &m);
+    let found: Vec<&str> = p
+        .lint
+        .iter()
+        .filter(|f| f.kind == groupmap::domain::lint::LintKind::ConflictingMembership)
+        .map(|f| f.message.as_str())
+        .collect();
+    let says = |o: &groupmap::domain::Owner, two: &[groupmap::domain::Group; 2]| {
+        format!(
+            "{} is a member of 2 groups (\"{}\", \"{}\"), where Calendly allows one; the plan takes them as in \"{}\"",
+            o.email, two[0].name, two[1].name, two[0].name
+        )
+    };
+    let mut wanted = vec![says(&a, &ea), says(&b, &eb)];
+    wanted.sort();
+    assert_eq!(found, wanted);
+    // The same plan as the server's own (which the save's digest checks), load after load.
+    let again = engine.load(None).await.unwrap().snapshot(&FieldChoice::default()).unwrap();
+    assert_eq!(plan(&again, &m).digest(&again), p.digest(&snap));
+    let server = sb.snapshot();
+    assert_eq!(plan(&server, &m).digest(&server), p.digest(&snap));
+    let progress: groupmap::service::SaveProgress = std::sync::Arc::new(|_| {});
+    let outcome = engine.apply(&loaded, &snap, &FieldChoice::default(), &m, progress).await;
+    assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
+    sb.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------
 // hostile text
 
 const ESC_NAME: &str = "Eve \u{1b}[2J\u{1b}]0;pwned\u{7}Mallory\u{9b}31m";
@@ -544,4 +623,51 @@ fn hostile_text_in_file_errors_is_escaped() {
     let csv = "Name,E\u{1b}[31mmail\nx,y\n";
     let err = parse(csv.as_bytes()).unwrap().columns(&FieldChoice::default()).unwrap_err().to_string();
     assert!(!err.chars().any(unsafe_char) && err.contains("E\\u{1b}[31mmail"), "{err:?}");
+}
+
+#[test]
+fn look_alike_values_are_near_duplicate_findings_and_still_match_exactly() {
+    let (nfc, nfd, nbsp, cyrillic) = ("Caf\u{e9} Team", "Cafe\u{301} Team", "Marketing\u{a0}", "S\u{430}les");
+    let csv = format!(
+        "Login email,Identity Provider Group\na@x.test,{nfc}\nb@x.test,{nfd}\nc@x.test,Marketing\n\
+         d@x.test,{nbsp}\ne@x.test,Sales\nf@x.test,{cyrillic}\n"
+    );
+    let people: Vec<Person> = ["a", "b", "c", "d", "e", "f"].iter().map(|p| person(&format!("{p}@x.test"))).collect();
+    let group = groupmap::domain::Group { uri: "https://h/groups/G".into(), name: "G".into(), member_count: None };
+    let snap = Snapshot::from_parts(
+        "https://h",
+        "https://h/organizations/O",
+        vec![group],
+        &people,
+        &[parse(csv.as_bytes()).unwrap()],
+        &FieldChoice::default(),
+        None,
+    );
+    assert_eq!(snap.values.len(), 6, "six values: nothing is merged");
+    let mut m = Mapping { enabled: true, ..Mapping::default() };
+    m.set(nfc, groupmap::domain::Target::Group("https://h/groups/G".into()));
+    let p = plan(&snap, &m);
+    let moved: Vec<&str> = p.changes.iter().map(|c| snap.owner(c.owner).email.as_str()).collect();
+    assert_eq!(moved, ["a@x.test"], "matching stays exact: the NFD spelling is not matched");
+
+    let near: Vec<&groupmap::domain::lint::Finding> =
+        p.lint.iter().filter(|f| f.kind == groupmap::domain::lint::LintKind::NearDuplicate).collect();
+    let about = |v: &str| near.iter().find(|f| f.values.iter().any(|x| x == v)).map(|f| f.message.as_str());
+    assert!(about(nfd).unwrap().ends_with("differ only by Unicode normalization (matching is exact)"), "{near:?}");
+    assert_eq!(about(nfc), about(nfd));
+    assert_eq!(
+        about(nbsp).unwrap(),
+        "\"Marketing\", \"Marketing\\u{a0}\" differ only by a non-breaking space (matching is exact)"
+    );
+    assert!(
+        about(cyrillic).unwrap().contains(
+            "look alike: U+0430 CYRILLIC SMALL LETTER A in \"S\u{430}les\" where \"Sales\" has U+0061 LATIN SMALL LETTER A"
+        ),
+        "{near:?}"
+    );
+    assert_eq!(near.len(), 3, "{near:?}");
+    // On screen, a Unicode space is marked, so the two rows do not look the same.
+    use groupmap::domain::text::visible;
+    assert_ne!(visible(nbsp), visible("Marketing"));
+    assert_eq!(visible(nbsp), "Marketing\\u{a0}");
 }

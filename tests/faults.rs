@@ -5,14 +5,14 @@
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use groupmap::domain::{Mapping, Snapshot, Target, plan};
 use groupmap::engine::{Engine, LoadOptions, Organization, SaveOutcome};
 use groupmap::sandbox::{Faults, Options, Sandbox};
 use groupmap::service::calendly::client::ClientOptions;
 use groupmap::service::calendly::{ApiError, Client, Secret};
-use groupmap::service::{LoadError, SaveError, SaveProgress, SaveStage};
+use groupmap::service::{FailureKind, LoadError, SaveError, SaveProgress, SaveStage};
 
 /// Far above what any of these tests needs; only a hang trips it.
 const BOUND: Duration = Duration::from_secs(30);
@@ -435,6 +435,59 @@ async fn a_stalled_job_is_given_up_on_after_the_stall_limit_saying_what_was_save
     sb.shutdown().await;
 }
 
+#[tokio::test]
+async fn a_runaway_job_is_stopped_once_it_reports_more_moves_than_planned() {
+    let sb = start(Faults { runaway_job: true, ..Faults::default() }).await;
+    let c = client_with(&sb, fast());
+    let (loaded, snap) = load_snap(&c).await.unwrap();
+    let m = full_mapping(&snap);
+    let planned = movers(&snap, &m).len();
+    let (result, _) = try_save(&c, &loaded, &snap, &m).await;
+    let err = result.unwrap_err();
+    assert!(matches!(err, SaveError::JobMismatch { .. }), "{err}");
+    assert_eq!(err.kind(), FailureKind::MaybeSaved);
+    let text = err.to_string();
+    let v = version(&snap) + 1;
+    assert!(text.starts_with(&format!("the mapping was saved as version {v}, but the job ")), "{text}");
+    let numbers = format!(
+        "does not match the plan: {planned} move(s) were planned, and the job reports {} completed and 0 failed of {planned}",
+        planned + 1
+    );
+    assert!(text.contains(&numbers), "{text}");
+    assert!(text.contains("run `groupmap plan` later"), "{text}");
+    assert_eq!(sb.mapping_version(), v);
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_job_still_running_at_the_job_deadline_is_given_up_on_saying_what_was_saved() {
+    // An honest job, slower than the deadline: it progresses, so only the deadline stops it.
+    let opts = Options { job_step: Duration::from_millis(400), rate_limit: 100_000, ..Options::default() };
+    let sb = Sandbox::start(opts).await.unwrap();
+    let c = client_with(
+        &sb,
+        ClientOptions { job_stall: Duration::from_secs(20), job_deadline: Duration::from_millis(300), ..fast() },
+    );
+    let (loaded, snap) = load_snap(&c).await.unwrap();
+    let m = full_mapping(&snap);
+    let total = movers(&snap, &m).len();
+    let started = Instant::now();
+    let (result, _) = try_save(&c, &loaded, &snap, &m).await;
+    let err = result.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(matches!(err, SaveError::JobDeadline { .. }), "{err}");
+    assert_eq!(err.kind(), FailureKind::MaybeSaved);
+    let text = err.to_string();
+    let v = version(&snap) + 1;
+    assert!(text.starts_with(&format!("the mapping was saved as version {v}, but the job ")), "{text}");
+    assert!(
+        text.contains(&format!("has not finished within 0.3 s (the job deadline): 0 of {total} users moved")),
+        "{text}"
+    );
+    assert!(text.contains("run `groupmap plan` later"), "{text}");
+    sb.shutdown().await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // the connection dropped during the save
 
@@ -480,6 +533,30 @@ async fn a_dropped_save_whose_job_does_not_finish_says_exactly_what_is_done() {
 
 // ---------------------------------------------------------------------------------------------
 // someone else
+
+#[tokio::test]
+async fn a_dropped_save_whose_job_outlasts_the_deadline_says_exactly_what_is_done() {
+    let opts = Options {
+        job_step: Duration::from_millis(400),
+        rate_limit: 100_000,
+        faults: Faults { drop_save: 1, ..Faults::default() },
+        ..Options::default()
+    };
+    let sb = Sandbox::start(opts).await.unwrap();
+    let c = client_with(
+        &sb,
+        ClientOptions { job_stall: Duration::from_secs(20), job_deadline: Duration::from_millis(300), ..fast() },
+    );
+    let (loaded, snap) = load_snap(&c).await.unwrap();
+    let m = full_mapping(&snap);
+    let started = Instant::now();
+    let (result, _) = try_save(&c, &loaded, &snap, &m).await;
+    let err = result.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(matches!(err, SaveError::SavedUnconfirmed { .. }), "{err}");
+    assert!(err.to_string().contains(&format!("saved as version {}, exactly as sent", version(&snap) + 1)), "{err}");
+    sb.shutdown().await;
+}
 
 #[tokio::test]
 async fn a_concurrent_save_gives_412_and_nothing_of_ours_is_saved() {

@@ -118,12 +118,20 @@ impl Elsewhere {
 // ---------------------------------------------------------------------------------------------
 // the token stays on the base URL's origin
 
-/// Forwards everything to the sandbox, but the PUT's answer names a job on another origin.
-async fn job_elsewhere_proxy(upstream: String, job: String) -> String {
+/// What a proxy may change in an answer: (method, path, JSON body).
+type Edit = Arc<dyn Fn(&axum::http::Method, &str, &mut serde_json::Value) + Send + Sync>;
+
+/// Forwards everything to the sandbox, letting `edit` change the JSON answers of 200s. A job
+/// URI on the sandbox is rewritten to the proxy, as a reverse proxy does.
+async fn proxy(upstream: String, edit: Edit) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let own = format!("http://{}", listener.local_addr().unwrap());
+    let base = own.clone();
     let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-        let (upstream, job) = (upstream.clone(), job.clone());
+        let (upstream, edit, own) = (upstream.clone(), edit.clone(), own.clone());
         async move {
             let method = req.method().clone();
+            let path = req.uri().path().to_owned();
             let pq = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
             let mut r = reqwest::Client::new().request(method.clone(), format!("{upstream}{pq}"));
             for name in ["authorization", "if-match", "content-type"] {
@@ -136,9 +144,13 @@ async fn job_elsewhere_proxy(upstream: String, job: String) -> String {
             let status = resp.status().as_u16();
             let etag = resp.headers().get("etag").cloned();
             let mut body = resp.bytes().await.unwrap().to_vec();
-            if method == axum::http::Method::PUT && status == 200 {
-                let mut v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-                v["job"] = format!("{job}/group_mapping_jobs/J1").into();
+            if status == 200
+                && let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&body)
+            {
+                if let Some(rest) = v.get("job").and_then(|j| j.as_str()).and_then(|j| j.strip_prefix(&upstream)) {
+                    v["job"] = format!("{own}{rest}").into();
+                }
+                edit(&method, &path, &mut v);
                 body = serde_json::to_vec(&v).unwrap();
             }
             let mut res = axum::response::Response::new(axum::body::Body::from(body));
@@ -150,7 +162,18 @@ async fn job_elsewhere_proxy(upstream: String, job: String) -> String {
             res
         }
     });
-    serve(app).await
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    base
+}
+
+/// Forwards everything to the sandbox, but the PUT's answer names a job on another origin.
+async fn job_elsewhere_proxy(upstream: String, job: String) -> String {
+    let edit: Edit = Arc::new(move |method, _, v| {
+        if method == axum::http::Method::PUT {
+            v["job"] = format!("{job}/group_mapping_jobs/J1").into();
+        }
+    });
+    proxy(upstream, edit).await
 }
 
 #[tokio::test]
@@ -179,6 +202,84 @@ async fn a_job_uri_on_another_origin_is_refused_before_the_token_is_sent_there()
     );
     elsewhere.assert_untouched();
     sb.shutdown().await;
+}
+
+/// A sandbox whose job never moves on (stalled), behind a proxy that makes up the job's numbers
+/// (`edit_job` gets the job resource and how many times it was read), and a mapping that moves
+/// people. Returns what `apply` said and the number of moves planned.
+async fn save_through_job_proxy(
+    client_opts: ClientOptions,
+    edit_job: impl Fn(&mut serde_json::Value, u64) + Send + Sync + 'static,
+) -> (Result<groupmap::engine::SaveOutcome, SaveError>, usize, u64) {
+    let faults = groupmap::sandbox::Faults { stalled_job: true, ..Default::default() };
+    let sb = Sandbox::start(Options {
+        job_step: Duration::from_millis(1),
+        rate_limit: 100_000,
+        faults,
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let reads = Arc::new(AtomicUsize::new(0));
+    let edit: Edit = Arc::new(move |method, path, v| {
+        if method == axum::http::Method::GET && path.starts_with("/group_mapping_jobs/") {
+            let n = reads.fetch_add(1, Ordering::SeqCst) as u64 + 1;
+            edit_job(&mut v["resource"], n);
+        }
+    });
+    let base = proxy(sb.base_url().to_owned(), edit).await;
+    let c = Client::with_options(&base, Secret::new(sb.token()), client_opts).unwrap();
+    let engine = Engine::calendly(c, &LoadOptions::default());
+    let loaded = bounded("load", engine.load(None)).await.unwrap();
+    let snap = loaded.snapshot(&Default::default()).unwrap();
+    let mut m: Mapping = snap.saved_mapping();
+    m.enabled = true;
+    for (i, v) in snap.values.iter().enumerate() {
+        if m.row(v).is_none() {
+            m.set(v, Target::Group(snap.groups[i % snap.groups.len()].uri.clone()));
+        }
+    }
+    let planned = groupmap::domain::plan(&snap, &m).changes.len();
+    let progress: SaveProgress = Arc::new(|_| {});
+    let result = bounded("save", engine.apply(&loaded, &snap, &Default::default(), &m, progress)).await;
+    let version = sb.mapping_version();
+    sb.shutdown().await;
+    (result, planned, version)
+}
+
+#[tokio::test]
+async fn a_job_whose_total_is_not_the_planned_moves_is_not_followed() {
+    // As reported: the job counts one more per read, out of a total far above the plan.
+    let (result, planned, version) = save_through_job_proxy(opts(), |job, n| {
+        job["total"] = (job["total"].as_u64().unwrap() + 352).into();
+        job["completed"] = (n + 354).into();
+    })
+    .await;
+    let err = result.unwrap_err();
+    assert!(matches!(err, SaveError::JobMismatch { .. }), "{err}");
+    assert_eq!(err.kind(), groupmap::service::FailureKind::MaybeSaved);
+    let text = err.to_string();
+    assert!(text.starts_with(&format!("the mapping was saved as version {version}, but the job http")), "{text}");
+    assert!(text.contains("/group_mapping_jobs/"), "the job is named: {text}");
+    let numbers =
+        format!("{planned} move(s) were planned, and the job reports 355 completed and 0 failed of {}", planned + 352);
+    assert!(text.contains(&numbers), "{text}");
+}
+
+#[tokio::test]
+async fn a_job_whose_progress_goes_back_and_forth_is_stalled_not_followed_for_ever() {
+    // Neither the count flapping nor the status flipping is progress.
+    let o = ClientOptions { job_stall: Duration::from_millis(300), ..opts() };
+    let started = Instant::now();
+    let (result, _, version) = save_through_job_proxy(o, |job, n| {
+        job["completed"] = (n % 2).into();
+        job["status"] = if n % 2 == 0 { "queued" } else { "running" }.into();
+    })
+    .await;
+    let err = result.unwrap_err();
+    assert!(matches!(err, SaveError::JobStalled { .. }), "{err}");
+    assert!(err.to_string().starts_with(&format!("the mapping was saved as version {version}")), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
 }
 
 #[tokio::test]

@@ -31,6 +31,7 @@ fn assert_same_snapshot(a: &Snapshot, b: &Snapshot) {
     assert_eq!(a.saved, b.saved);
     assert_eq!(a.stale_rows, b.stale_rows);
     assert_eq!(a.conflicting_rows, b.conflicting_rows);
+    assert_eq!(a.membership_conflicts, b.membership_conflicts);
 }
 
 #[tokio::test]

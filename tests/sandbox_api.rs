@@ -610,3 +610,54 @@ async fn the_state_file_carries_changes_across_a_restart_on_another_port() {
     assert!(plan(&again, &moved).is_empty(), "the applied moves were kept");
     sb.shutdown().await;
 }
+
+/// Set in the child process of the test below.
+const STATE_CHILD: &str = "GROUPMAP_TEST_STATE_CHILD";
+
+#[test]
+fn a_state_file_that_cannot_be_written_is_recorded_and_nothing_is_printed() {
+    // Embedded, the sandbox shares the terminal with the editor: it must not write to stderr.
+    // libtest captures what a test prints, so the test runs itself in a child process and reads
+    // the child's real stderr.
+    if std::env::var_os(STATE_CHILD).is_some() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        return rt.block_on(state_file_cannot_be_written());
+    }
+    let name = "a_state_file_that_cannot_be_written_is_recorded_and_nothing_is_printed";
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(STATE_CHILD, "1")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the child failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("1 passed"), "the child ran the test: {stdout}");
+    assert_eq!(stderr, "", "the sandbox printed");
+}
+
+async fn state_file_cannot_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sandbox-state.json");
+    let sb = start(Options { state_file: Some(file.clone()), ..Options::default() }).await;
+    assert_eq!(sb.state_error(), None);
+    let mut watch = sb.watch_state_error();
+    // A directory where the file goes: the written state cannot be renamed over it, even by root
+    // (which a read-only directory would not stop).
+    std::fs::remove_file(&file).unwrap();
+    std::fs::create_dir(&file).unwrap();
+    std::fs::write(file.join("in-the-way"), b"").unwrap();
+    sb.someone_else_saves();
+    let e = sb.state_error().expect("the failure is recorded");
+    assert_eq!(e.path, file);
+    assert!(e.to_string().starts_with(&format!("cannot keep its state in {}: ", file.display())), "{e}");
+    assert!(watch.has_changed().unwrap(), "watchers are told");
+    assert_eq!(*watch.borrow_and_update(), Some(e.clone()));
+    sb.someone_else_saves();
+    assert!(!watch.has_changed().unwrap(), "the same failure again is no news");
+    // Once the file can be written again, the record clears.
+    std::fs::remove_dir_all(&file).unwrap();
+    sb.someone_else_saves();
+    assert_eq!(sb.state_error(), None);
+    assert!(file.is_file());
+    sb.shutdown().await;
+}

@@ -70,11 +70,14 @@ impl Connection {
         let state = crate::store::state_dir().join("sandbox-state.json");
         let opts = sandbox::Options { state_file: Some(state.clone()), ..sandbox::Options::default() };
         let sb = Sandbox::start(opts).await.context("starting the bundled sandbox")?;
+        let kept = match sb.state_error() {
+            None => format!("state kept in {}", state.display()),
+            Some(e) => format!("it {e}, so changes last until groupmap exits"),
+        };
         eprintln!(
-            "{why}{} the bundled SANDBOX organization at {} (not Calendly; state kept in {}).",
+            "{why}{} the bundled SANDBOX organization at {} (not Calendly; {kept}).",
             if why.is_empty() { "Using" } else { "using" },
             sb.base_url(),
-            state.display()
         );
         let client = Client::new(sb.base_url(), Secret::new(sb.token()))?;
         Ok(Connection { engine: Engine::calendly(client, &load), fields: load.fields, sandbox: Some(sb) })
@@ -117,6 +120,10 @@ impl Connection {
 
     pub async fn close(self) {
         if let Some(sb) = self.sandbox {
+            // The terminal is the command's again (an editor has restored it): say what was lost.
+            if let Some(e) = sb.state_error() {
+                eprintln!("note: the bundled sandbox {e}; what changed in it is gone now that groupmap exits.");
+            }
             sb.shutdown().await;
         }
     }

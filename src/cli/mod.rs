@@ -216,6 +216,7 @@ async fn tui(conn: Connection, editor: &EditorArgs) -> Result<u8> {
         mouse,
         start_mapping,
         fail_after_draw: crate::debug_seam::FailAfterDraw::from_env(),
+        sandbox_state: conn.sandbox.as_ref().map(Sandbox::watch_state_error),
     };
     let result = crate::runtime::run(session).await;
     conn.close().await;
@@ -243,6 +244,18 @@ async fn run_sandbox(args: SandboxArgs) -> Result<u8> {
         faults: args.faults,
     };
     let sb = Sandbox::start(opts).await?;
+    // Run on its own, the sandbox has the terminal to itself: its state trouble is printed.
+    let mut state_errors = sb.watch_state_error();
+    let report = tokio::spawn(async move {
+        loop {
+            if let Some(e) = state_errors.borrow_and_update().clone() {
+                eprintln!("sandbox: {e} (changes are kept in memory only)");
+            }
+            if state_errors.changed().await.is_err() {
+                return;
+            }
+        }
+    });
     println!("groupmap sandbox listening on {}", sb.base_url());
     println!("organization: {}", sb.organization());
     println!("Use it from another shell (the token is a sandbox token, not a Calendly one):");
@@ -250,6 +263,7 @@ async fn run_sandbox(args: SandboxArgs) -> Result<u8> {
     println!("Press Ctrl-C to stop.");
     std::io::stdout().flush().ok();
     wait_for_shutdown().await;
+    report.abort();
     sb.shutdown().await;
     Ok(0)
 }

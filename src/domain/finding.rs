@@ -17,7 +17,7 @@ pub enum LintKind {
     InvalidRow,
     /// A row or the default names a group URI the organization does not have.
     UnknownGroup,
-    /// Values that differ only by case or surrounding whitespace.
+    /// Values that differ only by case, spaces or Unicode normalization, or that look alike.
     NearDuplicate,
     /// A row whose value no user has (typo or stale).
     UnusedRow,
@@ -31,6 +31,8 @@ pub enum LintKind {
     StaleExportRow,
     /// An export row for an email already seen with a different value.
     ConflictingExportRow,
+    /// An owner the service lists in several member groups (Calendly allows one).
+    ConflictingMembership,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -1,9 +1,9 @@
 //! Findings about a mapping that Calendly would accept silently (the field is case-sensitive).
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 pub use super::finding::{Finding, LintKind, Severity};
+use super::lookalike;
 use super::mapping::{Mapping, Target};
 use super::plan::Plan;
 use super::snapshot::Snapshot;
@@ -11,16 +11,6 @@ use super::text::{quoted, sanitize};
 
 fn finding(kind: LintKind, severity: Severity, message: String, value: Option<&str>) -> Finding {
     Finding { kind, severity, message, values: value.into_iter().map(str::to_owned).collect() }
-}
-
-/// What near-duplicates share: the value trimmed and lowercased (borrowed when it already is).
-fn family_key(v: &str) -> Cow<'_, str> {
-    let t = v.trim();
-    if t.len() == v.len() && !t.chars().any(char::is_uppercase) && t.is_ascii() {
-        Cow::Borrowed(t)
-    } else {
-        Cow::Owned(t.to_lowercase())
-    }
 }
 
 /// Export rows listed one by one before the rest are counted.
@@ -56,22 +46,21 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
 
     // Near-duplicates among the values users have and the values rows name. (Hashed, then only
     // the families of two or more sorted: this runs on every edit over thousands of values.)
-    let mut families: HashMap<Cow<'_, str>, Vec<&str>> = HashMap::with_capacity(snap.values.len());
+    let mut families: HashMap<String, Vec<&str>> = HashMap::with_capacity(snap.values.len());
     let row_values = mapping.rows.iter().map(|r| r.idp_value.as_str()).filter(|v| snap.value_id(v).is_none());
     for v in snap.values.iter().map(String::as_str).chain(row_values) {
-        let fam = families.entry(family_key(v)).or_default();
+        let fam = families.entry(lookalike::family_key(v)).or_default();
         if !fam.contains(&v) {
             fam.push(v);
         }
     }
-    let mut families: Vec<(Cow<'_, str>, Vec<&str>)> = families.into_iter().filter(|(_, f)| f.len() > 1).collect();
+    let mut families: Vec<(String, Vec<&str>)> = families.into_iter().filter(|(_, f)| f.len() > 1).collect();
     families.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for (_, fam) in &families {
-        let list: Vec<String> = fam.iter().map(|v| quoted(v)).collect();
         out.push(Finding {
             kind: NearDuplicate,
             severity: Warning,
-            message: format!("{} differ only by case or surrounding whitespace (matching is exact)", list.join(", ")),
+            message: lookalike::describe(fam),
             values: fam.iter().map(|v| (*v).to_owned()).collect(),
         });
     }
@@ -172,6 +161,30 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
             ConflictingExportRow,
             Warning,
             format!("… and {more} more export rows repeat an email"),
+            None,
+        ));
+    }
+    for c in snap.membership_conflicts.iter().take(ROWS_LISTED) {
+        let name = |uri: &str| quoted(snap.group_by_uri(uri).map_or(uri, |g| snap.group(g).name.as_str()));
+        let groups: Vec<String> = c.groups.iter().map(|g| name(g)).collect();
+        out.push(finding(
+            ConflictingMembership,
+            Warning,
+            format!(
+                "{} is a member of {} groups ({}), where Calendly allows one; the plan takes them as in {}",
+                sanitize(&c.email),
+                c.groups.len(),
+                groups.join(", "),
+                groups.first().map_or("none", String::as_str)
+            ),
+            None,
+        ));
+    }
+    if let Some(more) = snap.membership_conflicts.len().checked_sub(ROWS_LISTED).filter(|n| *n > 0) {
+        out.push(finding(
+            ConflictingMembership,
+            Warning,
+            format!("… and {more} more users are members of several groups"),
             None,
         ));
     }

@@ -4,6 +4,7 @@ pub mod draft;
 pub mod export;
 pub mod finding;
 pub mod lint;
+pub mod lookalike;
 pub mod mapping;
 pub mod mapping_file;
 pub mod people;

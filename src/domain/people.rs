@@ -44,6 +44,21 @@ pub struct StaleRow {
     pub value: String,
 }
 
+/// An owner the service lists in several `member` groups, against Calendly's rule of one.
+///
+/// The owner is taken as in the group whose URI sorts first: whatever order the pages came in,
+/// two loads of the same organization plan alike, and the plan moves (or keeps) the owner from a
+/// group they really are in. (Taking them as in no group would plan a move even for an owner
+/// already in their target.) The lint names the conflict so that the assumption is seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MembershipConflict {
+    /// The membership or invitation URI.
+    pub owner: String,
+    pub email: String,
+    /// Every member group, sorted and distinct; the first is the one the plan takes.
+    pub groups: Vec<String>,
+}
+
 pub struct Joined {
     pub owners: Vec<OwnerInput>,
     pub stale: Vec<StaleRow>,

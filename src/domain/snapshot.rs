@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::export::{Export, FieldChoice};
 use super::mapping::{Mapping, Target};
 use super::people::join;
-pub use super::people::{OwnerInput, OwnerKind, Person, StaleRow};
+pub use super::people::{MembershipConflict, OwnerInput, OwnerKind, Person, StaleRow};
 use super::text::fold_name;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -58,6 +58,8 @@ pub struct Snapshot {
     pub stale_rows: Vec<StaleRow>,
     /// Export rows naming an email already seen with another value: the first was kept.
     pub conflicting_rows: Vec<StaleRow>,
+    /// Owners the service lists in several member groups (`owners` has the one taken).
+    pub membership_conflicts: Vec<MembershipConflict>,
     group_by_uri: HashMap<String, GroupId>,
     group_by_name: HashMap<String, GroupId>,
     value_by_str: HashMap<String, ValueId>,
@@ -127,6 +129,7 @@ impl Snapshot {
             saved,
             stale_rows: Vec::new(),
             conflicting_rows: Vec::new(),
+            membership_conflicts: Vec::new(),
             group_by_uri,
             group_by_name,
             value_by_str,

@@ -27,9 +27,32 @@ fn is_unsafe(c: char) -> bool {
             '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
 }
 
-/// A value quoted so that leading/trailing whitespace is visible: `"Sales "`.
+/// A value quoted so that leading/trailing whitespace is visible: `"Sales "`; Unicode spaces
+/// are escaped as in `visible`.
 pub fn quoted(s: &str) -> String {
-    format!("\"{}\"", sanitize(s))
+    format!("\"{}\"", spaces_shown(sanitize(s)))
+}
+
+/// A Unicode space that is not ASCII (NBSP, U+2000..U+200A, U+3000, ...): invisible as such.
+pub fn is_unicode_space(c: char) -> bool {
+    c.is_whitespace() && !c.is_ascii()
+}
+
+/// Sanitized text with every Unicode space that is not ASCII (NBSP, thin, ideographic, ...)
+/// escaped as `\u{a0}`: two values that differ only by one must not look the same.
+fn spaces_shown(clean: Cow<'_, str>) -> Cow<'_, str> {
+    if !clean.chars().any(is_unicode_space) {
+        return clean;
+    }
+    let mut out = String::with_capacity(clean.len() + 8);
+    for c in clean.chars() {
+        if is_unicode_space(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// How Calendly compares group names.
@@ -50,10 +73,10 @@ mod tests {
     }
 }
 
-/// Sanitized, with leading and trailing spaces shown as `␣` (the IdP value keeps them, and
-/// `Marketing ` must not look like `Marketing`).
+/// Sanitized, with leading and trailing spaces shown as `␣` and Unicode spaces escaped (the
+/// IdP value keeps them, and `Marketing ` must not look like `Marketing`, nor `Marketing\u{a0}`).
 pub fn visible(s: &str) -> String {
-    let clean = sanitize(s);
+    let clean = spaces_shown(sanitize(s));
     let start = clean.len() - clean.trim_start_matches(' ').len();
     let end = clean.trim_end_matches(' ').len().max(start);
     format!("{}{}{}", "␣".repeat(start), &clean[start..end], "␣".repeat(clean.len() - end))
@@ -66,5 +89,13 @@ mod visible_tests {
         assert_eq!(super::visible("Marketing "), "Marketing␣");
         assert_eq!(super::visible(" a b "), "␣a b␣");
         assert_eq!(super::visible("   "), "␣␣␣");
+    }
+
+    #[test]
+    fn marks_every_unicode_space() {
+        assert_eq!(super::visible("Marketing\u{a0}"), "Marketing\\u{a0}");
+        assert_eq!(super::visible(" Sales\u{3000}EMEA\u{2009}"), "␣Sales\\u{3000}EMEA\\u{2009}");
+        assert_ne!(super::visible("a\u{a0}b"), super::visible("a b"));
+        assert_eq!(super::quoted("Ops\u{202f}"), "\"Ops\\u{202f}\"");
     }
 }

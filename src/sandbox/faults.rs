@@ -43,6 +43,10 @@ pub struct Faults {
     /// Group-mapping jobs start but never finish (for merely slow jobs use --job-step-ms)
     #[arg(long)]
     pub stalled_job: bool,
+    /// Group-mapping jobs never finish yet always seem to progress: each read of a job reports
+    /// one more user moved, on past the planned total (nobody really moves)
+    #[arg(long)]
+    pub runaway_job: bool,
     /// The next N saves (PUT group_mapping) are applied, then the connection drops before the answer
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub drop_save: u32,
@@ -70,6 +74,7 @@ impl Default for Faults {
             page_loop: false,
             endless_pages: false,
             stalled_job: false,
+            runaway_job: false,
             drop_save: 0,
             refuse_save: 0,
             concurrent_save: false,

@@ -19,8 +19,13 @@ async fn run(shared: Arc<Shared>, uuid: String) {
     let mut written = Instant::now();
     loop {
         tokio::time::sleep(shared.job_step).await;
+        let faults = shared.faults();
+        if faults.runaway_job {
+            // Its reads move it on (see `run_away`).
+            continue;
+        }
         // A stalled job starts running and then never moves on.
-        let batch = if shared.faults().stalled_job { 0 } else { JOB_BATCH };
+        let batch = if faults.stalled_job { 0 } else { JOB_BATCH };
         let finished = advance(&mut shared.state(), &uuid, batch);
         if batch == 0 && finished == Some(false) {
             continue;
@@ -53,7 +58,8 @@ pub fn advance(st: &mut OrgState, uuid: &str, batch: usize) -> Option<bool> {
         job.updated_at = at;
         return Some(false);
     }
-    let from = (job.completed + job.failed) as usize;
+    // Clamped: the runaway fault counts past the planned changes.
+    let from = ((job.completed + job.failed) as usize).min(job.todo.len());
     let to = (from + batch).min(job.todo.len());
     let step: Vec<(OwnerRef, String)> = job.todo[from..to].to_vec();
     let (ok, bad): (Vec<_>, Vec<_>) = step.into_iter().partition(|(owner, group)| {
@@ -77,6 +83,16 @@ pub fn advance(st: &mut OrgState, uuid: &str, batch: usize) -> Option<bool> {
         job.todo = Vec::new();
     }
     Some(done)
+}
+
+/// The runaway fault, on each read of a job: one more change reported done, none made.
+pub fn run_away(st: &mut OrgState, uuid: &str) {
+    let at = st.stamp();
+    if let Some(job) = st.job_mut(uuid).filter(|j| !j.finished()) {
+        job.status = "running".into();
+        job.completed += 1;
+        job.updated_at = at;
+    }
 }
 
 #[cfg(test)]

@@ -68,6 +68,19 @@ impl Default for Options {
     }
 }
 
+/// Why the state file could not be written: the sandbox goes on, its changes kept in memory only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateError {
+    pub path: PathBuf,
+    pub cause: String,
+}
+
+impl std::fmt::Display for StateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot keep its state in {}: {}", self.path.display(), self.cause)
+    }
+}
+
 /// Changes a job applies per step.
 const JOB_BATCH: usize = 25;
 
@@ -82,6 +95,9 @@ pub(crate) struct Shared {
     state_file: Option<PathBuf>,
     /// Serializes state-file writes so the last change is the one on disk.
     writer: Mutex<()>,
+    /// The last write's failure, None once a write succeeds. Recorded, never printed: embedded,
+    /// the sandbox shares the terminal with the editor, which tells it its own way.
+    state_error: tokio::sync::watch::Sender<Option<StateError>>,
     limiter: Mutex<RateLimit>,
     /// Requests still to fail, and with which status.
     faults: Mutex<(u32, u16)>,
@@ -115,14 +131,21 @@ impl Shared {
         Ok(())
     }
 
-    /// Writes the state file, if there is one. A failed write is reported, not fatal.
+    /// Writes the state file, if there is one. A failed write is recorded (see `state_error`),
+    /// not fatal.
     fn persist(&self) {
         let Some(path) = &self.state_file else { return };
         let _w = lock(&self.writer);
         let bytes = self.state().to_json();
-        if let Err(e) = state::write_atomic(path, &bytes) {
-            eprintln!("sandbox: could not save state: {e:#}");
-        }
+        let now = crate::private_file::write(path, &bytes)
+            .err()
+            .map(|e| StateError { path: path.clone(), cause: e.to_string() });
+        // Only a change wakes whoever watches: a job rewrites the file every few seconds.
+        self.state_error.send_if_modified(|last| {
+            let changed = *last != now;
+            *last = now;
+            changed
+        });
     }
 
     /// The fault modes in force (a copy).
@@ -200,6 +223,7 @@ impl Sandbox {
             state: Mutex::new(state),
             state_file: opts.state_file,
             writer: Mutex::new(()),
+            state_error: tokio::sync::watch::Sender::new(None),
             limiter: Mutex::new(RateLimit::new(opts.rate_limit)),
             faults: Mutex::new((0, 500)),
             faults_armed: Mutex::new(faults::Armed::new(opts.faults)),
@@ -237,6 +261,16 @@ impl Sandbox {
 
     pub fn organization(&self) -> String {
         self.shared.uris().org()
+    }
+
+    /// Why the last write of the state file failed; None when it succeeded (or there is no file).
+    pub fn state_error(&self) -> Option<StateError> {
+        self.shared.state_error.borrow().clone()
+    }
+
+    /// The same, as it changes.
+    pub fn watch_state_error(&self) -> tokio::sync::watch::Receiver<Option<StateError>> {
+        self.shared.state_error.subscribe()
     }
 
     /// The next `n` requests (any endpoint, after authentication) answer `status` with a
@@ -303,6 +337,24 @@ impl Sandbox {
                 .uuid
                 .clone();
             st.move_members(&[(owner, group)]);
+        }
+        self.shared.persist();
+    }
+
+    /// Adds a second (or further) `member` relationship for an owner (by email) to a group (by
+    /// name), breaking Calendly's rule of one member group per user, as a broken server would.
+    ///
+    /// Panics when there is no such person or group: it is a test control.
+    pub fn add_member_relationship(&self, email: &str, group_name: &str) {
+        {
+            let mut st = self.shared.state();
+            let owner = st.owner_by_email(email).unwrap_or_else(|| panic!("sandbox: no member or invitee {email}"));
+            let group = st
+                .group_by_name(group_name)
+                .unwrap_or_else(|| panic!("sandbox: no group named {group_name:?}"))
+                .uuid
+                .clone();
+            st.add_member_relationship(owner, group);
         }
         self.shared.persist();
     }

@@ -233,7 +233,11 @@ fn move_someone(st: &mut OrgState, base: &str, mapping: &Mapping) {
 
 pub async fn job(State(s): State<Arc<Shared>>, Path(uuid): Path<String>) -> ApiResult<Response> {
     s.provisioning()?;
-    let st = s.state();
+    let runaway = s.faults().runaway_job;
+    let mut st = s.state();
+    if runaway {
+        jobs::run_away(&mut st, &uuid);
+    }
     let job = st.job(&uuid).ok_or_else(|| ApiError::not_found("No group mapping job with that UUID."))?;
     Ok(Json(Resource { resource: render::job(job, s.uris()) }).into_response())
 }

@@ -352,9 +352,34 @@ impl OrgState {
             .map(|i| OwnerRef::Invitation(i.uuid.clone()))
     }
 
-    /// Each owner's current member group UUID.
+    /// Each owner's current member group UUID. An owner with several (only the test control
+    /// `Sandbox::add_member_relationship` makes them) is in the one whose URI sorts first, as the
+    /// client takes it (`domain::people::MembershipConflict`), so both plan alike.
     pub fn member_groups(&self) -> HashMap<&OwnerRef, &str> {
-        self.relationships.iter().filter(|r| r.role == RelRole::Member).map(|r| (&r.owner, r.group.as_str())).collect()
+        let mut out: HashMap<&OwnerRef, &str> = HashMap::with_capacity(self.relationships.len());
+        for r in self.relationships.iter().filter(|r| r.role == RelRole::Member) {
+            let g = out.entry(&r.owner).or_insert(r.group.as_str());
+            // Group URIs differ only by UUID, so the UUIDs sort as the URIs do.
+            if r.group.as_str() < *g {
+                *g = r.group.as_str();
+            }
+        }
+        out
+    }
+
+    /// Adds a `member` relationship beside the owner's others (a test control: see
+    /// `Sandbox::add_member_relationship`).
+    pub fn add_member_relationship(&mut self, owner: OwnerRef, group: String) {
+        let uuid = self.new_uuid();
+        let at = self.stamp();
+        self.relationships.push(RelRec {
+            uuid,
+            role: RelRole::Member,
+            group,
+            owner,
+            created_at: at.clone(),
+            updated_at: at,
+        });
     }
 
     /// Member relationships per group UUID.
@@ -433,16 +458,7 @@ impl OrgState {
         let owners: HashSet<&OwnerRef> = moves.iter().map(|(o, _)| o).collect();
         self.relationships.retain(|r| r.role != RelRole::Member || !owners.contains(&r.owner));
         for (owner, group) in moves {
-            let uuid = self.new_uuid();
-            let at = self.stamp();
-            self.relationships.push(RelRec {
-                uuid,
-                role: RelRole::Member,
-                group: group.clone(),
-                owner: owner.clone(),
-                created_at: at.clone(),
-                updated_at: at,
-            });
+            self.add_member_relationship(owner.clone(), group.clone());
         }
     }
 
@@ -549,11 +565,6 @@ impl OrgState {
         state.finish();
         Ok(Some(state))
     }
-}
-
-/// Writes `bytes` to `path` atomically (the organization's data: owner-only).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    crate::private_file::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
 #[cfg(test)]

@@ -62,6 +62,18 @@ pub enum SaveError {
     )]
     JobStalled { version: u64, job: String, completed: u64, failed: u64, total: u64, secs: u64 },
     #[error(
+        "the mapping was saved as version {version}, but the job {job} does not match the plan: {planned} \
+         move(s) were planned, and the job reports {completed} completed and {failed} failed of {total}. \
+         groupmap stopped following it; run `groupmap plan` later to see who is left to move"
+    )]
+    JobMismatch { version: u64, job: String, planned: u64, completed: u64, failed: u64, total: u64 },
+    #[error(
+        "the mapping was saved as version {version}, but the job {job} has not finished within {secs} s \
+         (the job deadline): {completed} of {total} users moved, {failed} failed. The job may still finish: \
+         run `groupmap plan` later to see who is left to move"
+    )]
+    JobDeadline { version: u64, job: String, completed: u64, failed: u64, total: u64, secs: f64 },
+    #[error(
         "the mapping was saved as version {version}, but following the job {job} failed: {cause}\n\
          Run `groupmap plan` later to see who is left to move"
     )]
@@ -114,6 +126,8 @@ impl SaveError {
             SaveError::JobFailed { .. }
             | SaveError::NotVerified { .. }
             | SaveError::JobStalled { .. }
+            | SaveError::JobMismatch { .. }
+            | SaveError::JobDeadline { .. }
             | SaveError::JobUnknown { .. }
             | SaveError::SavedUnconfirmed { .. }
             | SaveError::Unknown { .. }

@@ -10,6 +10,7 @@ pub mod stage;
 
 use futures_util::future::BoxFuture;
 
+use crate::domain::people::MembershipConflict;
 use crate::domain::{Group, Mapping, Person, SavedMapping};
 pub use failure::{FailureKind, LoadError, SaveError};
 pub use stage::{Progress, SaveProgress, SaveStage};
@@ -49,6 +50,8 @@ pub struct Directory {
     pub capabilities: Capabilities,
     /// The service's revision of the table, opaque to everyone else.
     pub revision: Option<String>,
+    /// Owners listed in several member groups (see `MembershipConflict` for which one counts).
+    pub membership_conflicts: Vec<MembershipConflict>,
 }
 
 /// What saving the table answered.
@@ -69,12 +72,20 @@ pub struct JobReport {
     pub total: u64,
 }
 
+/// How a job is followed (see `Service::job_timing`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobTiming {
+    pub poll: std::time::Duration,
+    pub stall: std::time::Duration,
+    pub deadline: std::time::Duration,
+}
+
 pub trait Service: Send + Sync {
     fn base_url(&self) -> &str;
 
-    /// While following a job, or re-planning after a lost answer: how often to look, and how
-    /// long no progress is taken for a stalled job.
-    fn job_timing(&self) -> (std::time::Duration, std::time::Duration);
+    /// While following a job, or re-planning after a lost answer: how often to look, how long
+    /// no progress is taken for a stalled job, and how long to follow it at all.
+    fn job_timing(&self) -> JobTiming;
 
     /// The organization to load: the configured one, or the service's default for the token.
     fn organization<'a>(&'a self, configured: Option<&'a str>) -> BoxFuture<'a, Result<String, LoadError>>;
@@ -97,11 +108,13 @@ pub trait Service: Send + Sync {
         digest: String,
     ) -> BoxFuture<'a, Result<TableSaved, SaveError>>;
 
-    /// Follows a member-moving job to its end, reporting progress.
+    /// Follows a member-moving job to its end, reporting progress. `planned` is the number of
+    /// moves the confirmed plan has: a job that claims more work than that is not followed on.
     fn follow_job<'a>(
         &'a self,
         job: &'a str,
         version: u64,
+        planned: usize,
         progress: &'a SaveProgress,
     ) -> BoxFuture<'a, Result<JobReport, SaveError>>;
 }

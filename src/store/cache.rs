@@ -226,6 +226,8 @@ impl FileIn {
             }),
             capabilities: self.capabilities,
             revision: self.revision,
+            // Not cached: a cached load is only shown until the fresh one, which has them, lands.
+            membership_conflicts: Vec::new(),
         };
         Some(Organization { directory, exports })
     }

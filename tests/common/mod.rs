@@ -47,6 +47,7 @@ pub fn loaded(version: u64, rows: &[(&str, &str)]) -> Arc<Organization> {
         table: Some(SavedMapping { mapping, version, updated_at: None, updated_by: None }),
         capabilities: Capabilities { save_table: true, create_groups: true, move_members: true, revision: true },
         revision: Some(format!("\"{version}\"")),
+        membership_conflicts: Vec::new(),
     };
     Arc::new(Organization { directory, exports: vec![Export::parse("active.csv", csv.as_bytes()).unwrap()] })
 }

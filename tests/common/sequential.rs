@@ -1,6 +1,7 @@
 //! The reference load: every list fetched one after another, decoded into the full wire types.
 //! Slower; the concurrent loader is tested and benchmarked against it.
 
+use groupmap::domain::people::MembershipConflict;
 use groupmap::domain::{Group, OwnerKind, Person};
 use groupmap::engine::{LoadOptions, Organization};
 use groupmap::service::calendly::Client;
@@ -21,9 +22,12 @@ pub async fn load_sequential(client: &Client, opts: &LoadOptions) -> Result<Orga
         client.get_all::<GroupRelationship>("/group_relationships", &org_q, "group relationships", None).await?;
     let mapping = fetch_mapping(client, org).await?;
     let exports = groupmap::idp::from_options(&opts.users_csv, client).read(org).await?;
-    let member_group: std::collections::HashMap<&str, &str> =
-        relationships.iter().filter(|r| r.role == "member").map(|r| (r.owner.uri(), r.group.as_str())).collect();
-    let group_of = |uri: &str| member_group.get(uri).map(|g| (*g).to_owned());
+    // Every member group of each owner, sorted: the first is the one taken.
+    let mut member_groups: std::collections::HashMap<&str, std::collections::BTreeSet<&str>> = Default::default();
+    for r in relationships.iter().filter(|r| r.role == "member") {
+        member_groups.entry(r.owner.uri()).or_default().insert(r.group.as_str());
+    }
+    let group_of = |uri: &str| member_groups.get(uri).and_then(|g| g.first()).map(|g| (*g).to_owned());
     let mut people = Vec::with_capacity(members.len() + invitees.len());
     for m in &members {
         people.push(Person {
@@ -45,6 +49,15 @@ pub async fn load_sequential(client: &Client, opts: &LoadOptions) -> Result<Orga
     }
     let groups = groups.into_iter().map(|g| Group { uri: g.uri, name: g.name, member_count: g.member_count }).collect();
     let (table, revision, capabilities) = table_of(mapping);
+    let mut membership_conflicts: Vec<MembershipConflict> = people
+        .iter()
+        .filter_map(|p: &Person| {
+            let groups = member_groups.get(p.uri.as_str()).filter(|g| g.len() > 1)?;
+            let groups = groups.iter().map(|g| (*g).to_owned()).collect();
+            Some(MembershipConflict { owner: p.uri.clone(), email: p.email.clone(), groups })
+        })
+        .collect();
+    membership_conflicts.sort_by(|a, b| (&a.email, &a.owner).cmp(&(&b.email, &b.owner)));
     let directory = Directory {
         base_url: client.base_url().to_owned(),
         organization,
@@ -53,6 +66,7 @@ pub async fn load_sequential(client: &Client, opts: &LoadOptions) -> Result<Orga
         table,
         revision,
         capabilities,
+        membership_conflicts,
     };
     Ok(Organization { directory, exports })
 }

@@ -43,6 +43,9 @@ pub struct ClientOptions {
     /// While following a mapping job: how often to ask, and how long it may make no progress.
     pub job_poll: Duration,
     pub job_stall: Duration,
+    /// How long a job is followed at all: a server whose job always seems to progress (and so
+    /// never stalls) must not keep the admin waiting for ever.
+    pub job_deadline: Duration,
     /// The most bytes read of one answer (a JSON page, a job): more is taken for a broken or
     /// hostile server, and reading stops there.
     pub max_body: u64,
@@ -62,6 +65,7 @@ impl Default for ClientOptions {
             max_pages: 20_000,
             job_poll: Duration::from_millis(250),
             job_stall: Duration::from_secs(300),
+            job_deadline: Duration::from_secs(30 * 60),
             max_body: 16 << 20,
             max_export_body: 512 << 20,
         }

@@ -1,11 +1,13 @@
 //! Loading an organization's directory: the lists fetched concurrently, joined into people.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use serde::Deserialize;
 
 use super::client::{ApiError, Client, ListItem};
 use super::wire::{self, GroupMapping, Resource, User};
+use crate::domain::people::MembershipConflict;
 use crate::domain::{Group, Mapping, OwnerKind, Person, SavedMapping};
 use crate::service::{Capabilities, Directory, LoadError, Progress};
 
@@ -136,28 +138,8 @@ pub async fn load(client: &Client, organization: &str, progress: Option<&Progres
 /// Joins the lists into people, moving the decoded strings rather than copying them.
 fn assemble(client: &Client, organization: String, lists: Lists) -> Directory {
     let Lists { members, invitees, groups, relationships, mapping } = lists;
-    // Each group URI is kept once and shared out by clone only where a person is in it.
-    let mut member_group: HashMap<String, u32> = HashMap::with_capacity(relationships.len());
-    let mut group_uris: Vec<String> = Vec::new();
-    let mut group_ix: HashMap<String, u32> = HashMap::new();
-    for r in relationships {
-        if !matches!(r.role, RelRole::Member) {
-            continue;
-        }
-        let ix = match group_ix.get(&r.group) {
-            Some(&ix) => ix,
-            None => {
-                let ix = group_uris.len() as u32;
-                group_uris.push(r.group.clone());
-                group_ix.insert(r.group, ix);
-                ix
-            }
-        };
-        // An owner has at most one member relationship; should a server send more, the last
-        // one wins.
-        member_group.insert(r.owner.uri, ix);
-    }
-    let group_of = |uri: &str| member_group.get(uri).map(|&ix| group_uris[ix as usize].clone());
+    let placed = place(relationships);
+    let group_of = |uri: &str| placed.member_group.get(uri).map(|&ix| placed.group_uris[ix as usize].clone());
     let mut people = Vec::with_capacity(members.len() + invitees.len());
     for m in members {
         let group = group_of(&m.uri);
@@ -167,9 +149,19 @@ fn assemble(client: &Client, organization: String, lists: Lists) -> Directory {
         let group = group_of(&i.uri);
         people.push(Person { kind: OwnerKind::Invitee, uri: i.uri, name: String::new(), email: i.email, group });
     }
+    let membership_conflicts = placed.conflicts(&people);
     let groups = groups.into_iter().map(|g| Group { uri: g.uri, name: g.name, member_count: g.member_count }).collect();
     let (table, revision, capabilities) = table_of(mapping);
-    Directory { base_url: client.base_url().to_owned(), organization, groups, people, table, revision, capabilities }
+    Directory {
+        base_url: client.base_url().to_owned(),
+        organization,
+        groups,
+        people,
+        table,
+        revision,
+        capabilities,
+        membership_conflicts,
+    }
 }
 
 /// The saved table, its revision and what the service can do, from the mapping endpoint's
@@ -182,5 +174,110 @@ pub fn table_of(mapping: Option<(GroupMapping, String)>) -> (Option<SavedMapping
             Capabilities { save_table: true, create_groups: true, move_members: true, revision: true },
         ),
         None => (None, None, Capabilities::READ_ONLY),
+    }
+}
+
+/// Each owner's member group, as indexes into `group_uris`.
+struct Placed {
+    /// Each group URI is kept once and shared out by clone only where a person is in it.
+    group_uris: Vec<String>,
+    member_group: HashMap<String, u32>,
+    /// Owners with more than one member group: every one of them (unsorted, maybe repeated).
+    several: HashMap<String, Vec<u32>>,
+}
+
+/// Places owners in groups by their `member` relationships. An owner with several is placed in
+/// the group whose URI sorts first (see `MembershipConflict`), whatever the order of the list.
+fn place(relationships: Vec<RelRow>) -> Placed {
+    let mut placed = Placed { group_uris: Vec::new(), member_group: HashMap::new(), several: HashMap::new() };
+    let mut group_ix: HashMap<String, u32> = HashMap::new();
+    for r in relationships {
+        if !matches!(r.role, RelRole::Member) {
+            continue;
+        }
+        let ix = match group_ix.get(&r.group) {
+            Some(&ix) => ix,
+            None => {
+                let ix = placed.group_uris.len() as u32;
+                placed.group_uris.push(r.group.clone());
+                group_ix.insert(r.group, ix);
+                ix
+            }
+        };
+        match placed.member_group.entry(r.owner.uri) {
+            Entry::Vacant(e) => {
+                e.insert(ix);
+            }
+            Entry::Occupied(mut e) => {
+                let held = *e.get();
+                if held == ix {
+                    continue;
+                }
+                placed.several.entry(e.key().clone()).or_default().extend([held, ix]);
+                if placed.group_uris[ix as usize] < placed.group_uris[held as usize] {
+                    e.insert(ix);
+                }
+            }
+        }
+    }
+    placed
+}
+
+impl Placed {
+    /// The conflicts of the people loaded (relationships of anyone else do not matter), by email.
+    fn conflicts(&self, people: &[Person]) -> Vec<MembershipConflict> {
+        if self.several.is_empty() {
+            return Vec::new();
+        }
+        let mut out: Vec<MembershipConflict> = people
+            .iter()
+            .filter_map(|p| {
+                let ixs = self.several.get(&p.uri)?;
+                let mut groups: Vec<String> = ixs.iter().map(|&ix| self.group_uris[ix as usize].clone()).collect();
+                groups.sort_unstable();
+                groups.dedup();
+                Some(MembershipConflict { owner: p.uri.clone(), email: p.email.clone(), groups })
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.email, &a.owner).cmp(&(&b.email, &b.owner)));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rel(owner: &str, group: &str) -> RelRow {
+        RelRow {
+            uri: format!("r-{owner}-{group}"),
+            role: RelRole::Member,
+            group: group.into(),
+            owner: RelOwner { uri: owner.into() },
+        }
+    }
+
+    #[test]
+    fn an_owner_in_several_member_groups_is_placed_alike_whatever_the_order() {
+        let person =
+            Person { kind: OwnerKind::Member, uri: "m1".into(), name: String::new(), email: "a@x".into(), group: None };
+        let orders = [
+            vec![rel("m1", "g/B"), rel("m2", "g/B"), rel("m1", "g/A"), rel("m1", "g/B")],
+            vec![rel("m1", "g/A"), rel("m1", "g/B"), rel("m2", "g/B")],
+        ];
+        for rels in orders {
+            let placed = place(rels);
+            let group = |o: &str| placed.group_uris[placed.member_group[o] as usize].as_str();
+            assert_eq!((group("m1"), group("m2")), ("g/A", "g/B"));
+            let conflicts = placed.conflicts(std::slice::from_ref(&person));
+            assert_eq!(
+                conflicts,
+                [MembershipConflict {
+                    owner: "m1".into(),
+                    email: "a@x".into(),
+                    groups: vec!["g/A".into(), "g/B".into()]
+                }]
+            );
+        }
     }
 }

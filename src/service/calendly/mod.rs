@@ -11,15 +11,15 @@ pub mod save;
 mod secret;
 pub mod wire;
 
-use std::time::Duration;
-
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 
 pub use client::{ApiError, Client, Secret};
 
 use crate::domain::{Group, Mapping};
-use crate::service::{Directory, JobReport, LoadError, Progress, SaveError, SaveProgress, Service, TableSaved};
+use crate::service::{
+    Directory, JobReport, JobTiming, LoadError, Progress, SaveError, SaveProgress, Service, TableSaved,
+};
 
 /// A Calendly-style API at a base URL, with a token.
 #[derive(Clone, Debug)]
@@ -42,8 +42,9 @@ impl Service for Calendly {
         self.client.base_url()
     }
 
-    fn job_timing(&self) -> (Duration, Duration) {
-        (self.client.options().job_poll, self.client.options().job_stall)
+    fn job_timing(&self) -> JobTiming {
+        let o = self.client.options();
+        JobTiming { poll: o.job_poll, stall: o.job_stall, deadline: o.job_deadline }
     }
 
     fn organization<'a>(&'a self, configured: Option<&'a str>) -> BoxFuture<'a, Result<String, LoadError>> {
@@ -82,10 +83,11 @@ impl Service for Calendly {
         &'a self,
         job: &'a str,
         version: u64,
+        planned: usize,
         progress: &'a SaveProgress,
     ) -> BoxFuture<'a, Result<JobReport, SaveError>> {
         async move {
-            let job = save::follow_job(&self.client, job, version, progress).await?;
+            let job = save::follow_job(&self.client, job, version, planned as u64, progress).await?;
             Ok(JobReport { status: job.status, completed: job.completed, failed: job.failed, total: job.total })
         }
         .boxed()

@@ -7,7 +7,7 @@ use reqwest::Method;
 
 use super::client::{ApiError, Client};
 use super::wire::{self, CreateGroup, Job, MappingRow, PutGroupMapping, PutGroupMappingResponse, Resource};
-use crate::domain::text::fold_name;
+use crate::domain::text::{fold_name, sanitize};
 use crate::domain::{Group, Mapping, Target};
 use crate::service::{SaveError, SaveProgress, SaveStage, TableSaved};
 
@@ -109,62 +109,68 @@ fn lost_cause(e: &ApiError) -> String {
     match e {
         ApiError::Transport { message, .. } => message.clone(),
         ApiError::Status { status, body, .. } => {
-            format!("{status} {}", crate::domain::text::sanitize(&body.title))
+            format!("{status} {}", sanitize(&body.title))
         }
         other => other.to_string(),
     }
 }
 
-pub async fn follow_job(client: &Client, uri: &str, version: u64, progress: &SaveProgress) -> Result<Job, SaveError> {
-    let mut last = None;
+/// Follows a job until it finishes, fails, stalls, passes the deadline, or claims work the plan
+/// does not have (`planned` moves): a server's numbers are checked, not trusted, so a job that
+/// always seems to progress cannot be followed for ever.
+pub async fn follow_job(
+    client: &Client,
+    uri: &str,
+    version: u64,
+    planned: u64,
+    progress: &SaveProgress,
+) -> Result<Job, SaveError> {
+    let opts = client.options();
+    let name = || sanitize(uri).into_owned();
+    let started = Instant::now();
+    // Progress is what moves forward: a count that goes back and forth, or a status that flips
+    // between queued and running, must not pass for progress and hold off the stall limit.
+    let (mut best_done, mut best_rank) = (None, 0u8);
     let mut progressed = Instant::now();
     loop {
         let job: Resource<Job> = client.get(uri, &[]).await.map_err(|e| SaveError::JobUnknown {
             version,
-            job: crate::domain::text::sanitize(uri).into_owned(),
+            job: name(),
             cause: e.to_string(),
         })?;
         let job = job.resource;
-        progress(SaveStage::Job { completed: job.completed, failed: job.failed, total: job.total });
-        if job.status == "failed" || (job.finished() && job.failed > 0) {
+        let (completed, failed, total) = (job.completed, job.failed, job.total);
+        let done = completed.saturating_add(failed);
+        if total != planned || done > planned {
+            return Err(SaveError::JobMismatch { version, job: name(), planned, completed, failed, total });
+        }
+        progress(SaveStage::Job { completed, failed, total });
+        if job.status == "failed" || (job.finished() && failed > 0) {
             let errors: String = job
                 .errors
                 .iter()
                 .take(10)
-                .map(|e| {
-                    format!(
-                        "\n  - {}: {}",
-                        crate::domain::text::sanitize(&e.owner),
-                        crate::domain::text::sanitize(&e.message)
-                    )
-                })
+                .map(|e| format!("\n  - {}: {}", sanitize(&e.owner), sanitize(&e.message)))
                 .collect();
-            return Err(SaveError::JobFailed {
-                version,
-                job: crate::domain::text::sanitize(uri).into_owned(),
-                completed: job.completed,
-                failed: job.failed,
-                total: job.total,
-                errors,
-            });
+            return Err(SaveError::JobFailed { version, job: name(), completed, failed, total, errors });
         }
         if job.finished() {
             return Ok(job);
         }
-        let now = (job.status.clone(), job.completed + job.failed);
-        if last.as_ref() != Some(&now) {
-            last = Some(now);
+        let rank = u8::from(job.status != "queued");
+        if best_done.is_none_or(|b| done > b) || rank > best_rank {
+            best_done = Some(best_done.map_or(done, |b: u64| b.max(done)));
+            best_rank = best_rank.max(rank);
             progressed = Instant::now();
-        } else if progressed.elapsed() >= client.options().job_stall {
-            return Err(SaveError::JobStalled {
-                version,
-                job: crate::domain::text::sanitize(uri).into_owned(),
-                completed: job.completed,
-                failed: job.failed,
-                total: job.total,
-                secs: progressed.elapsed().as_secs(),
-            });
+        } else if progressed.elapsed() >= opts.job_stall {
+            let secs = progressed.elapsed().as_secs();
+            return Err(SaveError::JobStalled { version, job: name(), completed, failed, total, secs });
         }
-        tokio::time::sleep(client.options().job_poll).await;
+        let left = opts.job_deadline.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            let secs = opts.job_deadline.as_secs_f64();
+            return Err(SaveError::JobDeadline { version, job: name(), completed, failed, total, secs });
+        }
+        tokio::time::sleep(opts.job_poll.min(left)).await;
     }
 }
