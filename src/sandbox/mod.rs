@@ -1,6 +1,7 @@
 //! The bundled sandbox server: a Calendly-style API (api-contract.md) on loopback, serving the
 //! demo organization (assets/demo) or a generated one, with test controls for fault modes.
 
+mod clock;
 mod error;
 mod export;
 mod faults;
@@ -14,6 +15,7 @@ mod routes;
 mod scope;
 mod seed;
 mod state;
+mod uris;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;

@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 use crate::domain::snapshot::{Group as SnapGroup, OwnerInput};
 use crate::domain::{Mapping, OwnerKind, Row, SavedMapping, Snapshot, Target};
 
+use super::clock::now_micros;
+pub use super::clock::{fmt_micros, uuid_from};
+pub use super::uris::{OwnerRef, Uris};
+
 /// Bumped when the state file's shape changes incompatibly.
 const FORMAT: u32 = 1;
 
@@ -28,14 +32,6 @@ impl RelRole {
             RelRole::Admin => "admin",
         }
     }
-}
-
-/// Who a group relationship belongs to: a membership or a pending invitation, by UUID.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "uuid", rename_all = "snake_case")]
-pub enum OwnerRef {
-    Membership(String),
-    Invitation(String),
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -173,79 +169,6 @@ pub struct OrgState {
     pub last_micros: i64,
     #[serde(skip)]
     pub index: Index,
-}
-
-/// Builds resource URIs on one base URL.
-#[derive(Clone, Copy)]
-pub struct Uris<'a> {
-    pub base: &'a str,
-    pub org: &'a str,
-}
-
-impl Uris<'_> {
-    pub fn org(&self) -> String {
-        format!("{}/organizations/{}", self.base, self.org)
-    }
-    pub fn user(&self, uuid: &str) -> String {
-        format!("{}/users/{uuid}", self.base)
-    }
-    pub fn membership(&self, uuid: &str) -> String {
-        format!("{}/organization_memberships/{uuid}", self.base)
-    }
-    pub fn invitation(&self, uuid: &str) -> String {
-        format!("{}/organizations/{}/invitations/{uuid}", self.base, self.org)
-    }
-    pub fn group(&self, uuid: &str) -> String {
-        format!("{}/groups/{uuid}", self.base)
-    }
-    pub fn relationship(&self, uuid: &str) -> String {
-        format!("{}/group_relationships/{uuid}", self.base)
-    }
-    pub fn job(&self, uuid: &str) -> String {
-        format!("{}/group_mapping_jobs/{uuid}", self.base)
-    }
-    pub fn mapping(&self) -> String {
-        format!("{}/group_mapping", self.org())
-    }
-    pub fn owner(&self, owner: &OwnerRef) -> String {
-        match owner {
-            OwnerRef::Membership(u) => self.membership(u),
-            OwnerRef::Invitation(u) => self.invitation(u),
-        }
-    }
-    /// The UUID of `{base}/{kind}/{uuid}`, if `uri` has that shape.
-    pub fn parse<'u>(&self, kind: &str, uri: &'u str) -> Option<&'u str> {
-        let rest = uri.strip_prefix(self.base)?.strip_prefix('/')?.strip_prefix(kind)?;
-        let uuid = rest.strip_prefix('/')?.trim_end_matches('/');
-        (!uuid.is_empty() && !uuid.contains('/')).then_some(uuid)
-    }
-}
-
-/// A v4-shaped UUID from 128 bits.
-pub fn uuid_from(bits: u128) -> String {
-    let b = (bits & !(0xF << 76) | (0x4 << 76)) & !(0b11 << 62) | (0b10 << 62);
-    let h = format!("{b:032x}");
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
-}
-
-/// ISO-8601 UTC with microseconds, as Calendly writes timestamps.
-pub fn fmt_micros(micros: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.microsecond()
-    )
-}
-
-fn now_micros() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000) as i64
 }
 
 impl OrgState {
@@ -564,29 +487,5 @@ impl OrgState {
         );
         state.finish();
         Ok(Some(state))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uuids_look_like_v4_and_timestamps_have_microseconds() {
-        let u = uuid_from(u128::MAX);
-        assert_eq!(u.len(), 36);
-        assert_eq!(&u[14..15], "4");
-        assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"), "{u}");
-        assert_eq!(fmt_micros(1_764_324_000_000_001), "2025-11-28T10:00:00.000001Z");
-    }
-
-    #[test]
-    fn uris_parse_back_only_their_own_shape() {
-        let u = Uris { base: "http://127.0.0.1:9", org: "O" };
-        assert_eq!(u.parse("groups", &u.group("G1")), Some("G1"));
-        assert_eq!(u.parse("groups", "http://127.0.0.1:9/groups/"), None);
-        assert_eq!(u.parse("groups", "http://other/groups/G1"), None);
-        assert_eq!(u.parse("organizations", &u.org()), Some("O"));
-        assert_eq!(u.parse("organizations", &u.mapping()), None);
     }
 }
