@@ -525,6 +525,56 @@ fn mapping_check_errors_name_file_line_and_key() {
     assert!(out.stdout.starts_with("new.toml: OK: 1 rows, 1 new group(s),"), "{out:?}");
 }
 
+/// A group name equal to an existing one but for case and spaces is that group; one a letter or
+/// two off is a new group, and `mapping check` and the plan say which group it looks like.
+#[test]
+fn a_misspelled_group_name_is_a_warning_and_a_spacing_variant_is_the_group() {
+    let home = Home::new();
+    home.write(
+        "ev.toml",
+        "enabled = true\ndefault_group = \"Evryone\"\n\n[[rows]]\nidp_value = \"Sales EMEA\"\ngroup = \"Sales  EMEA\"\n\n\
+         [[rows]]\nidp_value = \"Engineering\"\ngroup = \" engineering\"\n\n\
+         [[rows]]\nidp_value = \"Finance\"\ngroup = \"Finanse\"\n\n\
+         [[rows]]\nidp_value = \"Marketing\"\ngroup = \"Brand New Team\"\n",
+    );
+    let out = home.expect(0, &["mapping", "check", "ev.toml"]);
+    let advice = |name: &str, existing: &str| {
+        format!(
+            "{name:?} is a new group, like the existing group {existing:?}: did you mean {existing:?}? use that name, \
+             or keep this one to create a new group"
+        )
+    };
+    let want = format!("warning: ev.toml:2: default_group: {}", advice("Evryone", "Everyone"));
+    assert!(out.stderr.lines().any(|l| l == want), "{want}\n{out:?}");
+    let want = format!("warning: ev.toml:14: rows[2].group: {}", advice("Finanse", "Finance"));
+    assert!(out.stderr.lines().any(|l| l == want), "{want}\n{out:?}");
+    assert!(!out.stderr.contains("Brand New Team"), "a name like no group is no warning: {out:?}");
+    assert!(out.stdout.starts_with("ev.toml: OK with "), "not a bare OK: {out:?}");
+    assert!(out.stdout.contains("2 about a new group's name (see above): 4 rows, 3 new group(s) against"), "{out:?}");
+
+    let j = home.expect(0, &["plan", "--json", "--mapping", "ev.toml"]).json();
+    check_plan_json(&j);
+    assert_eq!(j["new_groups"], serde_json::json!(["Finanse", "Brand New Team", "Evryone"]), "{}", j["new_groups"]);
+    let likes: Vec<&str> = j["lint"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["kind"] == "new_group_like_existing")
+        .map(|l| l["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(likes.len(), 2, "{likes:?}");
+    assert!(likes[0].starts_with("default_group: \"Evryone\" is a new group"), "{likes:?}");
+    assert!(likes[1].starts_with("rows[2] (\"Finance\"): \"Finanse\" is a new group"), "{likes:?}");
+    // Nobody is sent to a group spelled with extra spaces or another case.
+    let to: BTreeSet<&str> = j["changes"].as_array().unwrap().iter().map(|c| c["to"].as_str().unwrap()).collect();
+    assert!(
+        to.iter().all(|t| !t.starts_with("new:") || ["new:Evryone", "new:Finanse", "new:Brand New Team"].contains(t)),
+        "{to:?}"
+    );
+    let human = home.expect(0, &["plan", "--mapping", "ev.toml"]).stdout;
+    assert!(human.contains(&format!("warning: default_group: {}", advice("Evryone", "Everyone"))), "{human}");
+}
+
 #[test]
 fn apply_a_full_mapping_file_then_the_plan_is_empty() {
     let home = Home::new();

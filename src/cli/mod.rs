@@ -17,11 +17,11 @@ use crate::sandbox::{self, Sandbox};
 use crate::service::{SaveError, SaveStage};
 
 mod args;
+mod check;
 mod connection;
 
 pub use args::{Cli, Command, EditorArgs, Format, Global, MappingCommand, SandboxArgs};
 pub use connection::Connection;
-use connection::{read_mapping_file, rebase_loopback};
 
 /// Writes results to stdout; a closed pipe (`| head`) ends output quietly instead of panicking.
 fn emit(text: &str) -> Result<()> {
@@ -133,38 +133,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             conn.close().await;
             result
         }
-        Command::Mapping(MappingCommand::Check { file }) => {
-            let mut parsed = read_mapping_file(&file)?;
-            let conn = Connection::open(&cli.global).await?;
-            let result = async {
-                let (org, snap) = conn.load().await?;
-                if let Some(sb) = &conn.sandbox {
-                    rebase_loopback(&mut parsed, sb.base_url());
-                }
-                let m = parsed.resolve(&snap)?;
-                let p = plan(&snap, &m);
-                let errors: Vec<_> =
-                    p.lint.iter().filter(|f| f.severity == crate::domain::lint::Severity::Error).collect();
-                for f in &p.lint {
-                    eprintln!("{}: {:?}: {}", file.display(), f.severity, crate::domain::text::sanitize(&f.message));
-                }
-                if !errors.is_empty() {
-                    bail!("{}: {} error(s)", file.display(), errors.len());
-                }
-                println!(
-                    "{}: OK: {} rows, {} new group(s), {} warning(s) against {}",
-                    file.display(),
-                    m.rows.len(),
-                    p.new_groups.len(),
-                    p.lint.len(),
-                    view::org_label(&snap, conn.label(&org))
-                );
-                Ok::<u8, anyhow::Error>(0)
-            }
-            .await;
-            conn.close().await;
-            result
-        }
+        Command::Mapping(MappingCommand::Check { file }) => check::check(&cli.global, &file).await,
     }
 }
 

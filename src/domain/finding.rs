@@ -17,6 +17,8 @@ pub enum LintKind {
     InvalidRow,
     /// A row or the default names a group URI the organization does not have.
     UnknownGroup,
+    /// A new group whose name is a letter or two from an existing group's (a typo?).
+    NewGroupLikeExisting,
     /// Values that differ only by case or surrounding whitespace.
     NearDuplicate,
     /// A row whose value no user has (typo or stale).

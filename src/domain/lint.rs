@@ -53,6 +53,7 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
             None,
         ));
     }
+    out.extend(super::group_names::lint(snap, mapping));
 
     // Near-duplicates among the values users have and the values rows name. (Hashed, then only
     // the families of two or more sorted: this runs on every edit over thousands of values.)

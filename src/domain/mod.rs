@@ -2,6 +2,7 @@
 
 pub mod export;
 pub mod finding;
+pub mod group_names;
 pub mod lint;
 pub mod mapping;
 pub mod mapping_file;

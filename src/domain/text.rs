@@ -32,9 +32,10 @@ pub fn quoted(s: &str) -> String {
     format!("\"{}\"", sanitize(s))
 }
 
-/// How Calendly compares group names.
+/// How group names compare: case, surrounding whitespace and runs of whitespace inside do not
+/// count (`Sales  EMEA ` is `sales emea`). Every comparison of group names goes through this.
 pub fn fold_name(name: &str) -> String {
-    name.to_lowercase()
+    name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 #[cfg(test)]
