@@ -104,7 +104,10 @@ fn csv_duplicate_emails_keep_the_first_row_and_report_a_conflicting_one() {
     );
     let p = plan(&snap, &Mapping::default());
     let msgs: Vec<&str> = p.lint.iter().map(|f| f.message.as_str()).collect();
-    assert!(msgs.iter().any(|m| m.starts_with("users.csv:3: BO@X.TEST appears again with value \"Eng\"")), "{msgs:?}");
+    assert!(
+        msgs.iter().any(|m| m.starts_with("users.csv, line 3: BO@X.TEST appears again with value \"Eng\"")),
+        "{msgs:?}"
+    );
 }
 
 #[test]

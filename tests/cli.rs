@@ -575,6 +575,29 @@ fn a_misspelled_group_name_is_a_warning_and_a_spacing_variant_is_the_group() {
     assert!(human.contains(&format!("warning: default_group: {}", advice("Evryone", "Everyone"))), "{human}");
 }
 
+/// A stale export row's place reads as a line of the export, not as `…?status=active:302` (an
+/// HTTP status to the eye).
+#[test]
+fn stale_export_rows_name_the_line_of_the_export_unambiguously() {
+    let home = Home::new();
+    let j = home.expect(0, &["plan", "--json"]).json();
+    let stale: Vec<&str> = j["lint"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["kind"] == "stale_export_row")
+        .map(|l| l["message"].as_str().unwrap())
+        .collect();
+    assert!(!stale.is_empty(), "the demo export has rows for people who left: {}", j["lint"]);
+    for m in &stale {
+        let (place, rest) = m.split_once("): ").unwrap_or_else(|| panic!("{m}"));
+        let line =
+            place.strip_prefix("line ").and_then(|p| p.split_once(" of the active-user export (GET /organizations/"));
+        assert!(line.is_some_and(|(n, _)| n.parse::<u64>().is_ok()), "{m}");
+        assert!(place.ends_with("/user_export?status=active") && rest.contains('@'), "{m}");
+    }
+}
+
 #[test]
 fn apply_a_full_mapping_file_then_the_plan_is_empty() {
     let home = Home::new();
