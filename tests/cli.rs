@@ -598,6 +598,58 @@ fn stale_export_rows_name_the_line_of_the_export_unambiguously() {
     }
 }
 
+/// One run of `mapping check` reports every problem of the file, from its keys and types to
+/// what the organization says (an unknown group URI, another organization), each labelled and
+/// naming file, line and key; only text that is not TOML stops at its one error.
+#[test]
+fn mapping_check_reports_every_problem_in_one_run() {
+    let home = Home::new();
+    home.write(
+        "three.toml",
+        "enabled = \"yes\"\n\
+         organization = \"https://api.calendly.com/organizations/OTHER\"\n\
+         [[rows]]\nidp_value = \"Sales EMEA\"\ngruop = \"Sales EMEA\"\n\
+         [[rows]]\nidp_value = \"Engineering\"\n\
+         [[rows]]\nidp_value = \"Sales EMEA\"\ngroup = \"https://api.calendly.com/groups/NOPE\"\n",
+    );
+    let out = home.run(&["mapping", "check", "three.toml"]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(out.stdout.is_empty(), "no OK: {out:?}");
+    let errors: Vec<&str> =
+        out.stderr.lines().filter(|l| l.starts_with("error: three.toml:") && !l.ends_with("problem(s)")).collect();
+    let want = [
+        "error: three.toml:1: enabled: invalid type: string \"yes\", expected a boolean",
+        "error: three.toml:2: organization: the file is for https://api.calendly.com/organizations/OTHER, but the \
+         loaded organization is ",
+        "error: three.toml:5: rows[0].gruop: unknown field `gruop`, expected `idp_value` or `group`",
+        "error: three.toml:6: rows[1].group: missing field `group`",
+        "error: three.toml:9: rows[2].idp_value: duplicate value \"Sales EMEA\" (first on line 4)",
+        "error: three.toml:10: rows[2].group: no group with URI https://api.calendly.com/groups/NOPE in this \
+         organization",
+    ];
+    assert_eq!(errors.len(), want.len(), "{out:?}");
+    for (got, want) in errors.iter().zip(want) {
+        assert!(got.starts_with(want), "got {got:?}, want {want:?}: {out:?}");
+    }
+    assert!(out.stderr.lines().last().unwrap().ends_with("three.toml: 6 problem(s)"), "{out:?}");
+    // One label, lowercase, everywhere.
+    assert!(!out.stderr.contains("Warning:") && !out.stderr.contains("Error:"), "{out:?}");
+
+    // Not TOML: the one error, before anything is loaded.
+    home.write("syntax.toml", "enabled = 1\ncolour = 1\n[[rows]\n");
+    let out = home.run(&["mapping", "check", "syntax.toml"]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(out.stderr.starts_with("error: syntax.toml:3: unclosed array table"), "{out:?}");
+    assert!(!out.stderr.contains("colour") && !out.stderr.contains(SANDBOX_NOTICE), "{out:?}");
+
+    // A good file's warnings use the same labels as the plan's findings.
+    home.write("ok.toml", "enabled = true\n[[rows]]\nidp_value = \"Sales EMEA\"\ngroup = \"Sales EMEA\"\n");
+    let out = home.expect(0, &["mapping", "check", "ok.toml"]);
+    let findings: Vec<&str> = out.stderr.lines().filter(|l| l.contains("ok.toml: ")).collect();
+    assert!(!findings.is_empty(), "{out:?}");
+    assert!(findings.iter().all(|l| ["error: ", "warning: ", "note: "].iter().any(|p| l.starts_with(p))), "{out:?}");
+}
+
 #[test]
 fn apply_a_full_mapping_file_then_the_plan_is_empty() {
     let home = Home::new();

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 
+use crate::domain::finding::Severity;
 use crate::domain::mapping::diff;
+use crate::domain::mapping_file::FileErrors;
 use crate::domain::mapping_file::{to_csv, to_toml};
 use crate::domain::{Mapping, Snapshot, plan};
 use crate::engine::Organization;
@@ -38,7 +40,12 @@ pub fn main() -> ExitCode {
     match rt.block_on(run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let error = Severity::Error.label();
+            match e.downcast_ref::<FileErrors>() {
+                // One line per problem, each labelled.
+                Some(problems) => problems.0.iter().for_each(|p| eprintln!("{error}: {p}")),
+                None => eprintln!("{error}: {e:#}"),
+            }
             ExitCode::from(1)
         }
     }
@@ -118,7 +125,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     Format::Csv => to_csv(&snap, &m),
                 };
                 if format == Format::Csv && m.default_group.is_some() {
-                    eprintln!("note: the CSV holds the rows only; set the default group in the admin center too.");
+                    eprintln!(
+                        "{}: the CSV holds the rows only; set the default group in the admin center too.",
+                        Severity::Info.label()
+                    );
                 }
                 match output {
                     Some(path) => {
@@ -274,12 +284,14 @@ async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_exist
         }
         Err(e) => {
             // The error that made the save fail comes first, whatever happens to the copy.
-            eprintln!("error: {e}");
+            eprintln!("{}: {e}", Severity::Error.label());
             match conn.store().keep_attempted(snap.organization.as_str(), &to_toml(&snap, &mapping)) {
                 Ok(kept) => {
                     eprintln!("The mapping you tried to save is in {} (apply it again with --mapping).", kept.display())
                 }
-                Err(w) => eprintln!("error: the mapping you tried to save could not be kept: {w}"),
+                Err(w) => {
+                    eprintln!("{}: the mapping you tried to save could not be kept: {w}", Severity::Error.label())
+                }
             }
             Ok(1)
         }

@@ -10,6 +10,18 @@ pub enum Severity {
     Info,
 }
 
+impl Severity {
+    /// How a finding or a problem of this severity is labelled wherever it is shown (the plan,
+    /// `mapping check`, the editor, the command line's errors): `error`, `warning`, `note`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "note",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LintKind {

@@ -39,7 +39,7 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
             let errs: Vec<_> =
                 p.lint.iter().filter(|l| l.severity != crate::domain::lint::Severity::Info).take(3).collect();
             for w in &errs {
-                lines.push(Line::styled(format!("warning: {}", sanitize(&w.message)), theme.warn()));
+                lines.push(Line::styled(format!("{}: {}", w.severity.label(), sanitize(&w.message)), theme.warn()));
             }
             if !errs.is_empty() {
                 lines.push(Line::raw(""));
