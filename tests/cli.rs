@@ -880,6 +880,28 @@ fn the_editor_options_work_without_a_command_and_no_terminal_is_explained() {
     assert!(!plan.stderr.contains("unexpected argument"), "{plan:?}");
 }
 
+/// The global options may come before the command (`groupmap --config F tui`, as the terminal
+/// tests run it); the editor's options before another command are refused, not ignored.
+#[test]
+fn global_options_come_before_a_command_and_editor_options_before_another_are_refused() {
+    let home = Home::new();
+    home.write("cfg.toml", "# nothing configured\n");
+    home.write("m.toml", "enabled = true\n");
+    let out = home.expect(0, &["--config", "cfg.toml", "plan", "--json"]);
+    check_plan_json(&out.json());
+    for args in [&["--config", "cfg.toml", "tui"][..], &["--mouse", "demo"], &["--mapping", "m.toml", "tui", "--mouse"]]
+    {
+        let out = home.run(args);
+        assert_eq!(out.code(), 1, "{args:?}: {out:?}");
+        assert!(out.stderr.contains("the editor needs a terminal"), "{args:?}: {out:?}");
+        assert!(!out.stderr.contains("cannot be used with"), "{args:?}: {out:?}");
+    }
+    let out = home.run(&["--mapping", "m.toml", "plan"]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(out.stderr.contains("--mouse and --mapping before a command are the editor's options"), "{out:?}");
+    assert!(out.stdout.is_empty(), "nothing planned without the file: {out:?}");
+}
+
 #[test]
 fn every_option_and_argument_is_described_in_help() {
     let home = Home::new();

@@ -14,8 +14,7 @@ use crate::sandbox;
     long_about = "Map identity-provider group values to Calendly groups, preview exactly who moves, and save safely.\n\n\
         The token is read from CALENDLY_TOKEN or a token file (--token-file or `token_file` in the config), \
         never from the command line. With no token and no base URL configured, every command runs \
-        against the bundled sandbox organization and says so.",
-    args_conflicts_with_subcommands = true
+        against the bundled sandbox organization and says so."
 )]
 pub struct Cli {
     #[command(flatten)]

@@ -77,20 +77,42 @@ fn mapping_for(
     Ok(m)
 }
 
+/// The command to run. The global options may come before a command (`groupmap --config F tui`);
+/// the editor's (`--mouse`, `--mapping`) before `tui` or `demo` are that editor's, and before
+/// another command they are refused rather than ignored.
+fn command_of(cli: Cli) -> Result<Command> {
+    let before = cli.editor;
+    let merged = |after: EditorArgs| EditorArgs {
+        mouse: before.mouse || after.mouse,
+        mapping: after.mapping.or(before.mapping.clone()),
+    };
+    Ok(match cli.command {
+        None => Command::Tui(before),
+        Some(Command::Tui(after)) => Command::Tui(merged(after)),
+        Some(Command::Demo(after)) => Command::Demo(merged(after)),
+        Some(_) if before.mouse || before.mapping.is_some() => bail!(
+            "--mouse and --mapping before a command are the editor's options; give a command's own options after \
+             it (`groupmap plan --mapping FILE`)"
+        ),
+        Some(other) => other,
+    })
+}
+
 pub async fn run(cli: Cli) -> Result<u8> {
-    let command = cli.command.unwrap_or(Command::Tui(cli.editor));
+    let global = cli.global.clone();
+    let command = command_of(cli)?;
     match command {
         Command::Tui(editor) => {
             require_terminal()?;
-            tui(Connection::open(&cli.global).await?, &editor).await
+            tui(Connection::open(&global).await?, &editor).await
         }
         Command::Demo(editor) => {
             require_terminal()?;
-            tui(Connection::sandbox(&cli.global).await?, &editor).await
+            tui(Connection::sandbox(&global).await?, &editor).await
         }
         Command::Sandbox(args) => run_sandbox(args).await,
         Command::Plan { mapping, json, detailed_exitcode, no_apply_existing } => {
-            let conn = Connection::open(&cli.global).await?;
+            let conn = Connection::open(&global).await?;
             let result = async {
                 let (org, snap) = conn.load().await?;
                 let m = mapping_for(&conn, &org, &snap, mapping.as_deref(), no_apply_existing)?;
@@ -110,13 +132,13 @@ pub async fn run(cli: Cli) -> Result<u8> {
             result
         }
         Command::Apply { mapping, yes, no_apply_existing } => {
-            let conn = Connection::open(&cli.global).await?;
+            let conn = Connection::open(&global).await?;
             let result = apply(&conn, mapping.as_deref(), yes, no_apply_existing).await;
             conn.close().await;
             result
         }
         Command::Mapping(MappingCommand::Export { format, output, mapping }) => {
-            let conn = Connection::open(&cli.global).await?;
+            let conn = Connection::open(&global).await?;
             let result = async {
                 let (org, snap) = conn.load().await?;
                 let m = mapping_for(&conn, &org, &snap, mapping.as_deref(), false)?;
@@ -143,7 +165,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             conn.close().await;
             result
         }
-        Command::Mapping(MappingCommand::Check { file }) => check::check(&cli.global, &file).await,
+        Command::Mapping(MappingCommand::Check { file }) => check::check(&global, &file).await,
     }
 }
 
