@@ -251,12 +251,7 @@ pub fn plan_lines(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &TableD
     if !plan.lint.is_empty() {
         out.section("Findings:".into());
         for f in &plan.lint {
-            let mark = match f.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-                Severity::Info => "note",
-            };
-            out.push(LineKind::Finding(f.severity), format!("  {mark}: {}", sanitize(&f.message)));
+            out.push(LineKind::Finding(f.severity), format!("  {}: {}", f.severity.label(), sanitize(&f.message)));
         }
     }
     out.0.push(PreviewLine::blank());

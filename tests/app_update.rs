@@ -211,6 +211,77 @@ fn new_group_maps_the_value_to_a_group_created_on_save() {
     assert!(m.group_entries.iter().any(|e| m.group_entry_name(e) == "Sales Ops"));
 }
 
+/// Types a name into the new-group dialog for `value` and presses Enter; returns the status.
+fn new_group(m: &mut Model, value: &str, name: &str) -> (String, bool) {
+    select_value(m, value);
+    update(m, key('n'));
+    for c in name.chars() {
+        update(m, key(c));
+    }
+    update(m, code(KeyCode::Enter));
+    assert_eq!(m.dialog, None, "{:?}", m.status);
+    m.status.clone().expect("the dialog says what it did")
+}
+
+/// The new-group dialog says what happened: a name that is a group's but for case and spaces
+/// maps to that group, and the status says so instead of promising a group created on save.
+#[test]
+fn new_group_dialog_with_an_existing_groups_name_says_it_maps_to_that_group() {
+    let mut m = ready();
+    let status = new_group(&mut m, "sales emea", "engineering");
+    assert_eq!(m.mapping.row("sales emea").unwrap().target, Target::Group(g("G2")));
+    assert_eq!(
+        status,
+        (
+            "mapped \"sales emea\" → \"Engineering\" (the existing group; group names compare ignoring case and spaces)"
+                .to_owned(),
+            false
+        )
+    );
+    assert!(m.plan.new_groups.is_empty(), "nothing is created");
+    let status = new_group(&mut m, "sales emea", "Sales  EMEA ");
+    assert_eq!(m.mapping.row("sales emea").unwrap().target, Target::Group(g("G1")));
+    assert!(status.0.ends_with("→ \"Sales EMEA\" (the existing group; group names compare ignoring case and spaces)"));
+    let status = new_group(&mut m, "Sales EMEA", "Everyone");
+    assert_eq!(status.0, "mapped \"Sales EMEA\" → \"Everyone\" (the existing group)");
+    assert!(m.plan.new_groups.is_empty());
+}
+
+#[test]
+fn new_group_dialog_says_a_new_group_is_new_and_warns_when_it_is_like_an_existing_one() {
+    let mut m = ready();
+    let status = new_group(&mut m, "sales emea", "Sales Ops");
+    assert_eq!(status, ("mapped \"sales emea\" → \"Sales Ops\" (a new group, created on save)".to_owned(), false));
+    // The same new group typed again in another case is that group, not a second one.
+    let status = new_group(&mut m, "Sales EMEA", "sales  ops");
+    assert_eq!(m.mapping.row("Sales EMEA").unwrap().target, Target::New("Sales Ops".into()));
+    assert!(
+        status
+            .0
+            .ends_with("→ \"Sales Ops\" (a new group, created on save; group names compare ignoring case and spaces)")
+    );
+    assert_eq!(m.plan.new_groups, ["Sales Ops"]);
+
+    let (text, warn) = new_group(&mut m, "Engineering", "Enginering");
+    assert_eq!(m.mapping.row("Engineering").unwrap().target, Target::New("Enginering".into()));
+    assert!(warn, "shown as a warning: {text}");
+    assert!(
+        text.starts_with(
+            "mapped \"Engineering\" → \"Enginering\" (a new group, created on save), like the existing group \
+             \"Engineering\": did you mean \"Engineering\"?"
+        ),
+        "{text}"
+    );
+    assert!(
+        m.plan
+            .lint
+            .iter()
+            .any(|f| f.kind == groupmap::domain::lint::LintKind::NewGroupLikeExisting && f.values == ["Engineering"]),
+        "and the preview's findings say it too: {:?}",
+        m.plan.lint
+    );
+}
+
 #[test]
 fn suggestions_are_accepted_one_by_one() {
     let mut m = ready();

@@ -104,7 +104,10 @@ fn csv_duplicate_emails_keep_the_first_row_and_report_a_conflicting_one() {
     );
     let p = plan(&snap, &Mapping::default());
     let msgs: Vec<&str> = p.lint.iter().map(|f| f.message.as_str()).collect();
-    assert!(msgs.iter().any(|m| m.starts_with("users.csv:3: BO@X.TEST appears again with value \"Eng\"")), "{msgs:?}");
+    assert!(
+        msgs.iter().any(|m| m.starts_with("users.csv, line 3: BO@X.TEST appears again with value \"Eng\"")),
+        "{msgs:?}"
+    );
 }
 
 #[test]
@@ -253,6 +256,53 @@ fn mapping_file_errors_name_the_file_the_line_and_the_full_key() {
     let path = write(dir.path(), "m.toml", b"enabled = true\n[[rows]]\nidp_value = \"Verk\xe4ufer\"\n");
     let got = MappingFile::read(&path).unwrap_err().to_string();
     assert_eq!(got, format!("{}:3: column 18: the file is not valid UTF-8 (save it as UTF-8)", path.display()));
+}
+
+/// A file with many problems lists them all at once, each with its line and key, in line order;
+/// only text that is not TOML stops at its first error.
+#[test]
+fn mapping_file_lists_every_problem_of_every_row_and_of_the_top_level() {
+    let text = "enabled = \"yes\"\ncolour = \"red\"\ndefault_group = 3\n\
+                [[rows]]\nidp_value = \"A\"\ngruop = \"X\"\n\
+                [[rows]]\nidp_value = \"B\"\n\
+                [[rows]]\nidp_value = 5\ngroup = \"Y\"\nextra = true\n\
+                [[rows]]\nidp_value = \"A\"\ngroup = \" \"\n\
+                [[rows]]\nidp_value = \"C\"\ngroup = \"Z\"\n";
+    let e = MappingFile::parse("m.toml", text).unwrap_err().to_string();
+    assert_eq!(
+        e.lines().collect::<Vec<_>>(),
+        [
+            "m.toml:1: enabled: invalid type: string \"yes\", expected a boolean",
+            "m.toml:2: colour: unknown field `colour`, expected one of `organization`, `enabled`, `default_group`, \
+             `apply_to_existing`, `rows`",
+            "m.toml:3: default_group: invalid type: integer `3`, expected a string",
+            "m.toml:6: rows[0].gruop: unknown field `gruop`, expected `idp_value` or `group`",
+            "m.toml:7: rows[1].group: missing field `group`",
+            "m.toml:10: rows[2].idp_value: invalid type: integer `5`, expected a string",
+            "m.toml:12: rows[2].extra: unknown field `extra`, expected `idp_value` or `group`",
+            "m.toml:14: rows[3].idp_value: duplicate value \"A\" (first on line 5); each value maps to one group",
+            "m.toml:15: rows[3].group: must name a group",
+        ]
+    );
+    // What parsed is kept for resolving: the well-formed rows, each with its index in the file.
+    let (file, problems) = MappingFile::parse_all("m.toml", text);
+    let file = file.unwrap();
+    assert_eq!(problems.len(), 9);
+    let rows: Vec<(usize, &str, &str)> =
+        file.rows.iter().map(|r| (r.index, r.idp_value.as_str(), r.group.as_str())).collect();
+    assert_eq!(rows, [(3, "A", " "), (4, "C", "Z")]);
+    assert!(!file.enabled, "a bad `enabled` reads as off");
+
+    // Rows that are not tables, and `rows` that is not a list of them.
+    let e = MappingFile::parse("m.toml", "enabled = true\nrows = [1, {idp_value = \"A\", group = \"B\"}]\n")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(e, "m.toml:2: rows[0]: invalid type: integer `1`, expected a table with `idp_value` and `group`");
+    let e = MappingFile::parse("m.toml", "enabled = true\nrows = \"A\"\n").unwrap_err().to_string();
+    assert_eq!(e, "m.toml:2: rows: invalid type: string \"A\", expected a sequence");
+    // Not TOML: one error, where parsing stopped.
+    let e = MappingFile::parse("m.toml", "enabled = 1\ncolour = 1\n[[rows]\n").unwrap_err().to_string();
+    assert_eq!(e, "m.toml:3: unclosed array table, expected `]`");
 }
 
 #[test]

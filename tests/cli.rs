@@ -525,6 +525,131 @@ fn mapping_check_errors_name_file_line_and_key() {
     assert!(out.stdout.starts_with("new.toml: OK: 1 rows, 1 new group(s),"), "{out:?}");
 }
 
+/// A group name equal to an existing one but for case and spaces is that group; one a letter or
+/// two off is a new group, and `mapping check` and the plan say which group it looks like.
+#[test]
+fn a_misspelled_group_name_is_a_warning_and_a_spacing_variant_is_the_group() {
+    let home = Home::new();
+    home.write(
+        "ev.toml",
+        "enabled = true\ndefault_group = \"Evryone\"\n\n[[rows]]\nidp_value = \"Sales EMEA\"\ngroup = \"Sales  EMEA\"\n\n\
+         [[rows]]\nidp_value = \"Engineering\"\ngroup = \" engineering\"\n\n\
+         [[rows]]\nidp_value = \"Finance\"\ngroup = \"Finanse\"\n\n\
+         [[rows]]\nidp_value = \"Marketing\"\ngroup = \"Brand New Team\"\n",
+    );
+    let out = home.expect(0, &["mapping", "check", "ev.toml"]);
+    let advice = |name: &str, existing: &str| {
+        format!(
+            "{name:?} is a new group, like the existing group {existing:?}: did you mean {existing:?}? use that name, \
+             or keep this one to create a new group"
+        )
+    };
+    let want = format!("warning: ev.toml:2: default_group: {}", advice("Evryone", "Everyone"));
+    assert!(out.stderr.lines().any(|l| l == want), "{want}\n{out:?}");
+    let want = format!("warning: ev.toml:14: rows[2].group: {}", advice("Finanse", "Finance"));
+    assert!(out.stderr.lines().any(|l| l == want), "{want}\n{out:?}");
+    assert!(!out.stderr.contains("Brand New Team"), "a name like no group is no warning: {out:?}");
+    assert!(out.stdout.starts_with("ev.toml: OK with "), "not a bare OK: {out:?}");
+    assert!(out.stdout.contains("2 about a new group's name (see above): 4 rows, 3 new group(s) against"), "{out:?}");
+
+    let j = home.expect(0, &["plan", "--json", "--mapping", "ev.toml"]).json();
+    check_plan_json(&j);
+    assert_eq!(j["new_groups"], serde_json::json!(["Finanse", "Brand New Team", "Evryone"]), "{}", j["new_groups"]);
+    let likes: Vec<&str> = j["lint"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["kind"] == "new_group_like_existing")
+        .map(|l| l["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(likes.len(), 2, "{likes:?}");
+    assert!(likes[0].starts_with("default_group: \"Evryone\" is a new group"), "{likes:?}");
+    assert!(likes[1].starts_with("rows[2] (\"Finance\"): \"Finanse\" is a new group"), "{likes:?}");
+    // Nobody is sent to a group spelled with extra spaces or another case.
+    let to: BTreeSet<&str> = j["changes"].as_array().unwrap().iter().map(|c| c["to"].as_str().unwrap()).collect();
+    assert!(
+        to.iter().all(|t| !t.starts_with("new:") || ["new:Evryone", "new:Finanse", "new:Brand New Team"].contains(t)),
+        "{to:?}"
+    );
+    let human = home.expect(0, &["plan", "--mapping", "ev.toml"]).stdout;
+    assert!(human.contains(&format!("warning: default_group: {}", advice("Evryone", "Everyone"))), "{human}");
+}
+
+/// A stale export row's place reads as a line of the export, not as `…?status=active:302` (an
+/// HTTP status to the eye).
+#[test]
+fn stale_export_rows_name_the_line_of_the_export_unambiguously() {
+    let home = Home::new();
+    let j = home.expect(0, &["plan", "--json"]).json();
+    let stale: Vec<&str> = j["lint"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["kind"] == "stale_export_row")
+        .map(|l| l["message"].as_str().unwrap())
+        .collect();
+    assert!(!stale.is_empty(), "the demo export has rows for people who left: {}", j["lint"]);
+    for m in &stale {
+        let (place, rest) = m.split_once("): ").unwrap_or_else(|| panic!("{m}"));
+        let line =
+            place.strip_prefix("line ").and_then(|p| p.split_once(" of the active-user export (GET /organizations/"));
+        assert!(line.is_some_and(|(n, _)| n.parse::<u64>().is_ok()), "{m}");
+        assert!(place.ends_with("/user_export?status=active") && rest.contains('@'), "{m}");
+    }
+}
+
+/// One run of `mapping check` reports every problem of the file, from its keys and types to
+/// what the organization says (an unknown group URI, another organization), each labelled and
+/// naming file, line and key; only text that is not TOML stops at its one error.
+#[test]
+fn mapping_check_reports_every_problem_in_one_run() {
+    let home = Home::new();
+    home.write(
+        "three.toml",
+        "enabled = \"yes\"\n\
+         organization = \"https://api.calendly.com/organizations/OTHER\"\n\
+         [[rows]]\nidp_value = \"Sales EMEA\"\ngruop = \"Sales EMEA\"\n\
+         [[rows]]\nidp_value = \"Engineering\"\n\
+         [[rows]]\nidp_value = \"Sales EMEA\"\ngroup = \"https://api.calendly.com/groups/NOPE\"\n",
+    );
+    let out = home.run(&["mapping", "check", "three.toml"]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(out.stdout.is_empty(), "no OK: {out:?}");
+    let errors: Vec<&str> =
+        out.stderr.lines().filter(|l| l.starts_with("error: three.toml:") && !l.ends_with("problem(s)")).collect();
+    let want = [
+        "error: three.toml:1: enabled: invalid type: string \"yes\", expected a boolean",
+        "error: three.toml:2: organization: the file is for https://api.calendly.com/organizations/OTHER, but the \
+         loaded organization is ",
+        "error: three.toml:5: rows[0].gruop: unknown field `gruop`, expected `idp_value` or `group`",
+        "error: three.toml:6: rows[1].group: missing field `group`",
+        "error: three.toml:9: rows[2].idp_value: duplicate value \"Sales EMEA\" (first on line 4)",
+        "error: three.toml:10: rows[2].group: no group with URI https://api.calendly.com/groups/NOPE in this \
+         organization",
+    ];
+    assert_eq!(errors.len(), want.len(), "{out:?}");
+    for (got, want) in errors.iter().zip(want) {
+        assert!(got.starts_with(want), "got {got:?}, want {want:?}: {out:?}");
+    }
+    assert!(out.stderr.lines().last().unwrap().ends_with("three.toml: 6 problem(s)"), "{out:?}");
+    // One label, lowercase, everywhere.
+    assert!(!out.stderr.contains("Warning:") && !out.stderr.contains("Error:"), "{out:?}");
+
+    // Not TOML: the one error, before anything is loaded.
+    home.write("syntax.toml", "enabled = 1\ncolour = 1\n[[rows]\n");
+    let out = home.run(&["mapping", "check", "syntax.toml"]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(out.stderr.starts_with("error: syntax.toml:3: unclosed array table"), "{out:?}");
+    assert!(!out.stderr.contains("colour") && !out.stderr.contains(SANDBOX_NOTICE), "{out:?}");
+
+    // A good file's warnings use the same labels as the plan's findings.
+    home.write("ok.toml", "enabled = true\n[[rows]]\nidp_value = \"Sales EMEA\"\ngroup = \"Sales EMEA\"\n");
+    let out = home.expect(0, &["mapping", "check", "ok.toml"]);
+    let findings: Vec<&str> = out.stderr.lines().filter(|l| l.contains("ok.toml: ")).collect();
+    assert!(!findings.is_empty(), "{out:?}");
+    assert!(findings.iter().all(|l| ["error: ", "warning: ", "note: "].iter().any(|p| l.starts_with(p))), "{out:?}");
+}
+
 #[test]
 fn apply_a_full_mapping_file_then_the_plan_is_empty() {
     let home = Home::new();
@@ -758,6 +883,28 @@ fn the_editor_options_work_without_a_command_and_no_terminal_is_explained() {
     let misplaced = home.run(&["--mapping", "m.toml", "plan"]);
     assert_eq!(misplaced.code(), 1);
     assert!(misplaced.stderr.contains("put it after the command (`groupmap plan --mapping m.toml`)"), "{misplaced:?}");
+}
+
+/// The global options may come before the command (`groupmap --config F tui`, as the terminal
+/// tests run it); the editor's options before another command are refused, not ignored.
+#[test]
+fn global_options_come_before_a_command_and_editor_options_before_another_are_refused() {
+    let home = Home::new();
+    home.write("cfg.toml", "# nothing configured\n");
+    home.write("m.toml", "enabled = true\n");
+    let out = home.expect(0, &["--config", "cfg.toml", "plan", "--json"]);
+    check_plan_json(&out.json());
+    for args in [&["--config", "cfg.toml", "tui"][..], &["--mouse", "demo"], &["--mapping", "m.toml", "tui", "--mouse"]]
+    {
+        let out = home.run(args);
+        assert_eq!(out.code(), 1, "{args:?}: {out:?}");
+        assert!(out.stderr.contains("the editor needs a terminal"), "{args:?}: {out:?}");
+        assert!(!out.stderr.contains("cannot be used with"), "{args:?}: {out:?}");
+    }
+    let out = home.run(&["--mapping", "m.toml", "plan"]);
+    assert_eq!(out.code(), 1, "{out:?}");
+    assert!(out.stderr.contains("--mapping before the command is the editor's option; put it after"), "{out:?}");
+    assert!(out.stdout.is_empty(), "nothing planned without the file: {out:?}");
 }
 
 #[test]

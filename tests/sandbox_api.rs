@@ -514,6 +514,34 @@ async fn post_groups_creates_then_refuses_the_same_name_in_another_case() {
     sb.shutdown().await;
 }
 
+/// Group names compare one way everywhere (`text::fold_name`: case, surrounding and repeated
+/// spaces do not count): the server's 409, the snapshot's lookup, the plan's new groups and the
+/// engine's matching of created groups to rows.
+#[tokio::test]
+async fn group_names_compare_alike_everywhere_ignoring_case_and_spaces() {
+    let sb = start(Options::default()).await;
+    let api = Api::new(&sb);
+    api.post_group(" sales  emea ").await.assert_error(409, "Conflict");
+    api.post_group("Sales\tEMEA").await.assert_error(409, "Conflict");
+    let snap = sb.snapshot();
+    let emea = snap.group_by_name("Sales EMEA").unwrap();
+    assert_eq!(snap.group_by_name("  SALES   emea"), Some(emea));
+
+    let mut m = Mapping { enabled: true, ..Mapping::default() };
+    m.set("a", Target::New("Ops  Team".into()));
+    m.set("b", Target::New(" ops team".into()));
+    m.set("c", Target::New("sales  EMEA".into()));
+    assert_eq!(m.new_groups(), ["Ops  Team", "sales  EMEA"]);
+    let p = plan(&snap, &m);
+    assert_eq!(p.new_groups, ["Ops  Team"], "one new group; the EMEA row is the existing group");
+    assert_eq!(p.row_dest[2], Some(groupmap::domain::Dest::Group(emea)));
+    let created =
+        groupmap::domain::Group { uri: "https://x/groups/NEW".into(), name: "Ops Team".into(), member_count: None };
+    let fixed = groupmap::engine::with_created(&m, &[created]);
+    assert_eq!(fixed.row("b").unwrap().target, Target::Group("https://x/groups/NEW".into()));
+    sb.shutdown().await;
+}
+
 #[tokio::test]
 async fn user_export_is_crlf_csv_that_the_domain_parser_joins() {
     let sb = start(Options::default()).await;

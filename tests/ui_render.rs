@@ -152,3 +152,21 @@ fn help_lists_every_binding() {
         assert!(text.contains(b.help), "help lacks {:?}", b.help);
     }
 }
+
+/// While a name is typed, the new-group dialog says what Enter will do with it.
+#[test]
+fn new_group_dialog_says_whether_the_name_is_an_existing_group() {
+    let screen = |name: &str| {
+        let mut m = ready();
+        update(&mut m, key('n'));
+        for c in name.chars() {
+            update(&mut m, key(c));
+        }
+        let t = render(&mut m, 160, 48, &COLOR);
+        let buf = t.backend().buffer();
+        (0..48).map(|y| (0..160).map(|x| buf[(x, y)].symbol()).collect::<String>()).collect::<Vec<_>>().join("\n")
+    };
+    assert!(screen("engineering ").contains("That is the existing group \"Engineering\"."));
+    assert!(screen("Evryone").contains("A new group, created when you save; like the existing group \"Everyone\"."));
+    assert!(screen("Sales Ops").contains("The group is created when you save."));
+}

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 
+use crate::domain::finding::Severity;
 use crate::domain::mapping::diff;
+use crate::domain::mapping_file::FileErrors;
 use crate::domain::mapping_file::{to_csv, to_toml};
 use crate::domain::{Mapping, Snapshot, plan};
 use crate::engine::Organization;
@@ -17,11 +19,11 @@ use crate::sandbox::{self, Sandbox};
 use crate::service::{SaveError, SaveStage};
 
 mod args;
+mod check;
 mod connection;
 
 pub use args::{Cli, Command, EditorArgs, Format, Global, MappingCommand, SandboxArgs};
 pub use connection::Connection;
-use connection::{read_mapping_file, rebase_loopback};
 
 /// Writes results to stdout; a closed pipe (`| head`) ends output quietly instead of panicking.
 fn emit(text: &str) -> Result<()> {
@@ -38,7 +40,12 @@ pub fn main() -> ExitCode {
     match rt.block_on(run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let error = Severity::Error.label();
+            match e.downcast_ref::<FileErrors>() {
+                // One line per problem, each labelled.
+                Some(problems) => problems.0.iter().for_each(|p| eprintln!("{error}: {p}")),
+                None => eprintln!("{error}: {e:#}"),
+            }
             ExitCode::from(1)
         }
     }
@@ -70,11 +77,21 @@ fn mapping_for(
     Ok(m)
 }
 
-pub async fn run(cli: Cli) -> Result<u8> {
-    let command = match cli.command {
-        None => Command::Tui(cli.editor),
-        Some(c) if cli.editor.mouse || cli.editor.mapping.is_some() => {
-            let (option, value) = match &cli.editor.mapping {
+/// The command to run. The global options may come before a command (`groupmap --config F tui`);
+/// the editor's (`--mouse`, `--mapping`) before `tui` or `demo` are that editor's, and before
+/// another command they are refused rather than ignored.
+fn command_of(cli: Cli) -> Result<Command> {
+    let before = cli.editor;
+    let merged = |after: EditorArgs| EditorArgs {
+        mouse: before.mouse || after.mouse,
+        mapping: after.mapping.or(before.mapping.clone()),
+    };
+    Ok(match cli.command {
+        None => Command::Tui(before),
+        Some(Command::Tui(after)) => Command::Tui(merged(after)),
+        Some(Command::Demo(after)) => Command::Demo(merged(after)),
+        Some(c) if before.mouse || before.mapping.is_some() => {
+            let (option, value) = match &before.mapping {
                 Some(p) => ("--mapping", format!(" {}", p.display())),
                 None => ("--mouse", String::new()),
             };
@@ -84,20 +101,25 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 c.name()
             )
         }
-        Some(c) => c,
-    };
+        Some(other) => other,
+    })
+}
+
+pub async fn run(cli: Cli) -> Result<u8> {
+    let global = cli.global.clone();
+    let command = command_of(cli)?;
     match command {
         Command::Tui(editor) => {
             require_terminal()?;
-            tui(Connection::open(&cli.global).await?, &editor).await
+            tui(Connection::open(&global).await?, &editor).await
         }
         Command::Demo(editor) => {
             require_terminal()?;
-            tui(Connection::sandbox(&cli.global).await?, &editor).await
+            tui(Connection::sandbox(&global).await?, &editor).await
         }
         Command::Sandbox(args) => run_sandbox(args).await,
         Command::Plan { mapping, json, detailed_exitcode, no_apply_existing } => {
-            let conn = Connection::open(&cli.global).await?;
+            let conn = Connection::open(&global).await?;
             let result = async {
                 let (org, snap) = conn.load().await?;
                 let m = mapping_for(&conn, &org, &snap, mapping.as_deref(), no_apply_existing)?;
@@ -117,13 +139,13 @@ pub async fn run(cli: Cli) -> Result<u8> {
             result
         }
         Command::Apply { mapping, yes, no_apply_existing } => {
-            let conn = Connection::open(&cli.global).await?;
+            let conn = Connection::open(&global).await?;
             let result = apply(&conn, mapping.as_deref(), yes, no_apply_existing).await;
             conn.close().await;
             result
         }
         Command::Mapping(MappingCommand::Export { format, output, mapping }) => {
-            let conn = Connection::open(&cli.global).await?;
+            let conn = Connection::open(&global).await?;
             let result = async {
                 let (org, snap) = conn.load().await?;
                 let m = mapping_for(&conn, &org, &snap, mapping.as_deref(), false)?;
@@ -132,7 +154,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     Format::Csv => to_csv(&snap, &m),
                 };
                 if format == Format::Csv && m.default_group.is_some() {
-                    eprintln!("note: the CSV holds the rows only; set the default group in the admin center too.");
+                    eprintln!(
+                        "{}: the CSV holds the rows only; set the default group in the admin center too.",
+                        Severity::Info.label()
+                    );
                 }
                 match output {
                     Some(path) => {
@@ -147,38 +172,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             conn.close().await;
             result
         }
-        Command::Mapping(MappingCommand::Check { file }) => {
-            let mut parsed = read_mapping_file(&file)?;
-            let conn = Connection::open(&cli.global).await?;
-            let result = async {
-                let (org, snap) = conn.load().await?;
-                if let Some(sb) = &conn.sandbox {
-                    rebase_loopback(&mut parsed, sb.base_url());
-                }
-                let m = parsed.resolve(&snap)?;
-                let p = plan(&snap, &m);
-                let errors: Vec<_> =
-                    p.lint.iter().filter(|f| f.severity == crate::domain::lint::Severity::Error).collect();
-                for f in &p.lint {
-                    eprintln!("{}: {:?}: {}", file.display(), f.severity, crate::domain::text::sanitize(&f.message));
-                }
-                if !errors.is_empty() {
-                    bail!("{}: {} error(s)", file.display(), errors.len());
-                }
-                println!(
-                    "{}: OK: {} rows, {} new group(s), {} warning(s) against {}",
-                    file.display(),
-                    m.rows.len(),
-                    p.new_groups.len(),
-                    p.lint.len(),
-                    view::org_label(&snap, conn.label(&org))
-                );
-                Ok::<u8, anyhow::Error>(0)
-            }
-            .await;
-            conn.close().await;
-            result
-        }
+        Command::Mapping(MappingCommand::Check { file }) => check::check(&global, &file).await,
     }
 }
 
@@ -353,7 +347,7 @@ async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_exist
         }
         Err(e) => {
             // The error that made the save fail comes first, whatever happens to the copy.
-            eprintln!("error: {e}");
+            eprintln!("{}: {e}", Severity::Error.label());
             keep_attempted(conn, &snap, &mapping);
             Ok(1)
         }
@@ -366,7 +360,7 @@ fn keep_attempted(conn: &Connection, snap: &Snapshot, mapping: &Mapping) {
         Ok(kept) => {
             eprintln!("The mapping you tried to save is in {} (apply it again with --mapping).", kept.display())
         }
-        Err(w) => eprintln!("error: the mapping you tried to save could not be kept: {w}"),
+        Err(w) => eprintln!("{}: the mapping you tried to save could not be kept: {w}", Severity::Error.label()),
     }
 }
 

@@ -10,6 +10,18 @@ pub enum Severity {
     Info,
 }
 
+impl Severity {
+    /// How a finding or a problem of this severity is labelled wherever it is shown (the plan,
+    /// `mapping check`, the editor, the command line's errors): `error`, `warning`, `note`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "note",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LintKind {
@@ -17,6 +29,8 @@ pub enum LintKind {
     InvalidRow,
     /// A row or the default names a group URI the organization does not have.
     UnknownGroup,
+    /// A new group whose name is a letter or two from an existing group's (a typo?).
+    NewGroupLikeExisting,
     /// Values that differ only by case, spaces or Unicode normalization, or that look alike.
     NearDuplicate,
     /// A row whose value no user has (typo or stale).

@@ -43,6 +43,7 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
             None,
         ));
     }
+    out.extend(super::group_names::lint(snap, mapping));
 
     // Near-duplicates among the values users have and the values rows name. (Hashed, then only
     // the families of two or more sorted: this runs on every edit over thousands of values.)
@@ -125,12 +126,7 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
         out.push(finding(
             StaleExportRow,
             Warning,
-            format!(
-                "{}:{}: {} matches no member or pending invitee (stale export?)",
-                r.file,
-                r.line,
-                sanitize(&r.email)
-            ),
+            format!("{}: {} matches no member or pending invitee (stale export?)", r.place(), sanitize(&r.email)),
             None,
         ));
     }
@@ -147,9 +143,8 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
             ConflictingExportRow,
             Warning,
             format!(
-                "{}:{}: {} appears again with value {}; the first row was kept",
-                r.file,
-                r.line,
+                "{}: {} appears again with value {}; the first row was kept",
+                r.place(),
                 sanitize(&r.email),
                 quoted(&r.value)
             ),
@@ -207,7 +202,7 @@ mod tests {
         let p = crate::domain::plan(&snap, &m);
         let stale: Vec<_> = p.lint.iter().filter(|f| f.kind == LintKind::StaleExportRow).collect();
         assert_eq!(stale.len(), ROWS_LISTED + 1);
-        assert_eq!(stale[0].message, "a.csv:2: u0@x matches no member or pending invitee (stale export?)");
+        assert_eq!(stale[0].message, "a.csv, line 2: u0@x matches no member or pending invitee (stale export?)");
         assert_eq!(stale[ROWS_LISTED].message, "… and 980 more export rows match no member or invitee");
     }
 }

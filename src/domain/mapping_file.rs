@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
+use toml::de::DeValue;
 
 use super::mapping::{Mapping, Row, Target};
 use super::snapshot::Snapshot;
@@ -41,26 +42,19 @@ impl fmt::Display for FileErrors {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Doc {
-    organization: Option<Spanned<String>>,
-    enabled: bool,
-    default_group: Option<Spanned<String>>,
-    apply_to_existing: Option<bool>,
-    #[serde(default)]
-    rows: Vec<Spanned<DocRow>>,
-}
+/// The keys of a mapping file and of each of its rows, in the order errors list them.
+const TOP_KEYS: &[&str] = &["organization", "enabled", "default_group", "apply_to_existing", "rows"];
+const ROW_KEYS: &[&str] = &["idp_value", "group"];
 
+/// What a row that is not a table is told it should be.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DocRow {
-    idp_value: Spanned<String>,
-    group: Spanned<String>,
-}
+#[serde(expecting = "a table with `idp_value` and `group`")]
+struct RowShape {}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileRow {
+    /// Which of the file's rows it is (`rows[index]`).
+    pub index: usize,
     pub idp_value: String,
     pub group: String,
     /// Lines of the row's table and of its `group` key.
@@ -138,6 +132,113 @@ fn is_uri(s: &str) -> bool {
     s.starts_with("https://") || s.starts_with("http://")
 }
 
+/// The problems found so far in one file.
+struct Problems<'a> {
+    path: &'a str,
+    text: &'a str,
+    list: Vec<FileError>,
+}
+
+impl Problems<'_> {
+    fn error(&self, line: Option<usize>, key: Option<&str>, message: String) -> FileError {
+        FileError { path: self.path.to_owned(), line, key: key.map(str::to_owned), message }
+    }
+
+    fn push(&mut self, line: usize, key: &str, message: String) {
+        self.list.push(self.error(Some(line), Some(key), message));
+    }
+
+    /// A value that is not a `T`, as serde says it (`invalid type: integer `5`, expected a string`).
+    fn not_a<T: serde::de::DeserializeOwned>(&mut self, value: Spanned<DeValue<'_>>, key: &str) -> Option<T> {
+        let span = value.span();
+        T::deserialize(toml::de::ValueDeserializer::from(value))
+            .map_err(|e| {
+                let line = line_of(self.text, e.span().unwrap_or(span).start);
+                self.push(line, key, e.message().trim().to_owned());
+            })
+            .ok()
+    }
+
+    /// The `rows` value as its tables (None for an element that is not one, reported).
+    fn rows<'i>(&mut self, rows: Option<Spanned<DeValue<'i>>>) -> Vec<Option<Keys<'i>>> {
+        let Some(rows) = rows else { return Vec::new() };
+        let span = rows.span();
+        let items = match rows.into_inner() {
+            DeValue::Array(items) => items,
+            other => {
+                self.not_a::<Vec<RowShape>>(Spanned::new(span, other), "rows");
+                return Vec::new();
+            }
+        };
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let span = item.span();
+                match item.into_inner() {
+                    DeValue::Table(table) => {
+                        Some(Keys { table, span, prefix: format!("rows[{i}]."), missing: Vec::new() })
+                    }
+                    other => {
+                        self.not_a::<RowShape>(Spanned::new(span, other), &format!("rows[{i}]"));
+                        None
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+/// One table's keys, taken one at a time so that each problem is reported, not only the first.
+struct Keys<'i> {
+    table: toml::de::DeTable<'i>,
+    span: std::ops::Range<usize>,
+    /// `rows[2].` for a row, empty at the top.
+    prefix: String,
+    /// Required keys found absent.
+    missing: Vec<&'static str>,
+}
+
+impl Keys<'_> {
+    /// The value of `key` with its line, when present and a `T`.
+    fn take<T: serde::de::DeserializeOwned>(&mut self, key: &'static str, p: &mut Problems<'_>) -> Option<(T, usize)> {
+        let value = self.table.remove(key)?;
+        let line = line_of(p.text, value.span().start);
+        p.not_a::<T>(value, &format!("{}{key}", self.prefix)).map(|v| (v, line))
+    }
+
+    /// Like `take`, and a missing key is a problem (said by `finish`, on the table's line).
+    fn require<T: serde::de::DeserializeOwned>(
+        &mut self,
+        key: &'static str,
+        p: &mut Problems<'_>,
+    ) -> Option<(T, usize)> {
+        if !self.table.contains_key(key) {
+            self.missing.push(key);
+            return None;
+        }
+        self.take(key, p)
+    }
+
+    /// Every key left over is unknown, each a problem on its own line; then the missing keys,
+    /// but for one an unknown key is a slip for (`gruop` is the missing `group`: said once).
+    fn finish(self, expected: &'static [&'static str], p: &mut Problems<'_>) {
+        use serde::de::Error as _;
+        let mut unknown = Vec::new();
+        for (key, _) in self.table {
+            let message = serde::de::value::Error::unknown_field(key.get_ref(), expected).to_string();
+            p.push(line_of(p.text, key.span().start), &format!("{}{}", self.prefix, key.get_ref()), message);
+            unknown.push(key.into_inner().to_lowercase());
+        }
+        let line = line_of(p.text, self.span.start);
+        for key in self.missing {
+            if !unknown.iter().any(|u| super::group_names::edit_distance(u, key) <= 2) {
+                p.push(line, &format!("{}{key}", self.prefix), serde::de::value::Error::missing_field(key).to_string());
+            }
+        }
+    }
+}
+
 impl MappingFile {
     /// Reads and parses a mapping file.
     pub fn read(path: &std::path::Path) -> Result<MappingFile, FileErrors> {
@@ -145,61 +246,93 @@ impl MappingFile {
         MappingFile::parse(&path.display().to_string(), &text)
     }
 
+    /// Parses a mapping file; any problem is an error, and every problem is listed.
     pub fn parse(path: &str, text: &str) -> Result<MappingFile, FileErrors> {
-        let err = |line, key: Option<&str>, message: String| FileError {
-            path: path.to_owned(),
-            line,
-            key: key.map(str::to_owned),
-            message,
-        };
-        let doc: Doc = from_toml(path, text).map_err(|e| FileErrors(vec![e]))?;
-        let mut problems = Vec::new();
-        let mut rows = Vec::with_capacity(doc.rows.len());
-        let mut seen: std::collections::HashMap<String, usize> = Default::default();
-        for (i, row) in doc.rows.into_iter().enumerate() {
-            let line = line_of(text, row.span().start);
-            let row = row.into_inner();
-            let value_line = line_of(text, row.idp_value.span().start);
-            let value = row.idp_value.into_inner();
-            let key = format!("rows[{i}].idp_value");
-            if value.is_empty() {
-                problems.push(err(Some(value_line), Some(&key), "must not be empty".into()));
-            } else if let Some(first) = seen.insert(value.clone(), value_line) {
-                problems.push(err(
-                    Some(value_line),
-                    Some(&key),
-                    format!("duplicate value {value:?} (first on line {first}); each value maps to one group"),
-                ));
-            }
-            let group_line = line_of(text, row.group.span().start);
-            let group = row.group.into_inner();
-            if group.trim().is_empty() {
-                problems.push(err(Some(group_line), Some(&format!("rows[{i}].group")), "must name a group".into()));
-            }
-            rows.push(FileRow { idp_value: value, group, line, group_line });
+        match MappingFile::parse_all(path, text) {
+            (Some(file), problems) if problems.is_empty() => Ok(file),
+            (_, problems) => Err(FileErrors(problems)),
         }
-        if rows.len() > super::mapping::MAX_ROWS {
-            problems.push(err(
+    }
+
+    /// Reads a file as [`MappingFile::parse_all`] parses it (`None` also when it cannot be read).
+    pub fn read_all(path: &std::path::Path) -> (Option<MappingFile>, Vec<FileError>) {
+        match read_text(path) {
+            Ok(text) => MappingFile::parse_all(&path.display().to_string(), &text),
+            Err(e) => (None, vec![e]),
+        }
+    }
+
+    /// Every problem in the file, in line order, and what parsed despite them: `None` only when
+    /// the text is not TOML (one error: parsing stops there). Otherwise every key and type problem
+    /// of the top level and of every row is listed, with the empty and duplicate values, and the
+    /// file holds the keys and rows that parsed (a bad `enabled` reads as false).
+    pub fn parse_all(path: &str, text: &str) -> (Option<MappingFile>, Vec<FileError>) {
+        let mut p = Problems { path, text, list: Vec::new() };
+        let root = match toml::de::DeTable::parse(text) {
+            Ok(root) => root,
+            Err(e) => {
+                let line = e.span().map(|s| line_of(text, s.start));
+                return (None, vec![p.error(line, None, e.message().trim().to_owned())]);
+            }
+        };
+        let span = root.span();
+        let mut top = Keys { table: root.into_inner(), span, prefix: String::new(), missing: Vec::new() };
+        let organization = top.take::<String>("organization", &mut p);
+        let enabled = top.require::<bool>("enabled", &mut p);
+        let default_group = top.take::<String>("default_group", &mut p);
+        let apply_to_existing = top.take::<bool>("apply_to_existing", &mut p).map(|(v, _)| v);
+        let rows_value = top.table.remove("rows");
+        top.finish(TOP_KEYS, &mut p);
+
+        let mut rows = Vec::new();
+        let mut count = 0;
+        let mut seen: std::collections::HashMap<String, usize> = Default::default();
+        for (index, row) in p.rows(rows_value).into_iter().enumerate() {
+            count += 1;
+            let Some(mut row) = row else { continue };
+            let line = line_of(text, row.span.start);
+            let idp_value = row.require::<String>("idp_value", &mut p);
+            let group = row.require::<String>("group", &mut p);
+            row.finish(ROW_KEYS, &mut p);
+            if let Some((value, value_line)) = &idp_value {
+                let key = format!("rows[{index}].idp_value");
+                if value.is_empty() {
+                    p.push(*value_line, &key, "must not be empty".into());
+                } else if let Some(first) = seen.insert(value.clone(), *value_line) {
+                    p.push(
+                        *value_line,
+                        &key,
+                        format!("duplicate value {value:?} (first on line {first}); each value maps to one group"),
+                    );
+                }
+            }
+            if let Some((group, group_line)) = &group
+                && group.trim().is_empty()
+            {
+                p.push(*group_line, &format!("rows[{index}].group"), "must name a group".into());
+            }
+            if let (Some((idp_value, _)), Some((group, group_line))) = (idp_value, group) {
+                rows.push(FileRow { index, idp_value, group, line, group_line });
+            }
+        }
+        if count > super::mapping::MAX_ROWS {
+            p.list.push(p.error(
                 None,
                 Some("rows"),
-                format!("{} rows; at most {} are allowed", rows.len(), super::mapping::MAX_ROWS),
+                format!("{count} rows; at most {} are allowed", super::mapping::MAX_ROWS),
             ));
         }
-        if !problems.is_empty() {
-            return Err(FileErrors(problems));
-        }
-        let spanned = |s: Spanned<String>| {
-            let line = line_of(text, s.span().start);
-            (s.into_inner(), line)
-        };
-        Ok(MappingFile {
+        let file = MappingFile {
             path: path.to_owned(),
-            organization: doc.organization.map(spanned),
-            enabled: doc.enabled,
-            default_group: doc.default_group.map(spanned),
-            apply_to_existing: doc.apply_to_existing,
+            organization,
+            enabled: enabled.is_some_and(|(v, _)| v),
+            default_group,
+            apply_to_existing,
             rows,
-        })
+        };
+        let mut problems = p.list;
+        problems.sort_by_key(|e| e.line.unwrap_or(usize::MAX));
+        (Some(file), problems)
     }
 
     /// Resolves group names and URIs against the organization. Unknown names become new groups;
@@ -241,9 +374,8 @@ impl MappingFile {
         let rows: Vec<Row> = self
             .rows
             .iter()
-            .enumerate()
-            .filter_map(|(i, r)| {
-                target(&r.group, r.group_line, &format!("rows[{i}].group"))
+            .filter_map(|r| {
+                target(&r.group, r.group_line, &format!("rows[{}].group", r.index))
                     .map(|t| Row { idp_value: r.idp_value.clone(), target: t })
             })
             .collect();

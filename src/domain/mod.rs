@@ -3,6 +3,7 @@
 pub mod draft;
 pub mod export;
 pub mod finding;
+pub mod group_names;
 pub mod lint;
 pub mod lookalike;
 pub mod mapping;

@@ -44,6 +44,20 @@ pub struct StaleRow {
     pub value: String,
 }
 
+impl StaleRow {
+    /// Where the row is, for a message, so that the line number cannot be read as part of the
+    /// source: `active.csv, line 302`, or for the export endpoint `line 302 of the active-user
+    /// export (GET /organizations/…/user_export?status=active)`.
+    pub fn place(&self) -> String {
+        let Some(request) = self.file.strip_prefix("GET ") else {
+            return format!("{}, line {}", self.file, self.line);
+        };
+        let status = request.rsplit_once("status=").map(|(_, s)| s).filter(|s| !s.is_empty() && !s.contains('&'));
+        let which = status.map_or_else(|| "the user export".to_owned(), |s| format!("the {s}-user export"));
+        format!("line {} of {which} ({})", self.line, self.file)
+    }
+}
+
 /// An owner the service lists in several `member` groups, against Calendly's rule of one.
 ///
 /// The owner is taken as in the group whose URI sorts first: whatever order the pages came in,
@@ -122,6 +136,21 @@ pub fn join(people: &[Person], exports: &[Export], fields: &FieldChoice) -> Join
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rows_place_reads_as_a_line_of_a_file_or_of_an_export_not_as_an_http_status() {
+        let row = |file: &str| StaleRow { file: file.into(), line: 302, email: "d@x".into(), value: "V".into() };
+        assert_eq!(row("active.csv").place(), "active.csv, line 302");
+        assert_eq!(
+            row("GET /organizations/O/user_export?status=active").place(),
+            "line 302 of the active-user export (GET /organizations/O/user_export?status=active)"
+        );
+        assert_eq!(
+            row("GET /organizations/O/user_export?status=pending").place(),
+            "line 302 of the pending-user export (GET /organizations/O/user_export?status=pending)"
+        );
+        assert_eq!(row("GET /x").place(), "line 302 of the user export (GET /x)");
+    }
 
     #[test]
     fn join_is_case_insensitive_on_email_and_reports_stale_rows() {

@@ -118,7 +118,10 @@ impl Snapshot {
             });
             interned.push(Owner { kind: o.kind, uri: o.uri, name: o.name, email: o.email, value, group });
         }
-        let group_by_name = groups.iter().enumerate().map(|(i, g)| (fold_name(&g.name), GroupId(i as u32))).collect();
+        let mut group_by_name: HashMap<String, GroupId> = HashMap::with_capacity(groups.len());
+        for (i, g) in groups.iter().enumerate() {
+            group_by_name.entry(fold_name(&g.name)).or_insert(GroupId(i as u32));
+        }
         Snapshot {
             base_url: base_url.trim_end_matches('/').to_owned(),
             organization: organization.to_owned(),
@@ -152,9 +155,15 @@ impl Snapshot {
         self.group_by_uri.get(uri).copied()
     }
 
-    /// Group names are unique in an organization, compared case-insensitively.
+    /// The group a name names, compared as `fold_name` does (case and spaces do not count).
+    /// Should two groups fold alike (`Sales EMEA` and `Sales  EMEA`), the one spelled exactly
+    /// wins, else the first.
     pub fn group_by_name(&self, name: &str) -> Option<GroupId> {
-        self.group_by_name.get(&fold_name(name)).copied()
+        let id = self.group_by_name.get(&fold_name(name)).copied()?;
+        if self.group(id).name == name {
+            return Some(id);
+        }
+        Some(self.groups.iter().position(|g| g.name == name).map_or(id, |i| GroupId(i as u32)))
     }
 
     pub fn value_id(&self, value: &str) -> Option<ValueId> {
@@ -208,7 +217,7 @@ impl Snapshot {
             }
             let id = GroupId(snap.groups.len() as u32);
             snap.group_by_uri.insert(g.uri.clone(), id);
-            snap.group_by_name.insert(fold_name(&g.name), id);
+            snap.group_by_name.entry(fold_name(&g.name)).or_insert(id);
             snap.groups.push(g.clone());
         }
         snap

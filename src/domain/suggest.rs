@@ -17,7 +17,7 @@ pub struct Suggestion {
 const EXACT: i64 = 1_000_000;
 
 fn norm(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    super::text::fold_name(s)
 }
 
 /// One suggestion per unmapped value that resembles a group name, best first.

@@ -55,9 +55,10 @@ fn spaces_shown(clean: Cow<'_, str>) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// How Calendly compares group names.
+/// How group names compare: case, surrounding whitespace and runs of whitespace inside do not
+/// count (`Sales  EMEA ` is `sales emea`). Every comparison of group names goes through this.
 pub fn fold_name(name: &str) -> String {
-    name.to_lowercase()
+    name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use super::theme::Theme;
 use crate::app::keymap::{DialogKind, Scope, hint_line};
 use crate::app::model::{Dialog, Model};
-use crate::domain::text::{sanitize, visible};
+use crate::domain::text::{quoted, sanitize, visible};
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width.saturating_sub(2));
@@ -39,7 +39,7 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
             let errs: Vec<_> =
                 p.lint.iter().filter(|l| l.severity != crate::domain::lint::Severity::Info).take(3).collect();
             for w in &errs {
-                lines.push(Line::styled(format!("warning: {}", sanitize(&w.message)), theme.warn()));
+                lines.push(Line::styled(format!("{}: {}", w.severity.label(), sanitize(&w.message)), theme.warn()));
             }
             if !errs.is_empty() {
                 lines.push(Line::raw(""));
@@ -92,12 +92,12 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
             "New group".into(),
             vec![
                 Line::raw(format!(
-                    "Map {} to a new group named:",
+                    "Map {} to the group named (a new one unless it is a group's name):",
                     m.selected_value().map(|v| visible(&v.value)).unwrap_or_default()
                 )),
                 Line::styled(format!("> {}▏", sanitize(name)), theme.key()),
                 Line::styled(
-                    format!("The group is created when you save. {}", hint_line(Scope::Dialog(DialogKind::NewGroup))),
+                    format!("{} {}", new_group_hint(m, name), hint_line(Scope::Dialog(DialogKind::NewGroup))),
                     theme.dim(),
                 ),
             ],
@@ -233,4 +233,23 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
             .block(Block::bordered().title(format!(" {title} ")).border_style(theme.title())),
         rect,
     );
+}
+
+/// What Enter will do with the name typed so far: the existing group it names (case and spaces
+/// do not count), or a new group, and whether that looks like a slip for an existing one.
+fn new_group_hint(m: &Model, typed: &str) -> String {
+    let name = typed.trim();
+    let snap = m.snap();
+    if name.is_empty() {
+        return "The group is created when you save.".into();
+    }
+    if let Some(g) = snap.group_by_name(name) {
+        return format!("That is the existing group {}.", quoted(&snap.group(g).name));
+    }
+    match crate::domain::group_names::like_existing(snap, name) {
+        Some(g) => {
+            format!("A new group, created when you save; like the existing group {}.", quoted(&snap.group(g).name))
+        }
+        None => "The group is created when you save.".into(),
+    }
 }

@@ -5,7 +5,8 @@ use crate::app::keymap::Action;
 use crate::app::model::{Dialog, Model};
 use crate::app::msg::Effect;
 use crate::domain::Target;
-use crate::domain::text::quoted;
+use crate::domain::group_names;
+use crate::domain::text::{fold_name, quoted};
 
 /// `text`: a printable character typed into the dialog's text input (a new group's name).
 pub(super) fn on_dialog_key(m: &mut Model, action: Option<Action>, text: Option<char>) -> Vec<Effect> {
@@ -157,19 +158,51 @@ pub(super) fn on_dialog_key(m: &mut Model, action: Option<Action>, text: Option<
     Vec::new()
 }
 
-fn create_group(m: &mut Model, name: String) -> Vec<Effect> {
-    let name = name.trim().to_owned();
+/// Maps the selected value to the group named `typed`: the existing group when the name is a
+/// group's but for case and spaces, else a new one (created on save). The status says which, and
+/// warns when a new name looks like a slip for an existing group's.
+fn create_group(m: &mut Model, typed: String) -> Vec<Effect> {
+    let name = typed.trim().to_owned();
     if name.is_empty() || name.chars().count() > 100 {
         m.status = Some(("a group name needs 1 to 100 characters".into(), true));
         m.dialog = Some(Dialog::NewGroup { name });
         return Vec::new();
     }
     let value = m.selected_value().expect("checked when opened").value.clone();
-    let target = match m.snap().group_by_name(&name) {
-        Some(g) => Target::Group(m.snap().group(g).uri.clone()),
-        None => Target::New(name.clone()),
+    let (target, said, warn) = match m.snap().group_by_name(&name) {
+        Some(g) => {
+            let group = m.snap().group(g);
+            (
+                Target::Group(group.uri.clone()),
+                format!("{} ({})", quoted(&group.name), existing_group(&typed, &group.name)),
+                false,
+            )
+        }
+        None => {
+            // A new group this mapping already names (in another case or spacing) is that one.
+            let (name, how) = match m.mapping.new_groups().into_iter().find(|n| fold_name(n) == fold_name(&name)) {
+                Some(same) if same != name => (same, "; group names compare ignoring case and spaces"),
+                _ => (name, ""),
+            };
+            let mut said = format!("{} (a new group, created on save{how})", quoted(&name));
+            let like = group_names::like_existing(m.snap(), &name);
+            if let Some(g) = like {
+                let existing = quoted(&m.snap().group(g).name);
+                said.push_str(&format!(", like the existing group {existing}: did you mean {existing}? (u undoes)"));
+            }
+            (Target::New(name), said, like.is_some())
+        }
     };
     let effects = edit(m, |map| map.set(&value, target));
-    m.status = Some((format!("mapped {} → {} (created on save)", quoted(&value), quoted(&name)), false));
+    m.status = Some((format!("mapped {} → {said}", quoted(&value)), warn));
     effects
+}
+
+/// How the status names an existing group a typed name resolved to.
+fn existing_group(typed: &str, name: &str) -> &'static str {
+    if typed == name {
+        "the existing group"
+    } else {
+        "the existing group; group names compare ignoring case and spaces"
+    }
 }
