@@ -748,3 +748,17 @@ fn ctrl_c_during_a_save_asks_first_and_then_says_what_is_known() {
     assert!(message.contains("the mapping was saved as version 4; its job moving users runs on"), "{message}");
     assert!(message.contains("groupmap plan"), "{message}");
 }
+
+/// A draft whose edits the table already holds (its session saved, then was killed) is not
+/// offered as unsaved: it is removed, and the status says so.
+#[test]
+fn a_draft_whose_edits_are_already_saved_is_not_offered() {
+    let mut m = ready();
+    let text = draft_text(&m, B, |d| d.set("sales emea", Target::Group(g("G1"))));
+    let Effect::Load { id } = update(&mut m, key('r'))[0] else { panic!() };
+    update(&mut m, Msg::Loaded { id, result: Ok(loaded(4, &[("Engineering", "G2"), ("sales emea", "G1")])) });
+    let effects = update(&mut m, found(&text));
+    assert!(m.dialog.is_none(), "{:?}", m.dialog);
+    assert!(matches!(&effects[..], [Effect::DeleteDraftFile { .. }]), "{effects:?}");
+    assert!(m.status.as_ref().is_some_and(|(s, _)| s.contains("already has")), "{:?}", m.status);
+}

@@ -189,23 +189,35 @@ fn on_drafts(m: &mut Model, found: Vec<FoundDraft>) -> Vec<Effect> {
     let mut offers = Vec::new();
     let mut set_aside = Vec::new();
     let mut effects = Vec::new();
+    let mut already_saved = 0;
     for f in found {
         let shown = f.path.display().to_string();
         let read = f.text.and_then(|text| Draft::parse(&shown, &text).map_err(|e| e.to_string()));
         match read {
-            Ok(r) if r.draft.edits().is_empty() => effects.push(Effect::DeleteDraftFile { path: f.path }),
-            Ok(r) => offers.push(DraftOffer {
-                path: f.path,
-                age_secs: f.age_secs,
-                draft: r.draft.localized(m.snap()),
-                lost_from_line: r.lost_from_line,
-            }),
+            Ok(r) => {
+                let draft = r.draft.localized(m.snap());
+                // Edits already in the table (a save that landed before its session ended) are
+                // nothing to offer.
+                let (merged, conflicts) = rebase(&draft.base, &draft.mine, &m.mapping);
+                if draft.edits().is_empty() || (merged == m.mapping && conflicts.is_empty()) {
+                    already_saved += usize::from(!draft.edits().is_empty());
+                    effects.push(Effect::DeleteDraftFile { path: f.path });
+                    continue;
+                }
+                offers.push(DraftOffer { path: f.path, age_secs: f.age_secs, draft, lost_from_line: r.lost_from_line });
+            }
             Err(why) => {
                 let to = crate::store::set_aside_path(&f.path);
                 set_aside.push(format!("{why}\n  (moved aside to {})", to.display()));
                 effects.push(Effect::SetAsideDraft { path: f.path });
             }
         }
+    }
+    if already_saved > 0 {
+        m.status = Some((
+            format!("{already_saved} earlier draft(s) held only edits the saved table already has; removed"),
+            false,
+        ));
     }
     if !offers.is_empty() {
         m.dialog = Some(Dialog::RestoreDraft { offers, selected: 0, set_aside });
