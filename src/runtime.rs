@@ -213,11 +213,23 @@ fn run_effect(
         }
         Effect::Save { org, snap, fields, mapping } => {
             *save_started = Some(Instant::now());
-            let (engine, tx) = (session.engine.clone(), tx.clone());
+            let (engine, store, tx) = (session.engine.clone(), session.store.clone(), tx.clone());
             tokio::spawn(async move {
                 let ptx = tx.clone();
-                let progress: SaveProgress = Arc::new(move |stage| drop(ptx.send(Msg::SaveProgress(stage))));
+                let organization = org.uri().to_owned();
+                // What the save has done is on disk until it ends: a session killed meanwhile is
+                // told of at the next start.
+                let reached = std::sync::Mutex::new(Vec::new());
+                let (recorder, at) = (store.clone(), organization.clone());
+                let _ = recorder.record_save(&at, &crate::service::stage::interrupted(&[]));
+                let progress: SaveProgress = Arc::new(move |stage| {
+                    let mut r = reached.lock().expect("stages");
+                    r.push(stage.clone());
+                    let _ = recorder.record_save(&at, &crate::service::stage::interrupted(&r));
+                    drop(ptx.send(Msg::SaveProgress(stage)));
+                });
                 let result = engine.apply(&org, &snap, &fields, &mapping, progress).await;
+                store.end_save(&organization);
                 let msg = match result {
                     Ok(outcome) => Ok(Box::new(outcome)),
                     Err(e) => Err(SaveFailure { kind: e.kind(), message: e.to_string() }),
@@ -226,7 +238,8 @@ fn run_effect(
             });
         }
         Effect::ReadDrafts { organization } => {
-            let _ = tx.send(Msg::Drafts(session.store.other_drafts(&organization)));
+            let interrupted = session.store.interrupted_saves(&organization);
+            let _ = tx.send(Msg::Drafts { drafts: session.store.other_drafts(&organization), interrupted });
         }
         Effect::WriteDraft { organization, text } => {
             let written = session

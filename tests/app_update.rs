@@ -194,7 +194,8 @@ fn draft_text(m: &Model, base_url: &str, edit: impl FnOnce(&mut groupmap::domain
 
 fn found(text: &str) -> Msg {
     let path = std::path::PathBuf::from("/state/groupmap/drafts/ORG-x/1-1.toml");
-    Msg::Drafts(vec![groupmap::store::FoundDraft { path, age_secs: 120, text: Ok(text.into()) }])
+    let drafts = vec![groupmap::store::FoundDraft { path, age_secs: 120, text: Ok(text.into()) }];
+    Msg::Drafts { drafts, interrupted: Vec::new() }
 }
 
 #[test]
@@ -761,4 +762,17 @@ fn a_draft_whose_edits_are_already_saved_is_not_offered() {
     assert!(m.dialog.is_none(), "{:?}", m.dialog);
     assert!(matches!(&effects[..], [Effect::DeleteDraftFile { .. }]), "{effects:?}");
     assert!(m.status.as_ref().is_some_and(|(s, _)| s.contains("already has")), "{:?}", m.status);
+}
+
+/// A session killed during a save is told of at the next start: what it had done, and the
+/// version the table is now.
+#[test]
+fn a_save_left_in_flight_by_an_ended_session_is_told_at_the_next_start() {
+    let mut m = ready();
+    let interrupted =
+        vec![(90, "the mapping was saved as version 3; its job moving users runs on at the server".into())];
+    update(&mut m, Msg::Drafts { drafts: Vec::new(), interrupted });
+    let Some(Dialog::Result { message, .. }) = &m.dialog else { panic!("{:?}", m.dialog) };
+    assert!(message.contains("ended during a save 60 s ago: the mapping was saved as version 3"), "{message}");
+    assert!(message.contains("The table is now version 3."), "{message}");
 }

@@ -640,7 +640,7 @@ async fn hostile_text_is_escaped_on_the_editor_screen() {
     let effects = groupmap::app::update::start_load(&mut m);
     let Effect::Load { id } = effects[0] else { panic!("load first") };
     update(&mut m, Msg::Loaded { id, result: Ok(std::sync::Arc::new(loaded)) });
-    update(&mut m, Msg::Drafts(Vec::new()));
+    update(&mut m, Msg::Drafts { drafts: Vec::new(), interrupted: Vec::new() });
     let theme = groupmap::ui::theme::Theme { color: false };
     let mut screens = Vec::new();
     for keys in ["", "G", "p"] {

@@ -124,3 +124,36 @@ async fn a_paste_in_the_terminal_is_text_for_the_filter() {
     .unwrap();
     sb.shutdown().await;
 }
+
+/// An editor killed during a save: the next start says what that save had done, instead of
+/// offering its edits as an unsaved draft.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_killed_during_a_save_is_told_of_at_the_next_start() {
+    let sb = Sandbox::start(Options { job_step: Duration::from_millis(500), ..Options::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_groupmap");
+    let marker = dir.path().join("k-marker.toml");
+    std::fs::write(&marker, "").unwrap();
+    let marker = marker.display().to_string();
+    let e = env(&sb, dir.path(), &[]);
+    let a = Tmux::start("killed-save", &format!("{bin} --config {marker} tui; sleep 60"), &e);
+    tokio::task::spawn_blocking(move || {
+        a.wait_for("IdP values");
+        a.map("eng-platform", "Engineering");
+        a.literal("S");
+        a.wait_for("[ Cancel ]");
+        a.keys(&["Tab", "Enter"]);
+        a.wait_for("saved as version 4");
+        let pid = common::tmux::find_pid(&marker).expect("the editor");
+        assert!(std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap().success());
+        let b = Tmux::start("after-kill", &format!("{bin} tui"), &e);
+        let s = b.wait_for("ended during a save");
+        assert!(s.contains("the mapping was saved as") && s.contains("version 4; its job moving users"), "{s}");
+        assert!(!s.contains("Unsaved draft"), "its edits are in the table, not offered again:\n{s}");
+        drop(b);
+        drop(a);
+    })
+    .await
+    .unwrap();
+    sb.shutdown().await;
+}

@@ -72,7 +72,7 @@ pub enum Dialog {
     RestoreDraft {
         offers: Vec<DraftOffer>,
         selected: usize,
-        set_aside: Vec<String>,
+        notes: Vec<String>,
     },
     /// A save running: the stages it reached, the job's progress, and whether quitting was asked.
     Saving {

@@ -29,8 +29,12 @@ pub enum Msg {
         loaded: Arc<Organization>,
         age_secs: u64,
     },
-    /// The drafts other editor sessions left for this organization, newest first.
-    Drafts(Vec<crate::store::FoundDraft>),
+    /// The drafts other editor sessions left for this organization, newest first, and what is
+    /// known of saves they left in flight when they ended (seconds since, what was done).
+    Drafts {
+        drafts: Vec<crate::store::FoundDraft>,
+        interrupted: Vec<(u64, String)>,
+    },
     /// This session's draft was written (its path), or could not be (what went wrong, with the path).
     DraftWritten(Result<std::path::PathBuf, String>),
     SaveProgress(SaveStage),

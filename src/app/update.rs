@@ -78,7 +78,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             effects
         }
-        Msg::Drafts(found) => on_drafts(m, found),
+        Msg::Drafts { drafts, interrupted } => on_drafts(m, drafts, interrupted),
         Msg::DraftWritten(result) => {
             m.draft_file = match result {
                 Ok(path) => DraftFile::Written(path),
@@ -185,9 +185,19 @@ fn on_first_snapshot(m: &mut Model) -> Vec<Effect> {
 
 /// Other sessions' drafts: the readable ones are offered (newest first), the unreadable ones are
 /// moved aside, never overwritten, and named.
-fn on_drafts(m: &mut Model, found: Vec<FoundDraft>) -> Vec<Effect> {
+fn on_drafts(m: &mut Model, found: Vec<FoundDraft>, interrupted: Vec<(u64, String)>) -> Vec<Effect> {
     let mut offers = Vec::new();
-    let mut set_aside = Vec::new();
+    let mut notes: Vec<String> = interrupted
+        .into_iter()
+        .map(|(age, known)| {
+            let now = m
+                .org()
+                .and_then(|o| o.version())
+                .map(|v| format!(" The table is now version {v}."))
+                .unwrap_or_default();
+            format!("a session was ended during a save {} ago: {known}.{now}", crate::report::age(age))
+        })
+        .collect();
     let mut effects = Vec::new();
     let mut already_saved = 0;
     for f in found {
@@ -208,7 +218,7 @@ fn on_drafts(m: &mut Model, found: Vec<FoundDraft>) -> Vec<Effect> {
             }
             Err(why) => {
                 let to = crate::store::set_aside_path(&f.path);
-                set_aside.push(format!("{why}\n  (moved aside to {})", to.display()));
+                notes.push(format!("an earlier draft could not be read: {why}\n  (moved aside to {})", to.display()));
                 effects.push(Effect::SetAsideDraft { path: f.path });
             }
         }
@@ -220,13 +230,10 @@ fn on_drafts(m: &mut Model, found: Vec<FoundDraft>) -> Vec<Effect> {
         ));
     }
     if !offers.is_empty() {
-        m.dialog = Some(Dialog::RestoreDraft { offers, selected: 0, set_aside });
-    } else if !set_aside.is_empty() {
-        m.dialog = Some(Dialog::Result {
-            title: "An earlier draft could not be read".into(),
-            message: set_aside.join("\n"),
-            ok: false,
-        });
+        m.dialog = Some(Dialog::RestoreDraft { offers, selected: 0, notes });
+    } else if !notes.is_empty() {
+        m.dialog =
+            Some(Dialog::Result { title: "Left by an earlier session".into(), message: notes.join("\n"), ok: false });
     }
     effects
 }

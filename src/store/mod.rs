@@ -5,6 +5,8 @@
 //! - `$XDG_STATE_HOME/groupmap/drafts/KEY/SESSION.toml`: each editor session's unsaved edits,
 //!   its own (never shared, never deleted by another session), offered back on the next start.
 //! - `$XDG_STATE_HOME/groupmap/attempted/KEY-TIME-PID-N.toml`: a mapping whose save failed.
+//! - `$XDG_STATE_HOME/groupmap/saving/KEY/SESSION.txt`: what a save in flight has done so far,
+//!   kept until it ends, so that a session killed during a save is told of at the next start.
 //! - `$XDG_CACHE_HOME/groupmap/snapshots/KEY.json`: the last load, shown stale at start.
 //! - `$XDG_CACHE_HOME/groupmap/snapshots/last-organization-TAG`: when none is configured.
 
@@ -127,6 +129,43 @@ impl Store {
         Ok(path)
     }
 
+    fn saves_dir(&self, organization: &str) -> PathBuf {
+        self.state.join("saving").join(key(&self.place, organization))
+    }
+
+    /// Records what this session's save in flight has done so far (replaced at each stage).
+    pub fn record_save(&self, organization: &str, known: &str) -> io::Result<()> {
+        let path = self.saves_dir(organization).join(format!("{}.txt", self.session));
+        crate::private_file::write(&path, known.as_bytes())
+    }
+
+    /// The save in flight has ended (whatever its outcome, which the session reports itself).
+    pub fn end_save(&self, organization: &str) {
+        let _ = std::fs::remove_file(self.saves_dir(organization).join(format!("{}.txt", self.session)));
+    }
+
+    /// Saves other sessions left in flight when they ended (their process is gone), with how long
+    /// ago each was last heard of; reading them takes them out of the store.
+    pub fn interrupted_saves(&self, organization: &str) -> Vec<(u64, String)> {
+        let Ok(entries) = std::fs::read_dir(self.saves_dir(organization)) else { return Vec::new() };
+        let mut out = Vec::new();
+        for path in entries.filter_map(Result::ok).map(|e| e.path()) {
+            let session = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+            let pid = session.rsplit('-').next().unwrap_or_default();
+            let alive = session == self.session || std::path::Path::new("/proc").join(pid).exists();
+            if alive {
+                continue;
+            }
+            let age = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+            let age_secs = age.and_then(|t| t.elapsed().ok()).map_or(0, |d| d.as_secs());
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                out.push((age_secs, text));
+            }
+            let _ = std::fs::remove_file(&path);
+        }
+        out
+    }
+
     fn cache_path(&self, organization: &str) -> Option<PathBuf> {
         Some(key::path_in(self.cache.as_ref()?, &self.place, organization, "json"))
     }
@@ -204,6 +243,23 @@ mod tests {
         assert_eq!(std::fs::read_to_string(b.draft_path(org)).unwrap(), "b", "a's delete leaves b's draft");
         let aside = b.set_aside(&b.draft_path(org)).unwrap();
         assert!(aside.exists() && a.other_drafts(org).is_empty(), "set aside: kept, not offered");
+    }
+
+    #[test]
+    fn a_save_left_in_flight_by_a_dead_session_is_told_once_and_a_live_one_is_not() {
+        let d = tempfile::tempdir().unwrap();
+        let org = "https://x/organizations/O";
+        let s = store("https://x", d.path());
+        s.record_save(org, "saved as version 4").unwrap();
+        assert!(s.interrupted_saves(org).is_empty(), "this session's own save is not interrupted");
+        let dead = s.saves_dir(org).join("1-999999999.txt");
+        std::fs::write(&dead, "the mapping was saved as version 7").unwrap();
+        let told = s.interrupted_saves(org);
+        assert_eq!(told.len(), 1);
+        assert_eq!(told[0].1, "the mapping was saved as version 7");
+        assert!(s.interrupted_saves(org).is_empty(), "told once");
+        s.end_save(org);
+        assert_eq!(std::fs::read_dir(s.saves_dir(org)).unwrap().count(), 0);
     }
 
     #[test]

@@ -121,7 +121,7 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
             }
             (format!("Suggestions ({})", items.len()), lines, 0)
         }
-        Dialog::RestoreDraft { offers, selected, set_aside } => {
+        Dialog::RestoreDraft { offers, selected, notes } => {
             let mut lines = vec![Line::raw(if offers.len() == 1 {
                 "An earlier session left unsaved edits for this organization:".to_owned()
             } else {
@@ -166,8 +166,8 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
                     theme.warn(),
                 ));
             }
-            for why in set_aside {
-                lines.push(Line::styled(format!("Unreadable draft: {}", sanitize(why)), theme.warn()));
+            for why in notes {
+                lines.push(Line::styled(sanitize(why).into_owned(), theme.warn()));
             }
             lines.push(Line::raw(""));
             lines.push(Line::styled(hint_line(Scope::Dialog(DialogKind::RestoreDraft)), theme.key()));

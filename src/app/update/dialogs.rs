@@ -87,7 +87,7 @@ pub(super) fn on_dialog_key(m: &mut Model, action: Option<Action>, text: Option<
                 m.dialog = Some(Dialog::Suggestions { selected: selected.min(items.len() - 1), items });
             }
         }
-        Dialog::RestoreDraft { mut offers, mut selected, set_aside } => match action {
+        Dialog::RestoreDraft { mut offers, mut selected, notes } => match action {
             Some(Action::Yes) => {
                 let offer = offers.remove(selected);
                 let effects = super::restore_draft(m, offer);
@@ -99,22 +99,22 @@ pub(super) fn on_dialog_key(m: &mut Model, action: Option<Action>, text: Option<
                 m.status = Some((format!("draft discarded ({} deleted)", offer.path.display()), false));
                 if !offers.is_empty() {
                     selected = selected.min(offers.len() - 1);
-                    m.dialog = Some(Dialog::RestoreDraft { offers, selected, set_aside });
+                    m.dialog = Some(Dialog::RestoreDraft { offers, selected, notes });
                 }
                 return vec![Effect::DeleteDraftFile { path: offer.path }];
             }
             Some(Action::Down) => {
                 selected = (selected + 1).min(offers.len() - 1);
-                m.dialog = Some(Dialog::RestoreDraft { offers, selected, set_aside });
+                m.dialog = Some(Dialog::RestoreDraft { offers, selected, notes });
             }
             Some(Action::Up) => {
                 selected = selected.saturating_sub(1);
-                m.dialog = Some(Dialog::RestoreDraft { offers, selected, set_aside });
+                m.dialog = Some(Dialog::RestoreDraft { offers, selected, notes });
             }
             Some(Action::Close) => {
                 m.status = Some(("drafts kept; they are offered again next time".into(), false));
             }
-            _ => m.dialog = Some(Dialog::RestoreDraft { offers, selected, set_aside }),
+            _ => m.dialog = Some(Dialog::RestoreDraft { offers, selected, notes }),
         },
         Dialog::Saving { stages, job, elapsed_ms, quit_asked } => {
             let quit_asked = match action {
