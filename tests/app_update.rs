@@ -770,7 +770,7 @@ fn a_draft_whose_edits_are_already_saved_is_not_offered() {
 fn a_save_left_in_flight_by_an_ended_session_is_told_at_the_next_start() {
     let mut m = ready();
     let interrupted =
-        vec![(90, "the mapping was saved as version 3; its job moving users runs on at the server".into())];
+        vec![(60, "the mapping was saved as version 3; its job moving users runs on at the server".into())];
     update(&mut m, Msg::Drafts { drafts: Vec::new(), interrupted });
     let Some(Dialog::Result { message, .. }) = &m.dialog else { panic!("{:?}", m.dialog) };
     assert!(message.contains("ended during a save 60 s ago: the mapping was saved as version 3"), "{message}");
