@@ -776,3 +776,24 @@ fn a_save_left_in_flight_by_an_ended_session_is_told_at_the_next_start() {
     assert!(message.contains("ended during a save 60 s ago: the mapping was saved as version 3"), "{message}");
     assert!(message.contains("The table is now version 3."), "{message}");
 }
+
+/// Undo on the Fields screen takes back the column choice, not an earlier mapping edit.
+#[test]
+fn undo_takes_back_a_column_choice_before_an_earlier_edit() {
+    let mut m = ready();
+    select_value(&mut m, "Sales EMEA");
+    select_group(&mut m, "Sales EMEA");
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, key('f'));
+    m.columns.selected = m.column_rows().iter().position(|&(_, c)| c == 0).unwrap();
+    update(&mut m, key('i'));
+    assert_eq!(m.fields().idp_value.as_deref(), Some("Name"), "the Name column is the IdP value now");
+    update(&mut m, key('u'));
+    assert_eq!(m.fields().idp_value, None, "the column choice is undone");
+    assert!(m.mapping.row("Sales EMEA").is_some(), "the earlier edit stays");
+    update(&mut m, key('u'));
+    assert!(m.mapping.row("Sales EMEA").is_none(), "then the edit");
+    update(&mut m, Msg::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)));
+    update(&mut m, Msg::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)));
+    assert_eq!(m.fields().idp_value.as_deref(), Some("Name"), "redo brings the column back");
+}

@@ -366,9 +366,9 @@ pub fn unavailable(m: &Model, a: Action) -> Option<&'static str> {
     match a {
         Action::Undo if m.undo.is_empty() => Some("nothing to undo"),
         Action::Redo if m.redo.is_empty() => Some("nothing to redo"),
-        Action::Save if !m.capabilities().save_table => Some(
-            "read-only server: Calendly's public API cannot save the table; enter it in Calendly's admin center (`groupmap mapping export --mapping FILE --format csv` writes a mapping file as its CSV)",
-        ),
+        Action::Save if !m.capabilities().save_table => {
+            Some("read-only server (Calendly's API cannot save the table): enter it in Calendly's admin center")
+        }
         Action::Save if !m.modified() && !m.plan.applies() => Some("nothing to save: no edits and no user to move"),
         Action::Save if m.plan.lint.iter().any(|f| f.severity == Severity::Error) => {
             Some("the mapping has errors (see the preview's findings)")

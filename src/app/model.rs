@@ -103,6 +103,13 @@ pub struct DraftOffer {
     pub lost_from_line: Option<usize>,
 }
 
+/// What undo and redo step through: every change the admin makes, the column choice included.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Version {
+    pub mapping: Mapping,
+    pub fields: FieldChoice,
+}
+
 /// Where this session's unsaved edits are kept.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum DraftFile {
@@ -125,8 +132,8 @@ pub struct Model {
     snap: Arc<Snapshot>,
     pub mapping: Mapping,
     pub plan: Plan,
-    pub undo: Vec<Mapping>,
-    pub redo: Vec<Mapping>,
+    pub undo: Vec<Version>,
+    pub redo: Vec<Version>,
     pub screen: Screen,
     pub help: bool,
     pub help_scroll: usize,
@@ -205,6 +212,11 @@ impl Model {
 
     pub fn fields(&self) -> &FieldChoice {
         &self.fields
+    }
+
+    /// The mapping and column choice as they are now (for undo).
+    pub fn version(&self) -> Version {
+        Version { mapping: self.mapping.clone(), fields: self.fields.clone() }
     }
 
     pub fn capabilities(&self) -> Capabilities {

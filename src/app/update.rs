@@ -450,11 +450,15 @@ fn choose_column(m: &mut Model, email: bool) -> Vec<Effect> {
         fields.idp_value = Some(header.clone());
     }
     let first = m.snap().organization.is_empty();
+    let before = m.version();
     match m.set_loaded(org, fields) {
         Ok(()) => {
             m.phase = Phase::Ready;
             if first {
                 m.mapping = m.base();
+            } else if before.fields != *m.fields() {
+                m.undo.push(before);
+                m.redo.clear();
             }
             recompute(m);
             m.status = Some((
@@ -473,14 +477,39 @@ fn choose_column(m: &mut Model, email: bool) -> Vec<Effect> {
 
 /// Records an edit for undo, re-plans and writes the draft.
 fn edit(m: &mut Model, f: impl FnOnce(&mut crate::domain::Mapping)) -> Vec<Effect> {
-    let before = m.mapping.clone();
+    let before = m.version();
     f(&mut m.mapping);
-    if m.mapping == before {
+    if m.mapping == before.mapping {
         return Vec::new();
     }
     m.undo.push(before);
     m.redo.clear();
     after_edit(m)
+}
+
+/// Goes back (or forward) to `to`; returns the version it leaves, for the other stack.
+pub(super) fn step_to(m: &mut Model, to: super::model::Version) -> super::model::Version {
+    let left = m.version();
+    if to.fields != left.fields
+        && let Some(org) = m.org().cloned()
+    {
+        match m.set_loaded(org, to.fields.clone()) {
+            Ok(()) => {
+                let column = |f: &Option<String>| f.as_deref().map_or_else(|| "detected".to_owned(), quoted);
+                m.status = Some((
+                    format!(
+                        "columns: login email {}, IdP group {}",
+                        column(&to.fields.email),
+                        column(&to.fields.idp_value)
+                    ),
+                    false,
+                ));
+            }
+            Err(e) => m.status = Some((e.to_string(), true)),
+        }
+    }
+    m.mapping = to.mapping;
+    left
 }
 
 fn after_edit(m: &mut Model) -> Vec<Effect> {

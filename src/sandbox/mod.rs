@@ -332,12 +332,7 @@ impl Sandbox {
     pub fn move_member(&self, email: &str, group_name: &str) {
         {
             let mut st = self.shared.state();
-            let owner = st.owner_by_email(email).unwrap_or_else(|| panic!("sandbox: no member or invitee {email}"));
-            let group = st
-                .group_by_name(group_name)
-                .unwrap_or_else(|| panic!("sandbox: no group named {group_name:?}"))
-                .uuid
-                .clone();
+            let (owner, group) = owner_and_group(&st, email, group_name);
             st.move_members(&[(owner, group)]);
         }
         self.shared.persist();
@@ -350,12 +345,7 @@ impl Sandbox {
     pub fn add_member_relationship(&self, email: &str, group_name: &str) {
         {
             let mut st = self.shared.state();
-            let owner = st.owner_by_email(email).unwrap_or_else(|| panic!("sandbox: no member or invitee {email}"));
-            let group = st
-                .group_by_name(group_name)
-                .unwrap_or_else(|| panic!("sandbox: no group named {group_name:?}"))
-                .uuid
-                .clone();
+            let (owner, group) = owner_and_group(&st, email, group_name);
             st.add_member_relationship(owner, group);
         }
         self.shared.persist();
@@ -413,4 +403,11 @@ impl Drop for Sandbox {
             server.abort();
         }
     }
+}
+
+/// A test control's owner (by email) and group (by name); panics when either is missing.
+fn owner_and_group(st: &state::OrgState, email: &str, group_name: &str) -> (state::OwnerRef, String) {
+    let owner = st.owner_by_email(email).unwrap_or_else(|| panic!("sandbox: no member or invitee {email}"));
+    let group = st.group_by_name(group_name).unwrap_or_else(|| panic!("sandbox: no group named {group_name:?}"));
+    (owner, group.uuid.clone())
 }

@@ -245,12 +245,14 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
         }
         Action::Undo => {
             let prev = m.undo.pop().expect("checked");
-            m.redo.push(std::mem::replace(&mut m.mapping, prev));
+            let left = super::step_to(m, prev);
+            m.redo.push(left);
             return after_edit(m);
         }
         Action::Redo => {
             let next = m.redo.pop().expect("checked");
-            m.undo.push(std::mem::replace(&mut m.mapping, next));
+            let left = super::step_to(m, next);
+            m.undo.push(left);
             return after_edit(m);
         }
         Action::Preview => {
