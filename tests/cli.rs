@@ -958,3 +958,16 @@ fn ctrl_c_during_apply_says_what_the_server_holds_and_keeps_the_mapping() {
     assert_eq!(std::fs::read_dir(home.path("state/groupmap/attempted")).unwrap().count(), 1);
     rt.block_on(sb.shutdown());
 }
+
+/// `mapping check --strict` fails on warnings too (for CI); without it warnings pass.
+#[test]
+fn mapping_check_strict_fails_on_warnings() {
+    let home = Home::new();
+    let file = home.write("typo.toml", "enabled = true\ndefault_group = \"Evryone\"\n");
+    let file = file.to_str().unwrap();
+    let lax = home.run(&["mapping", "check", file]);
+    assert_eq!(lax.code(), 0, "{lax:?}");
+    let strict = home.run(&["mapping", "check", "--strict", file]);
+    assert_eq!(strict.code(), 1, "{strict:?}");
+    assert!(strict.stderr.contains("--strict fails on warnings"), "{strict:?}");
+}

@@ -134,6 +134,9 @@ pub enum MappingCommand {
     Check {
         /// The mapping file (TOML) to check
         file: PathBuf,
+        /// Fail (exit 1) on warnings too, not only on errors (for CI)
+        #[arg(long)]
+        strict: bool,
     },
 }
 

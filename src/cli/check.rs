@@ -22,10 +22,11 @@ fn fail(file: &Path, mut problems: Vec<FileError>) -> Result<u8> {
     bail!("{}: {} problem(s)", file.display(), problems.len())
 }
 
+/// `strict`: warnings fail too (for CI).
 /// Text that is not TOML stops at its one error, before connecting. Otherwise every key and type
 /// problem of the file is listed together with what resolving it against the organization finds
 /// (unknown group URIs, another organization), so one run shows them all.
-pub async fn check(global: &Global, file: &Path) -> Result<u8> {
+pub async fn check(global: &Global, file: &Path, strict: bool) -> Result<u8> {
     let (parsed, mut problems) = MappingFile::read_all(file);
     let Some(mut parsed) = parsed else { return fail(file, problems) };
     let conn = Connection::open(global).await?;
@@ -73,6 +74,9 @@ pub async fn check(global: &Global, file: &Path) -> Result<u8> {
             bail!("{shown}: {errors} error(s)");
         }
         let warnings = count(Severity::Warning);
+        if strict && warnings > 0 {
+            bail!("{shown}: {warnings} warning(s), and --strict fails on warnings");
+        }
         let notes = match count(Severity::Info) {
             0 => String::new(),
             n => format!(", {n} note(s)"),

@@ -172,7 +172,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             conn.close().await;
             result
         }
-        Command::Mapping(MappingCommand::Check { file }) => check::check(&global, &file).await,
+        Command::Mapping(MappingCommand::Check { file, strict }) => check::check(&global, &file, strict).await,
     }
 }
 

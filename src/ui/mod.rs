@@ -143,7 +143,7 @@ pub fn summary(m: &Model) -> String {
     }
     let moves = p.changes.len() - p.to_default();
     let mut s = format!(
-        "{moves} move · {} join default · {} unmapped · {} unchanged",
+        "{moves} move · {} to default · {} unmapped · {} unchanged",
         p.to_default(),
         p.unmapped.len(),
         p.unchanged
@@ -202,10 +202,10 @@ fn footer(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     hints.extend(right);
     let mut first = Vec::new();
     if let Some(s) = &m.snap().saved {
-        first.push(Span::styled(format!("v{} ", s.version), theme.dim()));
+        first.push(Span::styled(format!("saved v{} ", s.version), theme.dim()));
     }
     if m.modified() {
-        first.push(Span::styled("*modified* ", theme.accent()));
+        first.push(Span::styled("edited ", theme.accent()));
     }
     first.push(Span::styled(summary(m), Style::new().add_modifier(ratatui::style::Modifier::BOLD)));
     let summary = Line::from(first);
