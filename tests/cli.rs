@@ -971,3 +971,19 @@ fn mapping_check_strict_fails_on_warnings() {
     assert_eq!(strict.code(), 1, "{strict:?}");
     assert!(strict.stderr.contains("--strict fails on warnings"), "{strict:?}");
 }
+
+/// Completions and the manual page come from the parser's own definitions: every command shows.
+#[test]
+fn completions_and_the_manual_page_cover_every_command() {
+    let home = Home::new();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = home.expect(0, &["completions", shell]);
+        for cmd in ["plan", "apply", "mapping", "sandbox", "demo"] {
+            assert!(out.stdout.contains(cmd), "{shell} completion lacks {cmd}");
+        }
+        assert!(out.stdout.contains("users-csv"), "{shell}: options too");
+    }
+    let man = home.expect(0, &["man"]);
+    assert!(man.stdout.starts_with(".ie") && man.stdout.contains(".TH groupmap 1"), "{}", &man.stdout[..80]);
+    assert!(man.stdout.contains("CALENDLY_TOKEN"), "the token's place is documented");
+}

@@ -100,6 +100,13 @@ pub enum Command {
     Mapping(MappingCommand),
     /// Run the bundled sandbox API server
     Sandbox(SandboxArgs),
+    /// Print a shell completion script (e.g. `groupmap completions bash > ~/.local/share/bash-completion/completions/groupmap`)
+    Completions {
+        /// The shell to complete in
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `groupmap man | man -l -`
+    Man,
 }
 
 impl Command {
@@ -113,6 +120,8 @@ impl Command {
             Command::Mapping(MappingCommand::Export { .. }) => "mapping export",
             Command::Mapping(MappingCommand::Check { .. }) => "mapping check",
             Command::Sandbox(_) => "sandbox",
+            Command::Completions { .. } => "completions",
+            Command::Man => "man",
         }
     }
 }

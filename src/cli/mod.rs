@@ -173,6 +173,19 @@ pub async fn run(cli: Cli) -> Result<u8> {
             result
         }
         Command::Mapping(MappingCommand::Check { file, strict }) => check::check(&global, &file, strict).await,
+        // Both from the same definitions as the parser, so they cannot drift from it.
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "groupmap", &mut out);
+            emit(&String::from_utf8_lossy(&out))?;
+            Ok(0)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
+            emit(&String::from_utf8_lossy(&out))?;
+            Ok(0)
+        }
     }
 }
 
