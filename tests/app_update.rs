@@ -797,3 +797,30 @@ fn undo_takes_back_a_column_choice_before_an_earlier_edit() {
     update(&mut m, Msg::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)));
     assert_eq!(m.fields().idp_value.as_deref(), Some("Name"), "redo brings the column back");
 }
+
+/// Every change says what it did: toggles, the default group, undo and redo.
+#[test]
+fn every_change_says_what_it_did() {
+    let mut m = ready();
+    let said = |m: &Model| m.status.as_ref().map(|(s, _)| s.clone()).unwrap_or_default();
+    update(&mut m, key('m'));
+    assert_eq!(said(&m), "group mapping OFF; u undoes");
+    update(&mut m, key('e'));
+    assert_eq!(said(&m), "apply to existing users OFF; u undoes");
+    update(&mut m, code(KeyCode::Tab));
+    select_group(&mut m, "Everyone");
+    update(&mut m, key('d'));
+    assert_eq!(said(&m), "default group \"Everyone\"; u undoes");
+    update(&mut m, key('u'));
+    assert_eq!(said(&m), "undid: default group \"Everyone\"");
+    update(&mut m, Msg::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)));
+    assert_eq!(said(&m), "redid: default group \"Everyone\"");
+    update(&mut m, code(KeyCode::Tab));
+    select_value(&mut m, "Sales EMEA");
+    update(&mut m, code(KeyCode::Tab));
+    select_group(&mut m, "Sales EMEA");
+    update(&mut m, code(KeyCode::Tab));
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, key('u'));
+    assert_eq!(said(&m), "undid: map \"Sales EMEA\" → \"Sales EMEA\"");
+}

@@ -180,6 +180,17 @@ fn on_first_snapshot(m: &mut Model) -> Vec<Effect> {
         }
     }
     recompute(m);
+    // The saved table itself moving people means the organization is not where it puts them.
+    if m.status.is_none() && m.plan.applies() {
+        let n = m.plan.changes.len();
+        m.status = Some((
+            format!(
+                "{n} user(s) aren't where the saved table puts them: p shows who, S applies it (it was saved \
+                 without moving existing users, or they moved since)"
+            ),
+            false,
+        ));
+    }
     effects
 }
 
@@ -485,6 +496,33 @@ fn edit(m: &mut Model, f: impl FnOnce(&mut crate::domain::Mapping)) -> Vec<Effec
     m.undo.push(before);
     m.redo.clear();
     after_edit(m)
+}
+
+/// What changed from one table to another, in a few words for the status line.
+pub(super) fn describe_change(m: &Model, from: &crate::domain::Mapping, to: &crate::domain::Mapping) -> String {
+    let d = diff(from, to);
+    let name = |t: &crate::domain::Target| quoted(m.snap().target_name(t));
+    let mut said: Vec<String> = Vec::new();
+    if let Some((_, on)) = d.enabled {
+        said.push(format!("group mapping {}", if on { "ON" } else { "OFF" }));
+    }
+    if let Some((_, to)) = &d.default_group {
+        said.push(match to {
+            Some(t) => format!("default group {}", name(t)),
+            None => "no default group".to_owned(),
+        });
+    }
+    said.extend(d.added.iter().map(|r| format!("map {} → {}", quoted(&r.idp_value), name(&r.target))));
+    said.extend(d.changed.iter().map(|(v, _, t)| format!("map {} → {}", quoted(v), name(t))));
+    said.extend(d.removed.iter().map(|r| format!("unmap {}", quoted(&r.idp_value))));
+    if from.apply_to_existing != to.apply_to_existing {
+        said.push(format!("apply to existing users {}", if to.apply_to_existing { "ON" } else { "OFF" }));
+    }
+    match said.len() {
+        0 => "the column choice".to_owned(),
+        1..=2 => said.join(", "),
+        n => format!("{}, and {} more", said[..2].join(", "), n - 2),
+    }
 }
 
 /// Goes back (or forward) to `to`; returns the version it leaves, for the other stack.

@@ -222,17 +222,25 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
             m.status = Some((format!("unmapped {}", quoted(&value)), false));
             return effects;
         }
-        Action::ToggleMapping => return edit(m, |map| map.enabled = !map.enabled),
-        Action::ToggleApplyExisting => return edit(m, |map| map.apply_to_existing = !map.apply_to_existing),
-        Action::SetDefault => {
-            let entry = m.selected_group().expect("checked").clone();
-            let target = match &entry {
-                GroupEntry::Existing(g) => Target::Group(m.snap().group(*g).uri.clone()),
-                GroupEntry::New(n) => Target::New(n.clone()),
+        Action::ToggleMapping | Action::ToggleApplyExisting | Action::SetDefault => {
+            let before = m.mapping.clone();
+            let effects = match a {
+                Action::ToggleMapping => edit(m, |map| map.enabled = !map.enabled),
+                Action::ToggleApplyExisting => edit(m, |map| map.apply_to_existing = !map.apply_to_existing),
+                _ => {
+                    let entry = m.selected_group().expect("checked").clone();
+                    let target = match &entry {
+                        GroupEntry::Existing(g) => Target::Group(m.snap().group(*g).uri.clone()),
+                        GroupEntry::New(n) => Target::New(n.clone()),
+                    };
+                    edit(m, |map| {
+                        map.default_group =
+                            if map.default_group.as_ref() == Some(&target) { None } else { Some(target) };
+                    })
+                }
             };
-            return edit(m, |map| {
-                map.default_group = if map.default_group.as_ref() == Some(&target) { None } else { Some(target) };
-            });
+            m.status = Some((format!("{}; u undoes", super::describe_change(m, &before, &m.mapping)), false));
+            return effects;
         }
         Action::NewGroup => m.dialog = Some(Dialog::NewGroup { name: String::new() }),
         Action::Suggest => {
@@ -245,15 +253,25 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
         }
         Action::Undo => {
             let prev = m.undo.pop().expect("checked");
+            let said = format!("undid: {}", super::describe_change(m, &prev.mapping, &m.mapping));
             let left = super::step_to(m, prev);
             m.redo.push(left);
-            return after_edit(m);
+            let effects = after_edit(m);
+            if !m.status.as_ref().is_some_and(|(s, _)| s.starts_with("columns:")) {
+                m.status = Some((said, false));
+            }
+            return effects;
         }
         Action::Redo => {
             let next = m.redo.pop().expect("checked");
+            let said = format!("redid: {}", super::describe_change(m, &m.mapping, &next.mapping));
             let left = super::step_to(m, next);
             m.undo.push(left);
-            return after_edit(m);
+            let effects = after_edit(m);
+            if !m.status.as_ref().is_some_and(|(s, _)| s.starts_with("columns:")) {
+                m.status = Some((said, false));
+            }
+            return effects;
         }
         Action::Preview => {
             if m.screen == Screen::Preview {
