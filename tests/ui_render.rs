@@ -170,3 +170,15 @@ fn new_group_dialog_says_whether_the_name_is_an_existing_group() {
     assert!(screen("Evryone").contains("A new group, created when you save; like the existing group \"Everyone\"."));
     assert!(screen("Sales Ops").contains("The group is created when you save."));
 }
+
+/// While a filter is typed, the footer names the keys that work then, not the screen's letters
+/// (which are typed as text).
+#[test]
+fn the_footer_fits_the_moment_while_typing_a_filter() {
+    let mut m = ready();
+    update(&mut m, key('/'));
+    let t = render(&mut m, 80, 24, &COLOR);
+    let last: String = (0..80).map(|x| t.backend().buffer()[(x, 23)].symbol().to_owned()).collect();
+    assert!(last.contains("Enter keeps the filter") && last.contains("Esc clears it"), "{last}");
+    assert!(!last.contains("q quit") && !last.contains("x unmap"), "{last}");
+}

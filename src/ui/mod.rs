@@ -163,7 +163,8 @@ pub fn summary(m: &Model) -> String {
 }
 
 fn footer(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
-    let scopes = crate::app::keymap::scopes(m.screen);
+    // The keys that work now: a dialog's, the help's, a filter being typed, or the screen's.
+    let live = crate::app::keymap::live_scopes(m);
     // Help and quit always show, at the right; the rest fill the line in table order.
     let always = |a: Action| matches!(a, Action::Help | Action::Quit);
     let hint = |b: &Binding| -> (Vec<Span<'static>>, usize) {
@@ -179,10 +180,19 @@ fn footer(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
         ];
         (spans, width)
     };
-    let shown: Vec<&Binding> = BINDINGS
-        .iter()
-        .filter(|b| b.hint.is_some() && (b.scope == Scope::Everywhere || scopes.contains(&b.scope)))
-        .collect();
+    let mut shown: Vec<&Binding> = BINDINGS.iter().filter(|b| b.hint.is_some() && live.contains(&b.scope)).collect();
+    // One hint an action (a screen may restate a key the whole editor has), and none for keys
+    // that do nothing yet (quitting during a save is offered only once C-c asked).
+    let mut seen = Vec::new();
+    shown.retain(|b| {
+        !seen.contains(&b.action) && {
+            seen.push(b.action);
+            true
+        }
+    });
+    if matches!(m.dialog, Some(crate::app::model::Dialog::Saving { quit_asked: false, .. })) {
+        shown.clear();
+    }
     let (right, right_w) =
         shown.iter().filter(|b| always(b.action)).map(|b| hint(b)).fold((Vec::new(), 0), |(mut v, w), (s, n)| {
             v.extend(s);

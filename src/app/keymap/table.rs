@@ -94,8 +94,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(TooSmall, &[Char('q')], "q", Quit, Some("quits"), "quit (asks when edits are unsaved)"),
     bind(TooSmall, &[Ctrl('c')], "C-c", Exit, Some("exits"), "exit now (unsaved edits stay in the draft)"),
     // Typing a filter.
-    bind(FilterInput, &[ENTER], "Enter", Confirm, None, "keep the filter and move in the list"),
-    bind(FilterInput, &[ESC], "Esc", Cancel, None, "clear the filter"),
+    bind(FilterInput, &[ENTER], "Enter", Confirm, Some("keeps the filter"), "keep the filter and move in the list"),
+    bind(FilterInput, &[ESC], "Esc", Cancel, Some("clears it"), "clear the filter"),
     bind(FilterInput, &[BACKSPACE], "Backspace", Erase, None, "delete the last character"),
     bind(FilterInput, &[UP], "↑", Up, None, "move up while typing"),
     bind(FilterInput, &[DOWN], "↓", Down, None, "move down while typing"),
