@@ -84,6 +84,8 @@ pub enum LineKind {
     /// An unmapped value and how many users hold it.
     Unmapped,
     Finding(Severity),
+    /// What the preview's marks mean (the editor shows it under the summary).
+    Legend,
     Blank,
     /// Anything else (nothing today; for lines a caller adds).
     Plain,

@@ -537,6 +537,7 @@ fn preview_lines_carry_the_kind_their_text_shows() {
             LineKind::Finding(Severity::Warning) => t.starts_with("warning: "),
             LineKind::Finding(Severity::Info) => t.starts_with("note: "),
             LineKind::Blank => l.text.is_empty(),
+            LineKind::Legend => l.text.starts_with("Legend: ~ moves from another group · + joins"),
             LineKind::Plain => false,
         };
         assert!(ok, "{:?} for {:?}", l.kind, l.text);

@@ -390,7 +390,12 @@ fn build_preview(m: &mut Model) -> Vec<Effect> {
     let lines = crate::report::plan_lines(m.snap(), &m.mapping, &m.plan, &d, m.label());
     // The summary comes first on screen (and last in `groupmap plan`, as terraform prints it).
     let summary = PreviewLine::new(LineKind::Summary, crate::report::summary_line(&m.plan, &d));
-    m.preview_lines = Arc::new([summary, PreviewLine::blank()].into_iter().chain(lines).collect());
+    let legend = PreviewLine::new(
+        LineKind::Legend,
+        "Legend: ~ moves from another group · + joins a group (had none) · the last column is the IdP value",
+    );
+    let head = [summary, legend, PreviewLine::blank()];
+    m.preview_lines = Arc::new(head.into_iter().chain(lines).collect());
     m.preview_filtered_for = None;
     refilter_preview(m, false)
 }

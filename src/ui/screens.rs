@@ -43,6 +43,7 @@ fn preview_style(kind: LineKind, theme: &Theme) -> Style {
         LineKind::Heading => Style::new().add_modifier(ratatui::style::Modifier::BOLD),
         LineKind::Finding(Severity::Error) | LineKind::TableRemoved => theme.error(),
         LineKind::Finding(Severity::Warning) => theme.warn(),
+        LineKind::Legend => theme.dim(),
         LineKind::TableAdded | LineKind::UserMove { new_member: true } => theme.ok(),
         LineKind::Finding(Severity::Info)
         | LineKind::UserMove { new_member: false }
