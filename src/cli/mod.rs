@@ -333,6 +333,8 @@ async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_exist
             return Ok(1);
         }
     }
+    // Registered before anything is sent, so that an interrupt at any stage is caught.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     let reached = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = reached.clone();
     let progress = Arc::new(move |stage: SaveStage| {
@@ -341,7 +343,7 @@ async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_exist
     });
     let applied = tokio::select! {
         applied = conn.engine.apply(&org, &snap, &conn.fields, &mapping, progress) => applied,
-        _ = tokio::signal::ctrl_c() => {
+        _ = interrupt.recv() => {
             let known = crate::service::stage::interrupted(&reached.lock().expect("stages"));
             eprintln!("\nInterrupted: {known}.");
             keep_attempted(conn, &snap, &mapping);
