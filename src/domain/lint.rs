@@ -209,6 +209,64 @@ mod tests {
     use super::*;
     use crate::domain::people::StaleRow;
 
+    /// The near-duplicate findings as worked out before the snapshot kept its families: every
+    /// value keyed on every plan.
+    fn near_duplicates_keyed_per_plan(snap: &Snapshot, mapping: &Mapping) -> Vec<(String, Vec<String>)> {
+        let mut families: HashMap<String, Vec<&str>> = HashMap::new();
+        let row_values = mapping.rows.iter().map(|r| r.idp_value.as_str()).filter(|v| snap.value_id(v).is_none());
+        for v in snap.values.iter().map(String::as_str).chain(row_values) {
+            let fam = families.entry(lookalike::family_key(v)).or_default();
+            if !fam.contains(&v) {
+                fam.push(v);
+            }
+        }
+        let mut families: Vec<(String, Vec<&str>)> = families.into_iter().filter(|(_, f)| f.len() > 1).collect();
+        families.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        families.iter().map(|(_, f)| (lookalike::describe(f), f.iter().map(|v| (*v).to_owned()).collect())).collect()
+    }
+
+    #[test]
+    fn near_duplicates_from_the_snapshots_families_are_those_keyed_per_plan() {
+        use crate::domain::people::{OwnerInput, OwnerKind};
+        let held = ["Sales", "sales", "Sales ", "S\u{430}les", "Ops", "Marketing", "Caf\u{e9}", "Team I", "Solo"];
+        let owners = held
+            .iter()
+            .enumerate()
+            .map(|(i, v)| OwnerInput {
+                kind: OwnerKind::Member,
+                uri: format!("u{i}"),
+                name: format!("U{i}"),
+                email: format!("u{i}@x"),
+                value: Some((*v).to_owned()),
+                group: None,
+            })
+            .collect();
+        let snap = Snapshot::new("b", "o", vec![], owners, None);
+        let rows: &[&[&str]] = &[
+            &[],
+            &["Sales", "Ops"],
+            // Rows no user has: joining a family of two, making one of a single value, alone,
+            // among themselves, repeated.
+            &["SALES", "ops", "Marketing\u{a0}", "Cafe\u{301}", "Team l", "Nobody", "x", "X", "x", "SALES"],
+            &["nobody", "NOBODY "],
+        ];
+        for rows in rows {
+            let mut m = Mapping::default();
+            for v in *rows {
+                m.rows.push(crate::domain::mapping::Row { idp_value: (*v).into(), target: Target::New("G".into()) });
+            }
+            let p = crate::domain::plan(&snap, &m);
+            let got: Vec<(String, Vec<String>)> = p
+                .lint
+                .iter()
+                .filter(|f| f.kind == LintKind::NearDuplicate)
+                .map(|f| (f.message.clone(), f.values.clone()))
+                .collect();
+            assert_eq!(got, near_duplicates_keyed_per_plan(&snap, &m), "rows {rows:?}");
+            assert!(!got.is_empty());
+        }
+    }
+
     #[test]
     fn stale_export_rows_are_listed_up_to_a_cap_then_counted() {
         let mut snap = Snapshot::new("b", "o", vec![], vec![], None);
