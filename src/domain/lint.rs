@@ -45,36 +45,53 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
     }
     out.extend(super::group_names::lint(snap, mapping));
 
-    // Near-duplicates among the values users have and the values rows name. (Hashed, then only
-    // the families of two or more sorted: this runs on every edit over thousands of values.)
-    let mut families: HashMap<String, Vec<&str>> = HashMap::with_capacity(snap.values.len());
-    let row_values = mapping.rows.iter().map(|r| r.idp_value.as_str()).filter(|v| snap.value_id(v).is_none());
-    for v in snap.values.iter().map(String::as_str).chain(row_values) {
-        let fam = families.entry(lookalike::family_key(v)).or_default();
+    // Near-duplicates among the values users have and the values rows name. The families among
+    // the values users have are the snapshot's, worked out once (this runs on every edit, over
+    // thousands of values); per plan only the values rows name that no user has are keyed.
+    let families = snap.value_families();
+    // Rows whose value no user has, looked up once for this and the unused-row findings.
+    let unused: Vec<&str> =
+        mapping.rows.iter().map(|r| r.idp_value.as_str()).filter(|v| snap.value_id(v).is_none()).collect();
+    let mut extra: HashMap<String, Vec<&str>> = HashMap::new();
+    for &v in &unused {
+        let fam = extra.entry(lookalike::family_key(v)).or_default();
         if !fam.contains(&v) {
             fam.push(v);
         }
     }
-    let mut families: Vec<(String, Vec<&str>)> = families.into_iter().filter(|(_, f)| f.len() > 1).collect();
-    families.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for (_, fam) in &families {
-        out.push(Finding {
-            kind: NearDuplicate,
-            severity: Warning,
-            message: lookalike::describe(fam),
-            values: fam.iter().map(|v| (*v).to_owned()).collect(),
-        });
+    let near =
+        |values: Vec<String>, message: String| Finding { kind: NearDuplicate, severity: Warning, message, values };
+    let owned = |ids: &[u32]| -> Vec<String> { ids.iter().map(|&i| snap.values[i as usize].clone()).collect() };
+    if extra.is_empty() {
+        out.extend(families.multi().iter().map(|f| near(owned(&f.values), f.message.clone())));
+    } else {
+        let mut found: Vec<(&str, Finding)> = families
+            .multi()
+            .iter()
+            .filter(|f| !extra.contains_key(&f.key))
+            .map(|f| (f.key.as_str(), near(owned(&f.values), f.message.clone())))
+            .collect();
+        for (key, rows) in &extra {
+            let ids = families.with_key(key);
+            if ids.len() + rows.len() < 2 {
+                continue;
+            }
+            let fam: Vec<&str> =
+                ids.iter().map(|&i| snap.values[i as usize].as_str()).chain(rows.iter().copied()).collect();
+            let message = lookalike::describe(&fam);
+            found.push((key.as_str(), near(fam.iter().map(|v| (*v).to_owned()).collect(), message)));
+        }
+        found.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        out.extend(found.into_iter().map(|(_, f)| f));
     }
 
-    for row in &mapping.rows {
-        if snap.value_id(&row.idp_value).is_none() {
-            out.push(finding(
-                UnusedRow,
-                Warning,
-                format!("row {} matches no user (typo or stale value?)", quoted(&row.idp_value)),
-                Some(&row.idp_value),
-            ));
-        }
+    for v in unused {
+        out.push(finding(
+            UnusedRow,
+            Warning,
+            format!("row {} matches no user (typo or stale value?)", quoted(v)),
+            Some(v),
+        ));
     }
     if mapping.default_group.is_none() {
         let with_row: HashSet<&str> = mapping.rows.iter().map(|r| r.idp_value.as_str()).collect();
@@ -191,6 +208,64 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::domain::people::StaleRow;
+
+    /// The near-duplicate findings as worked out before the snapshot kept its families: every
+    /// value keyed on every plan.
+    fn near_duplicates_keyed_per_plan(snap: &Snapshot, mapping: &Mapping) -> Vec<(String, Vec<String>)> {
+        let mut families: HashMap<String, Vec<&str>> = HashMap::new();
+        let row_values = mapping.rows.iter().map(|r| r.idp_value.as_str()).filter(|v| snap.value_id(v).is_none());
+        for v in snap.values.iter().map(String::as_str).chain(row_values) {
+            let fam = families.entry(lookalike::family_key(v)).or_default();
+            if !fam.contains(&v) {
+                fam.push(v);
+            }
+        }
+        let mut families: Vec<(String, Vec<&str>)> = families.into_iter().filter(|(_, f)| f.len() > 1).collect();
+        families.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        families.iter().map(|(_, f)| (lookalike::describe(f), f.iter().map(|v| (*v).to_owned()).collect())).collect()
+    }
+
+    #[test]
+    fn near_duplicates_from_the_snapshots_families_are_those_keyed_per_plan() {
+        use crate::domain::people::{OwnerInput, OwnerKind};
+        let held = ["Sales", "sales", "Sales ", "S\u{430}les", "Ops", "Marketing", "Caf\u{e9}", "Team I", "Solo"];
+        let owners = held
+            .iter()
+            .enumerate()
+            .map(|(i, v)| OwnerInput {
+                kind: OwnerKind::Member,
+                uri: format!("u{i}"),
+                name: format!("U{i}"),
+                email: format!("u{i}@x"),
+                value: Some((*v).to_owned()),
+                group: None,
+            })
+            .collect();
+        let snap = Snapshot::new("b", "o", vec![], owners, None);
+        let rows: &[&[&str]] = &[
+            &[],
+            &["Sales", "Ops"],
+            // Rows no user has: joining a family of two, making one of a single value, alone,
+            // among themselves, repeated.
+            &["SALES", "ops", "Marketing\u{a0}", "Cafe\u{301}", "Team l", "Nobody", "x", "X", "x", "SALES"],
+            &["nobody", "NOBODY "],
+        ];
+        for rows in rows {
+            let mut m = Mapping::default();
+            for v in *rows {
+                m.rows.push(crate::domain::mapping::Row { idp_value: (*v).into(), target: Target::New("G".into()) });
+            }
+            let p = crate::domain::plan(&snap, &m);
+            let got: Vec<(String, Vec<String>)> = p
+                .lint
+                .iter()
+                .filter(|f| f.kind == LintKind::NearDuplicate)
+                .map(|f| (f.message.clone(), f.values.clone()))
+                .collect();
+            assert_eq!(got, near_duplicates_keyed_per_plan(&snap, &m), "rows {rows:?}");
+            assert!(!got.is_empty());
+        }
+    }
 
     #[test]
     fn stale_export_rows_are_listed_up_to_a_cap_then_counted() {

@@ -9,6 +9,7 @@
 //! is worked out only inside the rare families of two or more.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -72,6 +73,55 @@ fn ascii_family_key(v: &str) -> String {
         out.push_str(&table[b as usize]);
     }
     out
+}
+
+/// A family of two or more of a snapshot's values, with what the finding says about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Family {
+    pub key: String,
+    /// Indices into the snapshot's values, in their order.
+    pub values: Vec<u32>,
+    /// `describe` of the values.
+    pub message: String,
+}
+
+/// The families among a snapshot's values: its values are fixed, so this is worked out once
+/// per snapshot (`Snapshot::value_families`), not on every plan.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Families {
+    /// Every value's key, and the values (indices, in order) that have it.
+    by_key: HashMap<String, Vec<u32>>,
+    /// The families of two or more, sorted by key.
+    multi: Vec<Family>,
+}
+
+impl Families {
+    pub fn new(values: &[String]) -> Families {
+        let mut by_key: HashMap<String, Vec<u32>> = HashMap::with_capacity(values.len());
+        for (i, v) in values.iter().enumerate() {
+            by_key.entry(family_key(v)).or_default().push(i as u32);
+        }
+        let mut multi: Vec<Family> = by_key
+            .iter()
+            .filter(|(_, f)| f.len() > 1)
+            .map(|(key, f)| {
+                let fam: Vec<&str> = f.iter().map(|&i| values[i as usize].as_str()).collect();
+                Family { key: key.clone(), values: f.clone(), message: describe(&fam) }
+            })
+            .collect();
+        multi.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        Families { by_key, multi }
+    }
+
+    /// The families of two or more, sorted by key.
+    pub fn multi(&self) -> &[Family] {
+        &self.multi
+    }
+
+    /// The values (indices) with this key.
+    pub fn with_key(&self, key: &str) -> &[u32] {
+        self.by_key.get(key).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// The kinds of difference a family's values have, in the order they are told.

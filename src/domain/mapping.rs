@@ -93,7 +93,8 @@ impl Mapping {
                 message: format!("{} rows; at most {MAX_ROWS} are allowed", self.rows.len()),
             });
         }
-        let mut seen: std::collections::HashMap<&str, usize> = Default::default();
+        let mut seen: std::collections::HashMap<&str, usize> =
+            std::collections::HashMap::with_capacity(self.rows.len());
         for (i, row) in self.rows.iter().enumerate() {
             if row.idp_value.is_empty() {
                 out.push(Problem { parameter: format!("rows[{i}].idp_value"), message: "must not be empty".into() });

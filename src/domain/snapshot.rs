@@ -1,8 +1,10 @@
 //! One immutable picture of an organization: who is there, in which group, with which IdP value.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use super::export::{Export, FieldChoice};
+use super::lookalike::Families;
 use super::mapping::{Mapping, Target};
 use super::people::join;
 pub use super::people::{MembershipConflict, OwnerInput, OwnerKind, Person, StaleRow};
@@ -63,6 +65,9 @@ pub struct Snapshot {
     group_by_uri: HashMap<String, GroupId>,
     group_by_name: HashMap<String, GroupId>,
     value_by_str: HashMap<String, ValueId>,
+    /// The look-alike families among `values`, worked out on the first plan (values are fixed
+    /// for a snapshot; a clone keeps them, as it keeps the values).
+    value_families: OnceLock<Families>,
 }
 
 impl Snapshot {
@@ -136,6 +141,7 @@ impl Snapshot {
             group_by_uri,
             group_by_name,
             value_by_str,
+            value_families: OnceLock::new(),
         }
     }
 
@@ -164,6 +170,12 @@ impl Snapshot {
             return Some(id);
         }
         Some(self.groups.iter().position(|g| g.name == name).map_or(id, |i| GroupId(i as u32)))
+    }
+
+    /// The near-duplicate families among the values, with what their findings say: worked out
+    /// once per snapshot, not on every plan.
+    pub fn value_families(&self) -> &Families {
+        self.value_families.get_or_init(|| Families::new(&self.values))
     }
 
     pub fn value_id(&self, value: &str) -> Option<ValueId> {
