@@ -1,4 +1,4 @@
-//! The normative semantics of a mapping (api-contract.md): who moves where, and the digest.
+//! The normative semantics of a mapping (README: What a mapping does): who moves where, and the digest.
 
 use sha2::{Digest, Sha256};
 

@@ -5,7 +5,7 @@ use super::mapping::Mapping;
 use super::plan::{Plan, impact};
 use super::snapshot::Snapshot;
 
-/// Who moves where (api-contract semantics) and what the mapping gets wrong.
+/// Who moves where (the normative semantics) and what the mapping gets wrong.
 pub fn plan(snap: &Snapshot, mapping: &Mapping) -> Plan {
     let mut p = impact(snap, mapping);
     p.lint = lint(snap, mapping, &p);

@@ -1,4 +1,4 @@
-//! The bundled sandbox server: a Calendly-style API (api-contract.md) on loopback, serving the
+//! The bundled sandbox server: a Calendly-style API (assets/openapi.yaml) on loopback, serving the
 //! demo organization (assets/demo) or a generated one, with test controls for fault modes.
 
 mod clock;

@@ -1,4 +1,4 @@
-//! This project's provisioning endpoints (Part 2 of api-contract.md): the group mapping with
+//! This project's provisioning endpoints (assets/openapi.yaml, this project's own part): the group mapping with
 //! its version check and preview digest, mapping jobs, and creating groups.
 
 use std::sync::Arc;

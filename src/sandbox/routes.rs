@@ -1,4 +1,4 @@
-//! The router and the Calendly v2 read endpoints (Part 1 of api-contract.md).
+//! The router and the Calendly v2 read endpoints (as assets/openapi.yaml describes them).
 
 use std::sync::Arc;
 

@@ -251,28 +251,8 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
                 m.dialog = Some(Dialog::Suggestions { items, selected: 0 });
             }
         }
-        Action::Undo => {
-            let prev = m.undo.pop().expect("checked");
-            let said = format!("undid: {}", super::describe_change(m, &prev.mapping, &m.mapping));
-            let left = super::step_to(m, prev);
-            m.redo.push(left);
-            let effects = after_edit(m);
-            if !m.status.as_ref().is_some_and(|(s, _)| s.starts_with("columns:")) {
-                m.status = Some((said, false));
-            }
-            return effects;
-        }
-        Action::Redo => {
-            let next = m.redo.pop().expect("checked");
-            let said = format!("redid: {}", super::describe_change(m, &m.mapping, &next.mapping));
-            let left = super::step_to(m, next);
-            m.undo.push(left);
-            let effects = after_edit(m);
-            if !m.status.as_ref().is_some_and(|(s, _)| s.starts_with("columns:")) {
-                m.status = Some((said, false));
-            }
-            return effects;
-        }
+        Action::Undo => return step(m, true),
+        Action::Redo => return step(m, false),
         Action::Preview => {
             if m.screen == Screen::Preview {
                 m.screen = Screen::Mapping;
@@ -333,4 +313,25 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
         | Action::Close => {}
     }
     Vec::new()
+}
+
+/// Undo (`back`) or redo one change, saying which it was (a column choice says itself).
+fn step(m: &mut Model, back: bool) -> Vec<Effect> {
+    let to = if back { m.undo.pop() } else { m.redo.pop() }.expect("checked");
+    let said = if back {
+        format!("undid: {}", super::describe_change(m, &to.mapping, &m.mapping))
+    } else {
+        format!("redid: {}", super::describe_change(m, &m.mapping, &to.mapping))
+    };
+    let left = super::step_to(m, to);
+    if back {
+        m.redo.push(left)
+    } else {
+        m.undo.push(left)
+    }
+    let effects = after_edit(m);
+    if !m.status.as_ref().is_some_and(|(s, _)| s.starts_with("columns:")) {
+        m.status = Some((said, false));
+    }
+    effects
 }

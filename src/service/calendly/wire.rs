@@ -1,4 +1,4 @@
-//! Wire types of api-contract.md. The client decodes them (unknown fields ignored; fields it does
+//! Wire types of the API (assets/openapi.yaml). The client decodes them (unknown fields ignored; fields it does
 //! not use are optional) and the sandbox encodes them (every field Calendly sends).
 
 use serde::{Deserialize, Serialize};
