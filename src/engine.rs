@@ -153,6 +153,13 @@ impl Engine {
             return Err(SaveError::Invalid(invalid.join("\n")));
         }
 
+        if !first.new_groups.is_empty() && !org.capabilities().create_groups {
+            let names: Vec<String> = first.new_groups.iter().map(|n| crate::domain::text::quoted(n)).collect();
+            return Err(SaveError::Invalid(format!(
+                "  - this service cannot create groups; create {} first, then save again",
+                names.join(", ")
+            )));
+        }
         let mut created = Vec::new();
         let total = first.new_groups.len();
         for (done, name) in first.new_groups.iter().enumerate() {
@@ -270,4 +277,101 @@ pub fn with_created(mapping: &Mapping, created: &[Group]) -> Mapping {
     }
     m.default_group = m.default_group.as_ref().map(fix);
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt;
+    use futures_util::future::BoxFuture;
+
+    use super::*;
+    use crate::domain::{OwnerKind, Person, SavedMapping};
+    use crate::service::{JobReport, JobTiming};
+
+    /// A service that can save the table but not create groups, and fails the test if asked to.
+    struct NoGroupCreation;
+
+    impl Service for NoGroupCreation {
+        fn base_url(&self) -> &str {
+            "https://svc.test"
+        }
+        fn job_timing(&self) -> JobTiming {
+            let s = std::time::Duration::from_secs(1);
+            JobTiming { poll: s, stall: s, deadline: s }
+        }
+        fn organization<'a>(&'a self, _: Option<&'a str>) -> BoxFuture<'a, Result<String, LoadError>> {
+            async { Ok("https://svc.test/organizations/O".to_owned()) }.boxed()
+        }
+        fn load<'a>(&'a self, org: &'a str, _: Option<&'a Progress>) -> BoxFuture<'a, Result<Directory, LoadError>> {
+            let person = Person {
+                kind: OwnerKind::Member,
+                uri: "https://svc.test/m/1".into(),
+                name: "A".into(),
+                email: "a@x.test".into(),
+                group: None,
+            };
+            let table = SavedMapping { mapping: Mapping::default(), version: 1, updated_at: None, updated_by: None };
+            let directory = Directory {
+                base_url: "https://svc.test".into(),
+                organization: org.to_owned(),
+                groups: Vec::new(),
+                people: vec![person],
+                table: Some(table),
+                capabilities: Capabilities {
+                    save_table: true,
+                    create_groups: false,
+                    move_members: true,
+                    revision: true,
+                },
+                revision: Some("\"1\"".into()),
+                membership_conflicts: Vec::new(),
+            };
+            async move { Ok(directory) }.boxed()
+        }
+        fn create_group<'a>(&'a self, _: &'a str, _: &'a str) -> BoxFuture<'a, Result<Group, SaveError>> {
+            panic!("a service without create_groups was asked to create a group")
+        }
+        fn save_table<'a>(
+            &'a self,
+            _: &'a Directory,
+            _: &'a Mapping,
+            _: String,
+        ) -> BoxFuture<'a, Result<TableSaved, SaveError>> {
+            panic!("nothing may be saved when a group cannot be created")
+        }
+        fn follow_job<'a>(
+            &'a self,
+            _: &'a str,
+            _: u64,
+            _: usize,
+            _: &'a SaveProgress,
+        ) -> BoxFuture<'a, Result<JobReport, SaveError>> {
+            panic!("no job")
+        }
+    }
+
+    struct OneExport;
+
+    impl ValueSource for OneExport {
+        fn describe(&self) -> String {
+            "one.csv".into()
+        }
+        fn read<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<Vec<Export>, LoadError>> {
+            let e = Export::parse("one.csv", b"Login email,Identity Provider Group\na@x.test,Ops\n").unwrap();
+            async move { Ok(vec![e]) }.boxed()
+        }
+    }
+
+    /// The engine asks the service's capabilities: a table naming a new group is refused, before
+    /// anything is sent, where the service cannot create groups.
+    #[tokio::test]
+    async fn a_new_group_is_refused_where_the_service_cannot_create_groups() {
+        let engine = Engine::new(Arc::new(NoGroupCreation), Arc::new(OneExport), None);
+        let org = engine.load(None).await.unwrap();
+        let snap = org.snapshot(&FieldChoice::default()).unwrap();
+        let mut m = Mapping { enabled: true, ..Mapping::default() };
+        m.set("Ops", Target::New("Ops Team".into()));
+        let err = engine.apply(&org, &snap, &FieldChoice::default(), &m, Arc::new(|_| {})).await.unwrap_err();
+        assert!(err.to_string().contains("cannot create groups; create \"Ops Team\" first"), "{err}");
+    }
 }
