@@ -182,3 +182,18 @@ fn the_footer_fits_the_moment_while_typing_a_filter() {
     assert!(last.contains("Enter keeps the filter") && last.contains("Esc clears it"), "{last}");
     assert!(!last.contains("q quit") && !last.contains("x unmap"), "{last}");
 }
+
+/// Focus is told by a mark in the title, not by colour alone, and moves with Tab.
+#[test]
+fn the_focused_pane_is_marked_in_its_title() {
+    let mut m = ready();
+    let screen = |m: &mut Model| -> String {
+        let t = render(m, 160, 48, &Theme { color: false });
+        t.backend().buffer().content().iter().map(|c| c.symbol()).collect()
+    };
+    let s = screen(&mut m);
+    assert!(s.contains("▶ IdP values") && !s.contains("▶ Calendly groups"));
+    update(&mut m, code(crossterm::event::KeyCode::Tab));
+    let s = screen(&mut m);
+    assert!(s.contains("▶ Calendly groups") && !s.contains("▶ IdP values"));
+}

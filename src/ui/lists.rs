@@ -30,7 +30,9 @@ pub fn highlighted(text: String, pattern: &str, base: Style, theme: &Theme) -> L
     Line::from(spans)
 }
 
-fn title(name: &str, list: &ListView, shown: usize, total: usize) -> String {
+/// A list's title; the focused list's starts with `▶`, so focus is not told by colour alone.
+fn title(name: &str, list: &ListView, shown: usize, total: usize, focused: bool) -> String {
+    let name = if focused { format!("▶ {name}") } else { name.to_owned() };
     let filter = if list.editing {
         format!(" /{}▏", list.filter)
     } else if !list.filter.is_empty() {
@@ -86,7 +88,12 @@ pub fn values(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
                     None => Line::styled("unmapped", theme.warn()),
                 },
             };
-            let style = if selected && focused { theme.selected() } else { Style::new() };
+            // The other pane's selection is dimmed: one selection stands out.
+            let style = match (selected, focused) {
+                (true, true) => theme.selected(),
+                (true, false) => theme.dim(),
+                _ => Style::new(),
+            };
             Some(
                 Row::new(vec![
                     Cell::from(mark),
@@ -102,7 +109,11 @@ pub fn values(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
         Table::new(rows, [Constraint::Length(2), Constraint::Fill(1), Constraint::Length(6), Constraint::Fill(1)])
             .header(Row::new(vec!["", "IdP VALUE", " USERS", "GROUP"]).style(theme.dim()))
             .column_spacing(1)
-            .block(Block::bordered().title(title("IdP values", list, len, total)).border_style(theme.border(focused)));
+            .block(
+                Block::bordered()
+                    .title(title("IdP values", list, len, total, focused))
+                    .border_style(theme.border(focused)),
+            );
     f.render_widget(table, area);
 }
 
@@ -141,7 +152,12 @@ pub fn groups(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
             } else {
                 Style::new()
             };
-            let style = if selected && focused { theme.selected() } else { Style::new() };
+            // The other pane's selection is dimmed: one selection stands out.
+            let style = match (selected, focused) {
+                (true, true) => theme.selected(),
+                (true, false) => theme.dim(),
+                _ => Style::new(),
+            };
             Some(
                 Row::new(vec![
                     Cell::from(if selected { "›" } else { " " }),
@@ -159,6 +175,10 @@ pub fn groups(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     let table = Table::new(rows, [Constraint::Length(1), Constraint::Fill(1), Constraint::Length(11)])
         .header(Row::new(vec!["", "GROUP", "NOW → AFTER"]).style(theme.dim()))
         .column_spacing(1)
-        .block(Block::bordered().title(title("Calendly groups", list, len, total)).border_style(theme.border(focused)));
+        .block(
+            Block::bordered()
+                .title(title("Calendly groups", list, len, total, focused))
+                .border_style(theme.border(focused)),
+        );
     f.render_widget(table, area);
 }
