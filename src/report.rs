@@ -149,6 +149,12 @@ pub fn render_human(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &Tabl
     out
 }
 
+/// What the table changes against the saved one; nothing where the service shows no saved table
+/// (there is nothing to compare with, and no comparison is claimed).
+pub fn table_changes(snap: &Snapshot, saved: &Mapping, mapping: &Mapping) -> TableDiff {
+    if snap.saved.is_some() { crate::domain::mapping::diff(saved, mapping) } else { TableDiff::default() }
+}
+
 /// The plan as lines of text with their kinds (`render_human` joins the texts).
 pub fn plan_lines(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &TableDiff, ctx: Context) -> Vec<PreviewLine> {
     let mut out = Lines(Vec::new());
@@ -165,6 +171,12 @@ pub fn plan_lines(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &TableD
         ),
     );
 
+    if snap.saved.is_none() {
+        out.push(
+            LineKind::Heading,
+            "Mapping table: not compared with a saved one (this service does not show the table it holds)".into(),
+        );
+    }
     if !diff.is_empty() {
         out.section("Mapping table changes (against the saved table):".into());
         if let Some((a, b)) = diff.enabled {

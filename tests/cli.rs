@@ -778,6 +778,10 @@ fn read_only_server_needs_exports_and_a_mapping_file_and_cannot_save() {
     assert_eq!(human.code(), 0, "{human:?}");
     assert!(human.stdout.contains("[READ-ONLY: no mapping endpoint]"), "{human:?}");
     assert!(last_line(&human.stdout).starts_with("Plan: "), "{human:?}");
+    // No saved table can be read here: nothing claims to compare with one.
+    assert!(!human.stdout.contains("against the saved table"), "{human:?}");
+    assert!(human.stdout.contains("Mapping table: not compared with a saved one"), "{human:?}");
+    assert!(!last_line(&human.stdout).contains("The mapping table changes"), "{human:?}");
     let detailed = home.run_with(
         &["plan", "--detailed-exitcode", "--users-csv", active, "--users-csv", pending, "--mapping", m],
         &ro.env(),

@@ -386,7 +386,7 @@ fn on_preview_filtered(m: &mut Model, id: u64, needle: String, filtered: super::
 }
 
 fn build_preview(m: &mut Model) -> Vec<Effect> {
-    let d = diff(&m.base(), &m.mapping);
+    let d = crate::report::table_changes(m.snap(), &m.base(), &m.mapping);
     let lines = crate::report::plan_lines(m.snap(), &m.mapping, &m.plan, &d, m.label());
     // The summary comes first on screen (and last in `groupmap plan`, as terraform prints it).
     let summary = PreviewLine::new(LineKind::Summary, crate::report::summary_line(&m.plan, &d));

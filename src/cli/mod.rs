@@ -9,7 +9,6 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 
 use crate::domain::finding::Severity;
-use crate::domain::mapping::diff;
 use crate::domain::mapping_file::FileErrors;
 use crate::domain::mapping_file::{to_csv, to_toml};
 use crate::domain::{Mapping, Snapshot, plan};
@@ -124,7 +123,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 let (org, snap) = conn.load().await?;
                 let m = mapping_for(&conn, &org, &snap, mapping.as_deref(), no_apply_existing)?;
                 let p = plan(&snap, &m);
-                let d = diff(&snap.saved_mapping(), &m);
+                let d = view::table_changes(&snap, &snap.saved_mapping(), &m);
                 let label = conn.label(&org);
                 if json {
                     emit(&format!("{}\n", serde_json::to_string_pretty(&view::render_json(&snap, &p, label))?))?;
@@ -306,7 +305,7 @@ async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_exist
     let (org, snap) = conn.load().await?;
     let mapping = mapping_for(conn, &org, &snap, file, no_apply_existing)?;
     let p = plan(&snap, &mapping);
-    let d = diff(&snap.saved_mapping(), &mapping);
+    let d = view::table_changes(&snap, &snap.saved_mapping(), &mapping);
     let label = conn.label(&org);
     emit(&view::render_human(&snap, &mapping, &p, &d, label))?;
     if !org.capabilities().save_table {
