@@ -603,3 +603,20 @@ async fn an_address_too_long_for_the_server_is_named_as_the_cause() {
     assert!(err.to_string().contains("414 URI Too Long"), "{err}");
     assert!(err.to_string().contains("the request's address is too long for the server"), "{err}");
 }
+
+/// A token without a scope gets the scopes it needs named, not a hint about admin roles.
+#[test]
+fn a_403_for_a_missing_scope_names_the_scopes_not_the_role() {
+    let body: groupmap::service::calendly::wire::ApiErrorBody = serde_json::from_str(
+        r#"{"title":"Permission Denied","message":"Insufficient scope: This operation requires the scopes listed in the 'required_scopes' array.","required_scopes":["groups:read"]}"#,
+    )
+    .unwrap();
+    let err = ApiError::Status { endpoint: "GET /groups".into(), status: 403, body: Box::new(body) };
+    let text = err.to_string();
+    assert!(text.contains("the token lacks `groups:read`"), "{text}");
+    assert!(!text.contains("admin or owner"), "{text}");
+    let role: groupmap::service::calendly::wire::ApiErrorBody =
+        serde_json::from_str(r#"{"title":"Permission Denied","message":"You do not have permission"}"#).unwrap();
+    let text = ApiError::Status { endpoint: "GET /groups".into(), status: 403, body: Box::new(role) }.to_string();
+    assert!(text.contains("admin or owner"), "{text}");
+}

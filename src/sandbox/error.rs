@@ -37,7 +37,12 @@ impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
-            body: ApiErrorBody { title: title(status).to_owned(), message: message.into(), details: Vec::new() },
+            body: ApiErrorBody {
+                title: title(status).to_owned(),
+                message: message.into(),
+                details: Vec::new(),
+                required_scopes: Vec::new(),
+            },
             retry_after: None,
         }
     }

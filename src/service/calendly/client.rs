@@ -328,7 +328,7 @@ impl Client {
             d.message = self.redact(&d.message);
             d.parameter = d.parameter.as_deref().map(|p| self.redact(p));
         }
-        Err(ApiError::Status { endpoint, status: resp.status, body })
+        Err(ApiError::Status { endpoint, status: resp.status, body: Box::new(body) })
     }
 
     pub fn decode<T: DeserializeOwned>(&self, method: &Method, path: &str, body: &[u8]) -> Result<T, ApiError> {

@@ -5,8 +5,8 @@ use crate::domain::text::{quoted, sanitize};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("{endpoint}: {status} {}: {}{}{}", sanitize(&.body.title), sanitize(&.body.message), details(.body), hint(*.status))]
-    Status { endpoint: String, status: u16, body: ApiErrorBody },
+    #[error("{endpoint}: {status} {}: {}{}{}", sanitize(&.body.title), sanitize(&.body.message), details(.body), hint(*.status, .body))]
+    Status { endpoint: String, status: u16, body: Box<ApiErrorBody> },
     /// The answer was not valid JSON (`syntax`) or did not have the expected shape.
     #[error("{endpoint}: {}", decode_message(.path, .message, *.syntax))]
     Decode { endpoint: String, path: String, message: String, syntax: bool },
@@ -117,7 +117,25 @@ fn details(body: &ApiErrorBody) -> String {
         .collect()
 }
 
-fn hint(status: u16) -> &'static str {
+fn hint(status: u16, body: &ApiErrorBody) -> String {
+    // A token without a scope is not an admin problem: name the scopes it needs.
+    let scopes = &body.required_scopes;
+    if status == 403 && (!scopes.is_empty() || body.message.to_ascii_lowercase().contains("scope")) {
+        let needed = if scopes.is_empty() {
+            "the scopes it names".to_owned()
+        } else {
+            scopes.iter().map(|s| format!("`{}`", sanitize(s))).collect::<Vec<_>>().join(", ")
+        };
+        return format!(
+            "\n  (the token lacks {needed}: create a Personal Access Token with them in Calendly \
+             (Integrations → API and webhooks), then set CALENDLY_TOKEN or token_file; groupmap reads \
+             memberships, invitations and groups, which need organizations:read and groups:read)"
+        );
+    }
+    status_hint(status).to_owned()
+}
+
+fn status_hint(status: u16) -> &'static str {
     match status {
         400 => "\n  (the server refused the request; if this persists, report it with this message)",
         401 => "\n  (check the token: CALENDLY_TOKEN or token_file must hold a valid Personal Access Token)",

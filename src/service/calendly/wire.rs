@@ -231,6 +231,9 @@ pub struct ApiErrorBody {
     pub message: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<ErrorDetail>,
+    /// The scopes the token lacks (Calendly's 403 "Insufficient scope").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_scopes: Vec<String>,
 }
 
 /// The user-export columns the sandbox writes (Calendly's, plus `Group`).
