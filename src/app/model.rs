@@ -255,8 +255,14 @@ impl Model {
         base
     }
 
+    /// The table differs from the saved one (apply-to-existing aside, as in `base`). Asked on
+    /// every frame, so it compares in place rather than building `base`.
     pub fn modified(&self) -> bool {
-        self.mapping != self.base()
+        let empty = Mapping::default();
+        let saved = self.snap.saved.as_ref().map_or(&empty, |s| &s.mapping);
+        saved.enabled != self.mapping.enabled
+            || saved.default_group != self.mapping.default_group
+            || saved.rows != self.mapping.rows
     }
 
     /// Where the unsaved edits are, in words for a dialog.
