@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::{Result, bail};
 
 use super::args::Global;
-use super::connection::{Connection, rebase_loopback};
+use super::connection::Connection;
 use crate::domain::finding::{LintKind, Severity};
 use crate::domain::group_names::{Place, new_names_like_existing};
 use crate::domain::mapping_file::{FileError, MappingFile};
@@ -28,7 +28,7 @@ fn fail(file: &Path, mut problems: Vec<FileError>) -> Result<u8> {
 /// (unknown group URIs, another organization), so one run shows them all.
 pub async fn check(global: &Global, file: &Path, strict: bool) -> Result<u8> {
     let (parsed, mut problems) = MappingFile::read_all(file);
-    let Some(mut parsed) = parsed else { return fail(file, problems) };
+    let Some(parsed) = parsed else { return fail(file, problems) };
     let conn = Connection::open(global).await?;
     let result = async {
         let (org, snap) = match conn.load().await {
@@ -39,9 +39,6 @@ pub async fn check(global: &Global, file: &Path, strict: bool) -> Result<u8> {
                 return Err(e);
             }
         };
-        if let Some(sb) = &conn.sandbox {
-            rebase_loopback(&mut parsed, sb.base_url());
-        }
         let resolved = parsed.resolve(&snap);
         let m = match resolved {
             Ok(m) if problems.is_empty() => m,

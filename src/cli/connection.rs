@@ -97,15 +97,10 @@ impl Connection {
         view::Context { sandbox: self.is_sandbox(), read_only: org.capabilities().read_only() }
     }
 
-    /// Reads a mapping file for this connection. The in-process sandbox listens on a new loopback
-    /// port every run, so a file exported in an earlier run names its organization and groups under
-    /// another `http://127.0.0.1:PORT`: those URIs are read as this run's.
+    /// Reads a mapping file for this connection. (A file exported from a sandbox on another
+    /// loopback port resolves here too: see `Snapshot::local_group`.)
     pub fn read_mapping(&self, path: &Path) -> Result<MappingFile> {
-        let mut file = read_mapping_file(path)?;
-        if let Some(sb) = &self.sandbox {
-            rebase_loopback(&mut file, sb.base_url());
-        }
-        Ok(file)
+        read_mapping_file(path)
     }
 
     pub async fn load(&self) -> Result<(Organization, Snapshot)> {
@@ -144,25 +139,4 @@ fn load_progress() -> Option<Progress> {
 
 pub fn read_mapping_file(path: &Path) -> Result<MappingFile> {
     Ok(MappingFile::read(path)?)
-}
-
-/// Rewrites `http://127.0.0.1:PORT/...` URIs in a file to `base/...`.
-pub fn rebase_loopback(file: &mut MappingFile, base: &str) {
-    let rebase = |s: &mut String| {
-        if let Some(rest) = s.strip_prefix("http://127.0.0.1:") {
-            let tail = rest.trim_start_matches(|c: char| c.is_ascii_digit());
-            if tail.len() < rest.len() && (tail.is_empty() || tail.starts_with('/')) {
-                *s = format!("{base}{tail}");
-            }
-        }
-    };
-    if let Some((org, _)) = &mut file.organization {
-        rebase(org);
-    }
-    if let Some((group, _)) = &mut file.default_group {
-        rebase(group);
-    }
-    for row in &mut file.rows {
-        rebase(&mut row.group);
-    }
 }

@@ -74,11 +74,9 @@ impl Draft {
     pub fn localized(&self, snap: &Snapshot) -> Draft {
         let local = |m: &Mapping| {
             let fix = |t: &Target| match t {
-                Target::Group(uri) if snap.group_by_uri(uri).is_none() => snap
-                    .groups
-                    .iter()
-                    .find(|g| super::mapping_file::same_resource(&g.uri, uri))
-                    .map_or_else(|| t.clone(), |g| Target::Group(g.uri.clone())),
+                Target::Group(uri) => {
+                    snap.local_group(uri).map_or_else(|| t.clone(), |g| Target::Group(snap.group(g).uri.clone()))
+                }
                 other => other.clone(),
             };
             Mapping {

@@ -346,7 +346,7 @@ impl MappingFile {
             message,
         };
         if let Some((org, line)) = &self.organization
-            && !same_resource(org, &snap.organization)
+            && !super::text::same_resource(org, &snap.organization)
         {
             problems.push(err(
                 *line,
@@ -356,8 +356,8 @@ impl MappingFile {
         }
         let mut target = |group: &str, line: usize, key: &str| -> Option<Target> {
             if is_uri(group) {
-                match snap.group_by_uri(group) {
-                    Some(_) => Some(Target::Group(group.to_owned())),
+                match snap.local_group(group) {
+                    Some(g) => Some(Target::Group(snap.group(g).uri.clone())),
                     None => {
                         problems.push(err(line, key, format!("no group with URI {group} in this organization")));
                         None
@@ -389,20 +389,6 @@ impl MappingFile {
             apply_to_existing: self.apply_to_existing.unwrap_or(true),
         })
     }
-}
-
-/// Resource URIs name the same resource when equal, or when both are on this machine's
-/// loopback (sandboxes, which listen on a new port each run) with the same path.
-pub fn same_resource(a: &str, b: &str) -> bool {
-    let (a, b) = (a.trim_end_matches('/'), b.trim_end_matches('/'));
-    a == b || matches!((loopback_path(a), loopback_path(b)), (Some(x), Some(y)) if x == y)
-}
-
-/// The path of an `http://127.0.0.1:PORT/...` or `http://localhost:PORT/...` URI.
-fn loopback_path(uri: &str) -> Option<&str> {
-    let rest = uri.strip_prefix("http://127.0.0.1").or_else(|| uri.strip_prefix("http://localhost"))?;
-    let rest = rest.strip_prefix(':').map_or(rest, |r| r.trim_start_matches(|c: char| c.is_ascii_digit()));
-    rest.starts_with('/').then_some(rest)
 }
 
 #[derive(Serialize)]
@@ -521,6 +507,7 @@ group = "Operations"
 
     #[test]
     fn a_file_from_a_sandbox_on_another_port_is_for_the_same_resource() {
+        use crate::domain::text::same_resource;
         assert!(same_resource("http://127.0.0.1:46303/organizations/X", "http://127.0.0.1:8787/organizations/X"));
         assert!(same_resource("http://localhost:1/organizations/X/", "http://127.0.0.1:2/organizations/X"));
         assert!(!same_resource("http://127.0.0.1:46303/organizations/X", "http://127.0.0.1:8787/organizations/Y"));

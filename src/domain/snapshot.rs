@@ -161,6 +161,15 @@ impl Snapshot {
         self.group_by_uri.get(uri).copied()
     }
 
+    /// The group a URI names here: exactly, or a sandbox's group under another loopback port (a
+    /// file or draft written while the sandbox listened elsewhere).
+    pub fn local_group(&self, uri: &str) -> Option<GroupId> {
+        self.group_by_uri(uri).or_else(|| {
+            let found = self.groups.iter().position(|g| super::text::same_resource(&g.uri, uri))?;
+            Some(GroupId(found as u32))
+        })
+    }
+
     /// The group a name names, compared as `fold_name` does (case and spaces do not count).
     /// Should two groups fold alike (`Sales EMEA` and `Sales  EMEA`), the one spelled exactly
     /// wins, else the first.

@@ -61,6 +61,20 @@ pub fn fold_name(name: &str) -> String {
     name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
+/// Resource URIs name the same resource when equal, or when both are on this machine's
+/// loopback (sandboxes, which listen on a new port each run) with the same path.
+pub fn same_resource(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim_end_matches('/'), b.trim_end_matches('/'));
+    a == b || matches!((loopback_path(a), loopback_path(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// The path of an `http://127.0.0.1:PORT/...` or `http://localhost:PORT/...` URI.
+fn loopback_path(uri: &str) -> Option<&str> {
+    let rest = uri.strip_prefix("http://127.0.0.1").or_else(|| uri.strip_prefix("http://localhost"))?;
+    let rest = rest.strip_prefix(':').map_or(rest, |r| r.trim_start_matches(|c: char| c.is_ascii_digit()));
+    rest.starts_with('/').then_some(rest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
