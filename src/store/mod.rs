@@ -7,11 +7,13 @@
 //! - `$XDG_STATE_HOME/groupmap/attempted/KEY-TIME-PID-N.toml`: a mapping whose save failed.
 //! - `$XDG_STATE_HOME/groupmap/saving/KEY/SESSION.txt`: what a save in flight has done so far,
 //!   kept until it ends, so that a session killed during a save is told of at the next start.
+//! - `$XDG_STATE_HOME/groupmap/recorded/KEY/TIME.toml`: the table of record (`record`).
 //! - `$XDG_CACHE_HOME/groupmap/snapshots/KEY.json`: the last load, shown stale at start.
 //! - `$XDG_CACHE_HOME/groupmap/snapshots/last-organization-TAG`: when none is configured.
 
 pub mod cache;
 pub mod key;
+pub mod record;
 
 use std::io;
 use std::path::PathBuf;
