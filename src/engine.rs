@@ -7,13 +7,15 @@ use std::time::Instant;
 
 use crate::domain::export::ExportError;
 use crate::domain::lint::Severity;
+use crate::domain::mapping_file::MappingFile;
 use crate::domain::text::fold_name;
-use crate::domain::{Export, FieldChoice, Group, Mapping, Snapshot, Target, plan};
+use crate::domain::{Export, FieldChoice, Group, Mapping, SavedMapping, Snapshot, Target, plan};
 use crate::idp::{self, ValueSource};
 use crate::service::calendly::{Calendly, Client};
 use crate::service::{
     Capabilities, Directory, JobReport, LoadError, Progress, SaveError, SaveProgress, SaveStage, Service, TableSaved,
 };
+use crate::store::Store;
 
 /// What to load: the organization (or the token's own), and hand-exported CSVs if any.
 #[derive(Clone, Debug, Default)]
@@ -29,9 +31,15 @@ pub struct LoadOptions {
 pub struct Organization {
     pub directory: Directory,
     pub exports: Vec<Export>,
+    /// The table of record, where the service shows no table of its own (`Engine::with_records`).
+    pub recorded: Option<SavedMapping>,
 }
 
 impl Organization {
+    pub fn new(directory: Directory, exports: Vec<Export>) -> Organization {
+        Organization { directory, exports, recorded: None }
+    }
+
     pub fn uri(&self) -> &str {
         &self.directory.organization
     }
@@ -63,7 +71,8 @@ impl Organization {
             &d.people,
             &self.exports,
             fields,
-            d.table.clone(),
+            // One table to compare with: the service's own, else the one recorded for it.
+            d.table.clone().or_else(|| self.recorded.clone()),
         );
         snap.membership_conflicts = d.membership_conflicts.clone();
         Ok(snap)
@@ -89,6 +98,8 @@ pub struct Engine {
     service: Arc<dyn Service>,
     source: Arc<dyn ValueSource>,
     organization: Option<String>,
+    /// Where tables of record are kept, for a service that shows no table of its own.
+    records: Option<Store>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -99,7 +110,13 @@ impl std::fmt::Debug for Engine {
 
 impl Engine {
     pub fn new(service: Arc<dyn Service>, source: Arc<dyn ValueSource>, organization: Option<String>) -> Engine {
-        Engine { service, source, organization }
+        Engine { service, source, organization, records: None }
+    }
+
+    /// Loads also read the table of record from `store` where the service shows no table.
+    pub fn with_records(mut self, store: Store) -> Engine {
+        self.records = Some(store);
+        self
     }
 
     /// A Calendly-style API, with the values source the options name.
@@ -126,7 +143,38 @@ impl Engine {
     async fn load_from(&self, organization: &str, progress: Option<Progress>) -> Result<Organization, LoadError> {
         let (directory, exports) =
             tokio::try_join!(self.service.load(organization, progress.as_ref()), self.source.read(organization))?;
-        Ok(Organization { directory, exports })
+        let mut org = Organization::new(directory, exports);
+        self.read_table_of_record(&mut org)?;
+        Ok(org)
+    }
+
+    /// Loads the service's lists only, without the source of IdP values: enough to resolve and
+    /// write a table (no user is in scope in its snapshot).
+    pub async fn load_directory(&self, progress: Option<Progress>) -> Result<Organization, LoadError> {
+        let organization = self.service.organization(self.organization.as_deref()).await?;
+        let directory = self.service.load(&organization, progress.as_ref()).await?;
+        let mut org = Organization::new(directory, Vec::new());
+        self.read_table_of_record(&mut org)?;
+        Ok(org)
+    }
+
+    /// `org` with its table of record, read afresh from the store (a cached load gets it too),
+    /// where the service shows no table of its own. A recording that cannot be read or no longer
+    /// resolves is an error naming its file, never silently left out.
+    pub fn read_table_of_record(&self, org: &mut Organization) -> Result<(), LoadError> {
+        org.recorded = None;
+        let Some(store) = self.records.as_ref().filter(|_| org.directory.table.is_none()) else { return Ok(()) };
+        let Some(found) = store.table_of_record(org.uri()).map_err(LoadError::TableOfRecord)? else {
+            return Ok(());
+        };
+        let d = &org.directory;
+        let groups = Snapshot::new(&d.base_url, &d.organization, d.groups.clone(), Vec::new(), None);
+        let shown = found.path.display().to_string();
+        let mapping = MappingFile::parse(&shown, &found.text)
+            .and_then(|f| f.resolve(&groups))
+            .map_err(|e| LoadError::TableOfRecord(e.to_string()))?;
+        org.recorded = Some(SavedMapping::recorded(mapping, found.recorded_at, found.path));
+        Ok(())
     }
 
     /// Saves `mapping` on the organization it was previewed on (`snap` is `org` joined under
@@ -285,7 +333,7 @@ mod tests {
     use futures_util::future::BoxFuture;
 
     use super::*;
-    use crate::domain::{OwnerKind, Person, SavedMapping};
+    use crate::domain::{OwnerKind, Person, TableOrigin};
     use crate::service::{JobReport, JobTiming};
 
     /// A service that can save the table but not create groups, and fails the test if asked to.
@@ -310,7 +358,13 @@ mod tests {
                 email: "a@x.test".into(),
                 group: None,
             };
-            let table = SavedMapping { mapping: Mapping::default(), version: 1, updated_at: None, updated_by: None };
+            let table = SavedMapping {
+                mapping: Mapping::default(),
+                version: 1,
+                updated_at: None,
+                updated_by: None,
+                origin: TableOrigin::Service,
+            };
             let directory = Directory {
                 base_url: "https://svc.test".into(),
                 organization: org.to_owned(),

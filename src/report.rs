@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::domain::lint::Severity;
 use crate::domain::mapping::{TableDiff, Target};
 use crate::domain::text::{quoted, sanitize};
-use crate::domain::{Dest, Mapping, Plan, Snapshot};
+use crate::domain::{Dest, Mapping, Plan, SavedMapping, Snapshot, TableOrigin};
 
 /// What the organization's label says besides its URI.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -140,17 +140,29 @@ fn user_line(snap: &Snapshot, plan: &Plan, out: &mut Lines, c: &crate::domain::C
 }
 
 /// The plan for a person: `groupmap plan` prints these lines, the editor's preview shows them.
-pub fn render_human(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &TableDiff, ctx: Context) -> String {
+/// `file`: the mapping file planned (`--mapping FILE`), said under the organization.
+pub fn render_human(
+    snap: &Snapshot,
+    mapping: &Mapping,
+    plan: &Plan,
+    diff: &TableDiff,
+    ctx: Context,
+    file: Option<&str>,
+) -> String {
+    let mut lines = plan_lines(snap, mapping, plan, diff, ctx);
+    if let Some(file) = file {
+        lines.insert(1, PreviewLine::new(LineKind::Heading, format!("Mapping file: {}", sanitize(file))));
+    }
     let mut out = String::new();
-    for line in plan_lines(snap, mapping, plan, diff, ctx) {
+    for line in lines {
         out.push_str(&line.text);
         out.push('\n');
     }
     out
 }
 
-/// What the table changes against the saved one; nothing where the service shows no saved table
-/// (there is nothing to compare with, and no comparison is claimed).
+/// What the table changes against the one compared with (the service's, or the table of record);
+/// nothing where there is neither (there is nothing to compare with, and no comparison is claimed).
 pub fn table_changes(snap: &Snapshot, saved: &Mapping, mapping: &Mapping) -> TableDiff {
     if snap.saved.is_some() { crate::domain::mapping::diff(saved, mapping) } else { TableDiff::default() }
 }
@@ -167,18 +179,33 @@ pub fn plan_lines(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &TableD
             if mapping.enabled { "ON" } else { "OFF" },
             plural(mapping.rows.len(), "row", "rows"),
             if mapping.apply_to_existing { "yes" } else { "no" },
-            snap.saved.as_ref().map(|s| format!(" · saved version {}", s.version)).unwrap_or_default()
+            match &snap.saved {
+                Some(s @ SavedMapping { origin: TableOrigin::Service, .. }) =>
+                    format!(" · saved version {}", s.version),
+                _ => String::new(),
+            }
         ),
     );
 
-    if snap.saved.is_none() {
-        out.push(
+    match &snap.saved {
+        None => out.push(
             LineKind::Heading,
-            "Mapping table: not compared with a saved one (this service does not show the table it holds)".into(),
-        );
+            "Mapping table: not compared with a saved one (this service does not show the table it holds; record \
+             the one entered in its admin center with `groupmap mapping record FILE`)"
+                .into(),
+        ),
+        Some(SavedMapping { origin: TableOrigin::Recorded { recorded_at, path }, .. }) => out.push(
+            LineKind::Heading,
+            format!(
+                "Mapping table: compared with the table of record, recorded {} ({})",
+                crate::domain::snapshot::when(*recorded_at),
+                sanitize(&path.display().to_string())
+            ),
+        ),
+        Some(_) => {}
     }
-    if !diff.is_empty() {
-        out.section("Mapping table changes (against the saved table):".into());
+    if let Some(saved) = snap.saved.as_ref().filter(|_| !diff.is_empty()) {
+        out.section(format!("Mapping table changes (against {}):", saved.described()));
         if let Some((a, b)) = diff.enabled {
             out.push(LineKind::TableChanged, format!("  ~ group mapping {} → {}", on(a), on(b)));
         }
@@ -277,8 +304,26 @@ fn on(b: bool) -> &'static str {
     if b { "ON" } else { "OFF" }
 }
 
-/// `plan --json`: exact data, nothing escaped beyond JSON's own rules.
-pub fn render_json(snap: &Snapshot, plan: &Plan, ctx: Context) -> Value {
+/// A table compared with, for `plan --json`.
+fn table_json(saved: &SavedMapping) -> Value {
+    match &saved.origin {
+        TableOrigin::Service => json!({"kind": "saved", "version": saved.version}),
+        TableOrigin::Recorded { recorded_at, path } => json!({
+            "kind": "recorded",
+            "recorded_at": recorded_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            "path": path.display().to_string(),
+        }),
+    }
+}
+
+/// `plan --json`: exact data, nothing escaped beyond JSON's own rules. `file`: the mapping file
+/// planned, when one was.
+pub fn render_json(snap: &Snapshot, plan: &Plan, ctx: Context, file: Option<&str>) -> Value {
+    let saved_table = snap.saved.as_ref().map(table_json);
+    let compared_with = match file {
+        Some(path) => json!({"kind": "file", "path": path}),
+        None => saved_table.clone().unwrap_or_else(|| json!({"kind": "none"})),
+    };
     let value_of = |o: &crate::domain::Owner| o.value.map(|v| snap.value(v).to_owned());
     let mut changes: Vec<Value> = plan
         .changes
@@ -307,6 +352,8 @@ pub fn render_json(snap: &Snapshot, plan: &Plan, ctx: Context) -> Value {
         "organization": snap.organization,
         "sandbox": ctx.sandbox,
         "read_only": ctx.read_only,
+        "compared_with": compared_with,
+        "saved_table": saved_table,
         "enabled": plan.enabled,
         "apply_to_existing": plan.apply_to_existing,
         "digest": plan.digest(snap),

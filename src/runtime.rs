@@ -72,8 +72,10 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<Ended> {
     let base_url = session.engine.base_url();
     let organization =
         session.engine.configured_organization().map(str::to_owned).or_else(|| session.store.last_organization());
-    if let Some(cached) = organization.and_then(|org| session.store.read_cached(base_url, &org)) {
+    if let Some(mut cached) = organization.and_then(|org| session.store.read_cached(base_url, &org)) {
         let age_secs = cached.age().as_secs();
+        // The table of record is the store's, not the cache's; the fresh load reports its trouble.
+        let _ = session.engine.read_table_of_record(&mut cached.organization);
         let _ = tx.send(Msg::Cached { loaded: Arc::new(cached.organization), age_secs });
     }
     let mut dirty = true;

@@ -247,12 +247,21 @@ impl Model {
         }
     }
 
-    /// The saved table the edits are on (for "modified" and for rebasing). Apply-to-existing is
+    /// The table the edits are on: the saved one, or the table of record (for "modified" and for
+    /// rebasing). Apply-to-existing is
     /// a choice made at save time, not part of the table, so it is the edit's own.
     pub fn base(&self) -> Mapping {
         let mut base = self.snap.saved_mapping();
         base.apply_to_existing = self.mapping.apply_to_existing;
         base
+    }
+
+    /// The table the edits are compared with, in words: `the saved table`, `the table recorded …`.
+    pub fn base_described(&self) -> String {
+        self.snap
+            .saved
+            .as_ref()
+            .map_or_else(|| "the empty table (none is saved or recorded)".to_owned(), |s| s.described())
     }
 
     /// The table differs from the saved one (apply-to-existing aside, as in `base`). Asked on

@@ -139,7 +139,7 @@ fn on_loaded(m: &mut Model, loaded: Arc<Organization>) -> Vec<Effect> {
     let (rebased, adopted) = m.snap().adopt_new_groups(&rebased);
     m.mapping = rebased;
     let mut status = if kept {
-        "reloaded; your edits were kept on top of the saved mapping".to_owned()
+        format!("reloaded; your edits were kept on top of {}", m.base_described())
     } else {
         "reloaded".to_owned()
     };
@@ -173,15 +173,28 @@ fn on_first_snapshot(m: &mut Model) -> Vec<Effect> {
                 m.drafts_read = true;
                 recompute(m);
                 effects.extend(edit(m, |map| *map = mapping));
-                m.status = Some((format!("started from {} (u returns to the saved mapping)", file.path), false));
+                let base = m.base_described();
+                m.status = Some((format!("started from {} (u returns to {base})", file.path), false));
                 return effects;
             }
-            Err(e) => m.status = Some((format!("{e} (showing the saved mapping)"), true)),
+            Err(e) => m.status = Some((format!("{e} (showing {})", m.base_described()), true)),
         }
     }
     recompute(m);
     // The saved table itself moving people means the organization is not where it puts them.
-    if m.status.is_none() && m.plan.applies() {
+    let recorded = m.snap().saved.as_ref().is_some_and(|s| s.origin != crate::domain::TableOrigin::Service);
+    if m.status.is_none() && recorded && m.plan.enabled && !m.plan.changes.is_empty() {
+        // Nobody here can apply a table of record: the admin center holds the table.
+        let n = m.plan.changes.len();
+        m.status = Some((
+            format!(
+                "{n} user(s) aren't where {} puts them: p shows who (they moved since, or the table in the admin \
+                 center is not that one)",
+                m.base_described()
+            ),
+            false,
+        ));
+    } else if m.status.is_none() && m.plan.applies() {
         let n = m.plan.changes.len();
         m.status = Some((
             format!(
@@ -236,7 +249,7 @@ fn on_drafts(m: &mut Model, found: Vec<FoundDraft>, interrupted: Vec<(u64, Strin
     }
     if already_saved > 0 {
         m.status = Some((
-            format!("{already_saved} earlier draft(s) held only edits the saved table already has; removed"),
+            format!("{already_saved} earlier draft(s) held only edits {} already has; removed", m.base_described()),
             false,
         ));
     }

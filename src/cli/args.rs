@@ -68,15 +68,16 @@ pub enum Command {
     Tui(EditorArgs),
     /// The interactive editor on the bundled sandbox organization (no token needed)
     Demo(EditorArgs),
-    /// Show what the saved mapping (or --mapping FILE) would do: who moves where
+    /// Show what the saved mapping or the table of record (or --mapping FILE) would do: who moves where
     Plan {
-        /// Plan this mapping file instead of the saved mapping
+        /// Plan this mapping file instead of the saved mapping (or the table of record)
         #[arg(long, value_name = "FILE")]
         mapping: Option<PathBuf>,
         /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
-        /// Exit 0 when there are no changes, 2 when there are, 1 on error
+        /// Exit 0 when there are no changes, 2 when there are, 1 on error (read-only service: 2 when
+        /// users are not where the table of record or FILE puts them)
         #[arg(long)]
         detailed_exitcode: bool,
         /// Plan as if existing users were not to be moved
@@ -95,7 +96,7 @@ pub enum Command {
         #[arg(long)]
         no_apply_existing: bool,
     },
-    /// Mapping as code: export the table, or check a file
+    /// Mapping as code: export the table, check a file, or record the table entered in the admin center
     #[command(subcommand)]
     Mapping(MappingCommand),
     /// Run the bundled sandbox API server
@@ -119,6 +120,7 @@ impl Command {
             Command::Apply { .. } => "apply",
             Command::Mapping(MappingCommand::Export { .. }) => "mapping export",
             Command::Mapping(MappingCommand::Check { .. }) => "mapping check",
+            Command::Mapping(MappingCommand::Record { .. }) => "mapping record",
             Command::Sandbox(_) => "sandbox",
             Command::Completions { .. } => "completions",
             Command::Man => "man",
@@ -128,7 +130,7 @@ impl Command {
 
 #[derive(Subcommand, Debug)]
 pub enum MappingCommand {
-    /// Write the saved mapping (or --mapping FILE, resolved) as TOML or as CSV for the admin center
+    /// Write the saved mapping or the table of record (or --mapping FILE, resolved) as TOML or as CSV for the admin center
     Export {
         #[arg(long, value_enum, default_value = "toml")]
         format: Format,
@@ -146,6 +148,12 @@ pub enum MappingCommand {
         /// Fail (exit 1) on warnings too, not only on errors (for CI)
         #[arg(long)]
         strict: bool,
+    },
+    /// Record FILE as the table entered in Calendly's admin center (checked first): on a service that
+    /// cannot show its table, plans and the drift check compare with it
+    Record {
+        /// The mapping file (TOML) entered in the admin center
+        file: PathBuf,
     },
 }
 

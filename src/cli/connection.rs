@@ -44,7 +44,7 @@ impl Connection {
         match cfg.token {
             Some(token) => {
                 let client = Client::new(&cfg.base_url, token)?;
-                Ok(Connection { engine: Engine::calendly(client, &load), fields: load.fields, sandbox: None })
+                Ok(Connection::new(Engine::calendly(client, &load), load.fields, None))
             }
             None => {
                 Self::start_sandbox(LoadOptions { organization: None, ..load }, "No CALENDLY_TOKEN configured: ").await
@@ -80,7 +80,13 @@ impl Connection {
             sb.base_url(),
         );
         let client = Client::new(sb.base_url(), Secret::new(sb.token()))?;
-        Ok(Connection { engine: Engine::calendly(client, &load), fields: load.fields, sandbox: Some(sb) })
+        Ok(Connection::new(Engine::calendly(client, &load), load.fields, Some(sb)))
+    }
+
+    /// Loads read the table of record kept for this connection's organizations.
+    fn new(engine: Engine, fields: FieldChoice, sandbox: Option<Sandbox>) -> Connection {
+        let store = crate::store::Store::new(engine.base_url(), sandbox.is_some());
+        Connection { engine: engine.with_records(store), fields, sandbox }
     }
 
     pub fn is_sandbox(&self) -> bool {
@@ -104,11 +110,22 @@ impl Connection {
     }
 
     pub async fn load(&self) -> Result<(Organization, Snapshot)> {
-        let progress = load_progress();
-        let loaded = self.engine.load(progress).await?;
+        let loaded = self.engine.load(load_progress()).await;
+        self.joined(loaded)
+    }
+
+    /// The organization's groups and table without the IdP values (no user is in scope): for
+    /// writing a table, which needs no user export.
+    pub async fn load_directory(&self) -> Result<(Organization, Snapshot)> {
+        let loaded = self.engine.load_directory(load_progress()).await;
+        self.joined(loaded)
+    }
+
+    fn joined(&self, loaded: Result<Organization, crate::service::LoadError>) -> Result<(Organization, Snapshot)> {
         if std::io::stderr().is_terminal() {
             eprint!("\r\x1b[2K");
         }
+        let loaded = loaded?;
         let snap = loaded.snapshot(&self.fields)?;
         Ok((loaded, snap))
     }

@@ -1,16 +1,16 @@
-//! The headless command line: `plan`, `apply`, `mapping export|check`, `sandbox`.
+//! The headless command line: `plan`, `apply`, `mapping export|check|record`, `sandbox`.
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Parser;
 
 use crate::domain::finding::Severity;
 use crate::domain::mapping_file::FileErrors;
-use crate::domain::mapping_file::{to_csv, to_toml};
+use crate::domain::mapping_file::to_toml;
 use crate::domain::{Mapping, Snapshot, plan};
 use crate::engine::Organization;
 use crate::report as view;
@@ -20,6 +20,7 @@ use crate::service::{SaveError, SaveStage};
 mod args;
 mod check;
 mod connection;
+mod table;
 
 pub use args::{Cli, Command, EditorArgs, Format, Global, MappingCommand, SandboxArgs};
 pub use connection::Connection;
@@ -50,7 +51,8 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The mapping a command works on: the file's, resolved, or the saved one.
+/// The mapping a command works on: the file's, resolved, or the one compared with (the service's
+/// saved table, or the table of record where the service shows none).
 fn mapping_for(
     conn: &Connection,
     org: &Organization,
@@ -60,20 +62,45 @@ fn mapping_for(
 ) -> Result<Mapping> {
     let mut m = match file {
         Some(p) => conn.read_mapping(p)?.resolve(snap)?,
-        None => {
-            if org.capabilities().read_only() {
-                bail!(
-                    "this server has no group-mapping endpoint (Calendly's public API is read-only), so there is \
-                     no saved mapping to read; pass the table with --mapping FILE"
-                );
-            }
-            snap.saved_mapping()
-        }
+        None => match &snap.saved {
+            Some(saved) => saved.mapping.clone(),
+            None => bail!("{}", no_table(snap, conn.label(org))),
+        },
     };
     if no_apply_existing {
         m.apply_to_existing = false;
     }
     Ok(m)
+}
+
+/// Where the service shows no table and none is recorded: the three ways forward.
+fn no_table(snap: &Snapshot, label: view::Context) -> String {
+    format!(
+        "{} does not show the group-mapping table it holds (Calendly keeps it in the admin center), and no table of \
+         record is kept for it, so there is nothing to compare with. Either:\n  \
+         - plan a mapping file: --mapping FILE\n  \
+         - record the table entered in the admin center, once: groupmap mapping record FILE\n  \
+         - write the table inferred from where users already are, to check and record: groupmap mapping infer -o FILE",
+        view::org_label(snap, label)
+    )
+}
+
+/// On a service that shows no table, who is not where the table compared with puts them.
+fn drift_note(snap: &Snapshot, p: &crate::domain::Plan, file: Option<&Path>) -> Option<String> {
+    if !p.enabled || p.changes.is_empty() {
+        return None;
+    }
+    let table = match (file, &snap.saved) {
+        (Some(f), _) => f.display().to_string(),
+        (None, Some(saved)) => saved.described(),
+        (None, None) => return None,
+    };
+    Some(format!(
+        "{}: {} user(s) are not where {table} puts them (they moved since, or the table in the admin center is \
+         not that one)",
+        Severity::Warning.label(),
+        p.changes.len()
+    ))
 }
 
 /// The command to run. The global options may come before a command (`groupmap --config F tui`);
@@ -125,12 +152,23 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 let p = plan(&snap, &m);
                 let d = view::table_changes(&snap, &snap.saved_mapping(), &m);
                 let label = conn.label(&org);
+                let file = mapping.as_ref().map(|f| f.display().to_string());
                 if json {
-                    emit(&format!("{}\n", serde_json::to_string_pretty(&view::render_json(&snap, &p, label))?))?;
+                    let out = view::render_json(&snap, &p, label, file.as_deref());
+                    emit(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
                 } else {
-                    emit(&view::render_human(&snap, &m, &p, &d, label))?;
+                    emit(&view::render_human(&snap, &m, &p, &d, label, file.as_deref()))?;
                 }
-                let changes = p.applies() || (!label.read_only && !d.is_empty());
+                // Where the table cannot be saved, only people not where it puts them are drift
+                // (whatever apply-to-existing says: it is not ours to apply).
+                let changes = if label.read_only {
+                    if let Some(note) = drift_note(&snap, &p, mapping.as_deref()) {
+                        eprintln!("{note}");
+                    }
+                    p.enabled && !p.changes.is_empty()
+                } else {
+                    p.applies() || !d.is_empty()
+                };
                 Ok::<u8, anyhow::Error>(if detailed_exitcode && changes { 2 } else { 0 })
             }
             .await;
@@ -144,33 +182,9 @@ pub async fn run(cli: Cli) -> Result<u8> {
             result
         }
         Command::Mapping(MappingCommand::Export { format, output, mapping }) => {
-            let conn = Connection::open(&global).await?;
-            let result = async {
-                let (org, snap) = conn.load().await?;
-                let m = mapping_for(&conn, &org, &snap, mapping.as_deref(), false)?;
-                let text = match format {
-                    Format::Toml => to_toml(&snap, &m),
-                    Format::Csv => to_csv(&snap, &m),
-                };
-                if format == Format::Csv && m.default_group.is_some() {
-                    eprintln!(
-                        "{}: the CSV holds the rows only; set the default group in the admin center too.",
-                        Severity::Info.label()
-                    );
-                }
-                match output {
-                    Some(path) => {
-                        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-                        eprintln!("Wrote {} rows to {}", m.rows.len(), path.display());
-                    }
-                    None => emit(&text)?,
-                }
-                Ok::<u8, anyhow::Error>(0)
-            }
-            .await;
-            conn.close().await;
-            result
+            table::export(&global, format, output, mapping.as_deref()).await
         }
+        Command::Mapping(MappingCommand::Record { file }) => table::record(&global, &file).await,
         Command::Mapping(MappingCommand::Check { file, strict }) => check::check(&global, &file, strict).await,
         // Both from the same definitions as the parser, so they cannot drift from it.
         Command::Completions { shell } => {
@@ -307,7 +321,8 @@ async fn apply(conn: &Connection, file: Option<&Path>, yes: bool, no_apply_exist
     let p = plan(&snap, &mapping);
     let d = view::table_changes(&snap, &snap.saved_mapping(), &mapping);
     let label = conn.label(&org);
-    emit(&view::render_human(&snap, &mapping, &p, &d, label))?;
+    let shown = file.map(|f| f.display().to_string());
+    emit(&view::render_human(&snap, &mapping, &p, &d, label, shown.as_deref()))?;
     if !org.capabilities().save_table {
         bail!("{}", SaveError::ReadOnly);
     }

@@ -20,4 +20,4 @@ pub use mapping::{Mapping, Row, Target};
 pub use people::{OwnerKind, Person};
 pub use plan::{Change, Dest, Plan};
 pub use review::plan;
-pub use snapshot::{Group, GroupId, Owner, OwnerId, SavedMapping, Snapshot, ValueId};
+pub use snapshot::{Group, GroupId, Owner, OwnerId, SavedMapping, Snapshot, TableOrigin, ValueId};

@@ -36,13 +36,62 @@ pub struct Owner {
     pub group: Option<GroupId>,
 }
 
-/// The mapping as the server holds it. Absent when the server has no mapping endpoint.
+/// The table plans and edits are compared with: the one the service holds or, where the service
+/// cannot show its own (Calendly's admin center), the table of record the admin recorded.
+/// Absent when there is neither.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SavedMapping {
     pub mapping: Mapping,
+    /// The service's version (0 for a table of record).
     pub version: u64,
     pub updated_at: Option<String>,
     pub updated_by: Option<String>,
+    pub origin: TableOrigin,
+}
+
+/// Where the table compared with comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TableOrigin {
+    /// Saved in the service, at `SavedMapping::version`.
+    Service,
+    /// Recorded by the admin as entered in the service's admin center (`groupmap mapping record`).
+    Recorded { recorded_at: time::OffsetDateTime, path: std::path::PathBuf },
+}
+
+impl SavedMapping {
+    /// A table of record, as recorded at `recorded_at` in the file `path`.
+    pub fn recorded(mapping: Mapping, recorded_at: time::OffsetDateTime, path: std::path::PathBuf) -> SavedMapping {
+        let origin = TableOrigin::Recorded { recorded_at, path };
+        SavedMapping { mapping, version: 0, updated_at: None, updated_by: None, origin }
+    }
+
+    /// The footer's short label: `saved v3`, `recorded 2026-12-02`.
+    pub fn label(&self) -> String {
+        match &self.origin {
+            TableOrigin::Service => format!("saved v{}", self.version),
+            TableOrigin::Recorded { recorded_at, .. } => format!("recorded {}", day(*recorded_at)),
+        }
+    }
+
+    /// The table in words, for sentences: `the saved table`, `the table recorded 2026-12-02 14:05 UTC`.
+    pub fn described(&self) -> String {
+        match &self.origin {
+            TableOrigin::Service => "the saved table".to_owned(),
+            TableOrigin::Recorded { recorded_at, .. } => format!("the table recorded {}", when(*recorded_at)),
+        }
+    }
+}
+
+/// `2026-12-02` (UTC).
+pub fn day(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+}
+
+/// `2026-12-02 14:05 UTC`.
+pub fn when(t: time::OffsetDateTime) -> String {
+    let u = t.to_offset(time::UtcOffset::UTC);
+    format!("{} {:02}:{:02} UTC", day(t), u.hour(), u.minute())
 }
 
 #[derive(Clone, Debug, Default)]

@@ -461,6 +461,7 @@ impl OrgState {
             version: self.mapping.version,
             updated_at: self.mapping.updated_at.clone(),
             updated_by: self.mapping.updated_by.as_ref().map(|m| u.user(m)),
+            origin: crate::domain::TableOrigin::Service,
         });
         (Snapshot::new(base, &u.org(), groups, owners, saved), refs)
     }

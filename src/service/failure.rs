@@ -20,14 +20,19 @@ pub enum LoadError {
     NoExportEndpoint { endpoint: String },
     #[error("GET /users/me: the user has no current_organization; pass --org ORGANIZATION_URI")]
     NoOrganization,
+    /// The table of record kept for the organization cannot be read or resolved.
+    #[error(
+        "the table of record: {0}\n  (record the table entered in the admin center again: `groupmap mapping record FILE`)"
+    )]
+    TableOfRecord(String),
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
     #[error(
         "this server has no group-mapping endpoint (Calendly's public API is read-only), so nothing \
-         can be saved here; write the table with `groupmap mapping export --mapping FILE --format csv` and enter it \
-         in Calendly's admin center"
+         can be saved here; write the table with `groupmap mapping export --mapping FILE --format csv`, enter it \
+         in Calendly's admin center, then record it with `groupmap mapping record FILE`"
     )]
     ReadOnly,
     #[error("the mapping cannot be saved:\n{0}")]

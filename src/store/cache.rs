@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::export::Record;
-use crate::domain::{Export, Group, Mapping, OwnerKind, Person, Row, SavedMapping, Target};
+use crate::domain::{Export, Group, Mapping, OwnerKind, Person, Row, SavedMapping, TableOrigin, Target};
 use crate::engine::Organization;
 use crate::service::{Capabilities, Directory};
 
@@ -223,12 +223,13 @@ impl FileIn {
                 version: s.version,
                 updated_at: s.updated_at,
                 updated_by: s.updated_by,
+                origin: TableOrigin::Service,
             }),
             capabilities: self.capabilities,
             revision: self.revision,
             // Not cached: a cached load is only shown until the fresh one, which has them, lands.
             membership_conflicts: Vec::new(),
         };
-        Some(Organization { directory, exports })
+        Some(Organization::new(directory, exports))
     }
 }

@@ -27,8 +27,7 @@ pub struct Recorded {
 impl Recorded {
     /// `2026-12-02 14:05 UTC`, for messages: "compared with the table recorded 2026-12-02 14:05 UTC".
     pub fn when(&self) -> String {
-        let t = self.recorded_at;
-        format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+        crate::domain::snapshot::when(self.recorded_at)
     }
 }
 

@@ -212,7 +212,7 @@ fn footer(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     hints.extend(right);
     let mut first = Vec::new();
     if let Some(s) = &m.snap().saved {
-        first.push(Span::styled(format!("saved v{} ", s.version), theme.dim()));
+        first.push(Span::styled(format!("{} ", s.label()), theme.dim()));
     }
     if m.modified() {
         first.push(Span::styled("edited ", theme.accent()));

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use groupmap::app::model::Phase;
 use groupmap::app::{Effect, Model, Msg, update};
-use groupmap::domain::{Export, FieldChoice, Group, Mapping, OwnerKind, Person, Row, SavedMapping, Target};
+use groupmap::domain::{
+    Export, FieldChoice, Group, Mapping, OwnerKind, Person, Row, SavedMapping, TableOrigin, Target,
+};
 use groupmap::engine::Organization;
 use groupmap::service::{Capabilities, Directory};
 
@@ -44,12 +46,18 @@ pub fn loaded(version: u64, rows: &[(&str, &str)]) -> Arc<Organization> {
         organization: format!("{B}/organizations/ORG"),
         groups,
         people,
-        table: Some(SavedMapping { mapping, version, updated_at: None, updated_by: None }),
+        table: Some(SavedMapping {
+            mapping,
+            version,
+            updated_at: None,
+            updated_by: None,
+            origin: TableOrigin::Service,
+        }),
         capabilities: Capabilities { save_table: true, create_groups: true, move_members: true, revision: true },
         revision: Some(format!("\"{version}\"")),
         membership_conflicts: Vec::new(),
     };
-    Arc::new(Organization { directory, exports: vec![Export::parse("active.csv", csv.as_bytes()).unwrap()] })
+    Arc::new(Organization::new(directory, vec![Export::parse("active.csv", csv.as_bytes()).unwrap()]))
 }
 
 pub fn key(c: char) -> Msg {

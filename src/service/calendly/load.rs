@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::client::{ApiError, Client, ListItem};
 use super::wire::{self, GroupMapping, Resource, User};
 use crate::domain::people::MembershipConflict;
-use crate::domain::{Group, Mapping, OwnerKind, Person, SavedMapping};
+use crate::domain::{Group, Mapping, OwnerKind, Person, SavedMapping, TableOrigin};
 use crate::service::{Capabilities, Directory, LoadError, Progress};
 
 pub fn mapping_from_wire(m: &GroupMapping) -> Mapping {
@@ -21,6 +21,7 @@ pub fn saved_from_wire(m: &GroupMapping) -> SavedMapping {
         version: m.version,
         updated_at: m.updated_at.clone(),
         updated_by: m.updated_by.clone(),
+        origin: TableOrigin::Service,
     }
 }
 
