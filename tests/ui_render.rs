@@ -55,6 +55,17 @@ fn preview_screen() {
     both_sizes("preview", &mut m);
 }
 
+/// On a read-only service the table compared with is the table of record: the footer, the status
+/// and the preview say so (never "saved").
+#[test]
+fn read_only_with_a_table_of_record() {
+    let mut m = common::ready_with(common::loaded_recorded());
+    insta::assert_snapshot!("read_only_recorded_mapping_80x24", render(&mut m, 80, 24, &COLOR).backend());
+    update(&mut m, key('m'));
+    update(&mut m, key('p'));
+    insta::assert_snapshot!("read_only_recorded_preview_160x48", render(&mut m, 160, 48, &COLOR).backend());
+}
+
 #[test]
 fn help_overlay() {
     let mut m = ready();

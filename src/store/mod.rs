@@ -61,7 +61,8 @@ impl Store {
         Store::at(state_dir(), cache_dir(), place)
     }
 
-    fn at(state: PathBuf, cache: Option<PathBuf>, place: &str) -> Store {
+    /// The files under `state` (and `cache`) rather than the XDG directories.
+    pub fn at(state: PathBuf, cache: Option<PathBuf>, place: &str) -> Store {
         let started = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
         let session = format!("{started}-{}", std::process::id());
         Store { state, cache, place: place.trim_end_matches('/').to_owned(), session }

@@ -60,6 +60,29 @@ pub fn loaded(version: u64, rows: &[(&str, &str)]) -> Arc<Organization> {
     Arc::new(Organization::new(directory, vec![Export::parse("active.csv", csv.as_bytes()).unwrap()]))
 }
 
+/// The fixture organization on a read-only service (no table of its own), with a table of
+/// record (Engineering → G2) recorded 2026-12-02 14:05 UTC.
+pub fn loaded_recorded() -> Arc<Organization> {
+    let saved = loaded(3, &[("Engineering", "G2")]);
+    let mut org = Organization::clone(&saved);
+    let recorded = org.directory.table.take().unwrap().mapping;
+    org.directory.capabilities = Capabilities::READ_ONLY;
+    org.directory.revision = None;
+    let path = std::path::PathBuf::from("/home/admin/.local/state/groupmap/recorded/ORG/2026-12-02T140500Z.toml");
+    org.recorded = Some(SavedMapping::recorded(recorded, time::macros::datetime!(2026-12-02 14:05:00 UTC), path));
+    Arc::new(org)
+}
+
+/// A model that has loaded `org`.
+pub fn ready_with(org: Arc<Organization>) -> Model {
+    let mut m = Model::new(false, FieldChoice::default());
+    let effects = groupmap::app::update::start_load(&mut m);
+    let Effect::Load { id } = effects[0] else { panic!("load first") };
+    update(&mut m, Msg::Loaded { id, result: Ok(org) });
+    assert_eq!(m.phase, Phase::Ready);
+    m
+}
+
 pub fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
