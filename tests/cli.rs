@@ -245,6 +245,8 @@ fn check_plan_json(j: &Value) -> &Value {
         "organization",
         "sandbox",
         "read_only",
+        "compared_with",
+        "saved_table",
         "enabled",
         "apply_to_existing",
         "digest",
@@ -347,6 +349,10 @@ fn plan_json_without_a_token_runs_against_the_in_process_sandbox() {
     assert_eq!(j["read_only"], false);
     assert_eq!(j["enabled"], true);
     assert_eq!(j["apply_to_existing"], true);
+    // Compared with the service's own table (a read-only service's record: tests/read_only.rs).
+    assert_eq!(j["compared_with"]["kind"], "saved", "{}", j["compared_with"]);
+    assert!(j["compared_with"]["version"].as_u64().is_some(), "{}", j["compared_with"]);
+    assert_eq!(j["saved_table"], j["compared_with"]);
     let changes = j["changes"].as_array().unwrap();
     assert!(!changes.is_empty(), "the demo organization has changes");
     assert_eq!(j["digest"].as_str().unwrap(), digest_of(changes), "digest per api-contract.md");
