@@ -95,7 +95,7 @@ pub enum Command {
         #[arg(long)]
         no_apply_existing: bool,
     },
-    /// Mapping as code: export the table, or check a file
+    /// Mapping as code: export the table, check a file, or infer a table from where users are
     #[command(subcommand)]
     Mapping(MappingCommand),
     /// Run the bundled sandbox API server
@@ -119,6 +119,7 @@ impl Command {
             Command::Apply { .. } => "apply",
             Command::Mapping(MappingCommand::Export { .. }) => "mapping export",
             Command::Mapping(MappingCommand::Check { .. }) => "mapping check",
+            Command::Mapping(MappingCommand::Infer { .. }) => "mapping infer",
             Command::Sandbox(_) => "sandbox",
             Command::Completions { .. } => "completions",
             Command::Man => "man",
@@ -146,6 +147,13 @@ pub enum MappingCommand {
         /// Fail (exit 1) on warnings too, not only on errors (for CI)
         #[arg(long)]
         strict: bool,
+    },
+    /// Write the table inferred from where users already are (each value whose users are all in
+    /// one group maps to it; the others are listed with where their users are): check it first
+    Infer {
+        /// Write to FILE instead of stdout
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
 }
 
