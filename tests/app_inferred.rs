@@ -133,6 +133,16 @@ fn an_untouched_inferred_table_is_inferred_again_from_fresh_data() {
 }
 
 #[test]
+fn an_untouched_inferred_table_gives_way_to_a_table_that_appeared_meanwhile() {
+    let (mut m, _) = ready_read_only();
+    let Some(Effect::Load { id }) = update(&mut m, key('r')).first().cloned() else { panic!("reload") };
+    update(&mut m, Msg::Loaded { id, result: Ok(common::loaded(3, &[("Engineering", "G2")])) });
+    assert_eq!(m.mapping.rows, vec![row("Engineering", "G2")], "the table now held, not the inferred rows on it");
+    assert!(!m.inferred() && !m.modified() && m.undo.is_empty());
+    assert_eq!(status(&m), "reloaded; there is a table to start from now, so the inferred one is set aside");
+}
+
+#[test]
 fn a_service_with_a_saved_table_starts_from_it_not_from_an_inferred_one() {
     let mut m = common::ready();
     assert!(m.inference().is_none() && !m.inferred());

@@ -896,6 +896,12 @@ fn mapping_infer_writes_the_table_users_already_agree_with_against_a_read_only_s
     // Without -o the file goes to stdout.
     let out = home.run_with(&[&["mapping", "infer"][..], &csvs].concat(), &ro.env());
     assert_eq!((out.code(), out.stdout.as_str()), (0, text.as_str()), "{out:?}");
+
+    // On a service with a saved table it is just a command, and says the table is not its start.
+    let out = home.run(&["mapping", "infer"]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert!(out.stderr.contains("note: this organization has a saved table (version"), "{out:?}");
+    assert!(!file_rows(&out.stdout).is_empty(), "{out:?}");
 }
 
 #[cfg(unix)]

@@ -135,8 +135,8 @@ fn on_loaded(m: &mut Model, loaded: Arc<Organization>) -> Vec<Effect> {
     if first {
         return on_first_snapshot(m);
     }
-    if inferred::again(m) {
-        m.status = Some(("reloaded; the table inferred again from where users are now".into(), false));
+    if let Some(said) = inferred::again(m) {
+        m.status = Some((said.into(), false));
         return Vec::new();
     }
     let (rebased, conflicts) = rebase(&older, &m.mapping, &m.base());

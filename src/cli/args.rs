@@ -148,8 +148,11 @@ pub enum MappingCommand {
         #[arg(long)]
         strict: bool,
     },
-    /// Write the table inferred from where users already are (each value whose users are all in
-    /// one group maps to it; the others are listed with where their users are): check it first
+    /// Write the table inferred from where users already are, as a mapping file to check
+    ///
+    /// A value maps to a group when every in-scope user with it is a member of that group, so
+    /// planning the file moves nobody; every other value is left unmapped and listed in a comment
+    /// with where its users are. Check it before you enter it.
     Infer {
         /// Write to FILE instead of stdout
         #[arg(short, long, value_name = "FILE")]

@@ -35,19 +35,29 @@ pub(super) fn start(m: &mut Model) {
 }
 
 /// On fresh data, an untouched inferred table is inferred again from where users are now
-/// (instead of keeping rows inferred from the older data). False when there is nothing to redo.
-pub(super) fn again(m: &mut Model) -> bool {
+/// (instead of keeping rows inferred from the older data), or, when there is a table to start
+/// from now (recorded meanwhile), given up for it. The status to say, or None when the table on
+/// screen is not the inferred one.
+pub(super) fn again(m: &mut Model) -> Option<&'static str> {
     if !m.inferred_start {
-        return false;
+        return None;
     }
-    let Some(inference) = m.inference().cloned() else {
-        // A table to start from has appeared (recorded meanwhile): the edits go on it as usual.
-        m.inferred_start = false;
-        return false;
+    let said = match m.inference().cloned() {
+        Some(inference) => {
+            let mut table = inference.mapping(m.snap());
+            table.apply_to_existing = m.mapping.apply_to_existing;
+            m.mapping = table;
+            "reloaded; the table inferred again from where users are now"
+        }
+        None => {
+            // Nothing of the admin's was on it: nothing to undo back to either.
+            m.inferred_start = false;
+            m.mapping = m.base();
+            m.undo.clear();
+            m.redo.clear();
+            "reloaded; there is a table to start from now, so the inferred one is set aside"
+        }
     };
-    let mut table = inference.mapping(m.snap());
-    table.apply_to_existing = m.mapping.apply_to_existing;
-    m.mapping = table;
     recompute(m);
-    true
+    Some(said)
 }
