@@ -812,6 +812,104 @@ fn read_only_server_needs_exports_and_a_mapping_file_and_cannot_save() {
     );
 }
 
+/// Rows of a user export CSV, by header.
+fn export_rows(csv_text: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| headers.iter().zip(rec.unwrap().iter()).map(|(h, v)| (h.into(), v.into())).collect())
+        .collect()
+}
+
+#[test]
+fn mapping_infer_writes_the_table_users_already_agree_with_against_a_read_only_server() {
+    let home = Home::new();
+    // Where everyone is, from a server that has the export endpoint (its `Group` column).
+    let full = SandboxChild::start(&home, &[]);
+    let org_uuid = full.organization.rsplit('/').next().unwrap().to_owned();
+    let export = |status: &str| {
+        let (code, body) = full.get(&format!("/organizations/{org_uuid}/user_export?status={status}"));
+        assert_eq!(code, 200, "{body}");
+        export_rows(&body)
+    };
+    // Rows with no scheduling link in the active export match no member (stale rows): left out.
+    let active: Vec<_> = export("active").into_iter().filter(|r| !r["Calendly link"].is_empty()).collect();
+    let pending = export("pending");
+    drop(full);
+    let in_group =
+        |rows: &[std::collections::HashMap<String, String>], g: &str| rows.iter().filter(|r| r["Group"] == g).count();
+    let mut groups: Vec<String> = active.iter().map(|r| r["Group"].clone()).filter(|g| !g.is_empty()).collect();
+    groups.sort();
+    groups.dedup();
+    // The team: the largest group with a pending invitee in it (invitees count like members).
+    let team = groups
+        .iter()
+        .filter(|g| in_group(&pending, g) > 0)
+        .max_by_key(|g| in_group(&active, g))
+        .expect("a group with a pending invitee")
+        .clone();
+    let other = groups.iter().find(|g| **g != team && in_group(&active, g) >= 2).expect("another group").clone();
+    let loose: Vec<_> = active.iter().filter(|r| r["Group"].is_empty()).take(3).collect();
+    assert_eq!(loose.len(), 3, "three active users in no group");
+
+    // Small exports shaped like the admin center's: every user of the team holds "Team"; two of
+    // another group and one in no group hold "Mixed"; two in no group hold "Floaters".
+    let header = "Name,Login email,Role,Calendly link,Identity Provider Group,Group\n";
+    let line = |r: &std::collections::HashMap<String, String>, value: &str| {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record([&r["Name"], &r["Login email"], &r["Role"], &r["Calendly link"], value, &r["Group"]]).unwrap();
+        String::from_utf8(w.into_inner().unwrap()).unwrap()
+    };
+    let mut active_csv = header.to_owned();
+    let mut pending_csv = header.to_owned();
+    active.iter().filter(|r| r["Group"] == team).for_each(|r| active_csv.push_str(&line(r, "Team")));
+    pending.iter().filter(|r| r["Group"] == team).for_each(|r| pending_csv.push_str(&line(r, "Team")));
+    active.iter().filter(|r| r["Group"] == other).take(2).for_each(|r| active_csv.push_str(&line(r, "Mixed")));
+    active_csv.push_str(&line(loose[0], "Mixed"));
+    loose[1..].iter().for_each(|r| active_csv.push_str(&line(r, "Floaters")));
+    let team_users = in_group(&active, &team) + in_group(&pending, &team);
+    let (a, p) = (home.write("active.csv", &active_csv), home.write("pending.csv", &pending_csv));
+    let (a, p) = (a.to_str().unwrap(), p.to_str().unwrap());
+
+    let ro = SandboxChild::start(&home, &["--read-only"]);
+    let out =
+        home.run_with(&["mapping", "infer", "-o", "inferred.toml", "--users-csv", a, "--users-csv", p], &ro.env());
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert!(out.stderr.contains("Inferred 1 row(s)"), "{out:?}");
+    assert!(out.stderr.contains("groupmap mapping check "), "says to check it: {out:?}");
+    assert!(!out.stderr.contains("saved table"), "a read-only server has none: {out:?}");
+    let text = std::fs::read_to_string(home.path("inferred.toml")).unwrap();
+    assert!(text.starts_with("# groupmap mapping file INFERRED from where users already are: check it"), "{text}");
+    assert_eq!(file_rows(&text), vec![("Team".to_owned(), team.clone())], "{text}");
+    let doc: toml::Table = toml::from_str(&text).unwrap();
+    assert_eq!((doc["enabled"].as_bool(), doc.get("default_group")), (Some(true), None), "{text}");
+    assert_eq!(doc["organization"].as_str(), Some(ro.organization.as_str()), "{text}");
+    assert!(text.contains(&format!("group = {}  # {team_users}/{team_users} in {team}\n", toml_str(&team))), "{text}");
+    assert!(text.contains(&format!("# \"Mixed\": 2 in {other}, 1 in no group\n")), "{text}");
+    assert!(text.contains("# \"Floaters\": 2 in no group\n"), "{text}");
+
+    // `mapping check` accepts it, and planning it moves nobody.
+    let csvs = ["--users-csv", a, "--users-csv", p];
+    let check = home.run_with(&[&["mapping", "check", "inferred.toml"][..], &csvs].concat(), &ro.env());
+    assert_eq!(check.code(), 0, "{check:?}");
+    assert!(check.stdout.contains("inferred.toml: OK: 1 rows, 0 new group(s)"), "{check:?}");
+    let plan = home.run_with(&[&["plan", "--json", "--mapping", "inferred.toml"][..], &csvs].concat(), &ro.env());
+    assert_eq!(plan.code(), 0, "{plan:?}");
+    let summary = &plan.json()["summary"];
+    assert_eq!((count(&summary["changes"]), count(&summary["unchanged"])), (0, team_users), "{summary}");
+    assert_eq!(count(&summary["unmapped"]), 5, "{summary}");
+
+    // Without -o the file goes to stdout.
+    let out = home.run_with(&[&["mapping", "infer"][..], &csvs].concat(), &ro.env());
+    assert_eq!((out.code(), out.stdout.as_str()), (0, text.as_str()), "{out:?}");
+
+    // On a service with a saved table it is just a command, and says the table is not its start.
+    let out = home.run(&["mapping", "infer"]);
+    assert_eq!(out.code(), 0, "{out:?}");
+    assert!(out.stderr.contains("note: this organization has a saved table (version"), "{out:?}");
+    assert!(!file_rows(&out.stdout).is_empty(), "{out:?}");
+}
+
 #[cfg(unix)]
 #[test]
 fn token_file_readable_by_others_is_refused_without_showing_the_token() {

@@ -49,6 +49,18 @@ fn mapping_screen_filtered_with_a_new_group() {
 }
 
 #[test]
+fn mapping_screen_starting_from_the_inferred_table() {
+    let (mut m, _) = common::inferred::ready_read_only();
+    both_sizes("inferred", &mut m);
+    // The selected unmapped value's split, on the status line.
+    for _ in 0..3 {
+        update(&mut m, key('j'));
+    }
+    assert_eq!(m.selected_value().map(|v| v.value.as_str()), Some("Sales NA"));
+    insta::assert_snapshot!("inferred_split_80x24", render(&mut m, 80, 24, &COLOR).backend());
+}
+
+#[test]
 fn preview_screen() {
     let mut m = ready();
     update(&mut m, key('p'));

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::domain::export::ExportError;
+use crate::domain::infer::Inference;
 use crate::domain::mapping::Conflict;
 use crate::domain::suggest::Suggestion;
 use crate::domain::{FieldChoice, GroupId, Mapping, Plan, Snapshot};
@@ -163,6 +164,11 @@ pub struct Model {
     pub drafts_read: bool,
     /// A mapping file to apply once the organization has loaded (`--mapping FILE`).
     pub start_mapping: Option<crate::domain::mapping_file::MappingFile>,
+    /// Where each value's users are, when there is no table to start from (derived with the
+    /// snapshot: `set_loaded`).
+    inference: Option<Arc<Inference>>,
+    /// The table on screen is the inferred one, untouched by the admin.
+    pub inferred_start: bool,
 }
 
 impl Model {
@@ -199,6 +205,8 @@ impl Model {
             draft_file: DraftFile::None,
             drafts_read: false,
             stale: None,
+            inference: None,
+            inferred_start: false,
         }
     }
 
@@ -237,14 +245,45 @@ impl Model {
         match joined {
             Ok(snap) => {
                 self.fields = fields;
+                // With no table to start from, where users are is what the editor starts from.
+                self.inference = snap.saved.is_none().then(|| Arc::new(Inference::new(&snap)));
                 self.snap = Arc::new(snap);
                 Ok(())
             }
             Err(e) => {
                 self.snap = Arc::default();
+                self.inference = None;
                 Err(e)
             }
         }
+    }
+
+    /// Where each value's users are, when there is no table to start from.
+    pub fn inference(&self) -> Option<&Arc<Inference>> {
+        self.inference.as_ref()
+    }
+
+    /// The table on screen is the inferred one as inferred (said until the admin changes it).
+    pub fn inferred(&self) -> bool {
+        self.inferred_start && self.inference.is_some()
+    }
+
+    /// Where the selected value's users are (`"Sales NA": 28 in Sales NA, 1 in no group`), when
+    /// there is no table to start from: what the admin decides an unmapped value by.
+    pub fn selection_note(&self) -> Option<String> {
+        let inference = self.inference.as_ref()?;
+        let v = self.snap.value_id(&self.selected_value()?.value)?;
+        let where_ = crate::domain::infer::where_users_are(&self.snap, inference.of(v));
+        Some(format!("{}: {where_}", crate::domain::text::quoted(self.snap.value(v))))
+    }
+
+    /// `29/29` for a row that maps a value to the group all its users are in, as inferred.
+    pub fn agreement(&self, value: &str) -> Option<String> {
+        let p = self.inference.as_ref()?.of(self.snap.value_id(value)?);
+        let g = p.agreed()?;
+        let row = self.mapping.row(value)?;
+        (row.target == crate::domain::Target::Group(self.snap.group(g).uri.clone()))
+            .then(|| format!("{}/{}", p.users, p.users))
     }
 
     /// The table the edits are on: the saved one, or the table of record (for "modified" and for

@@ -14,6 +14,7 @@ use crate::report::{LineKind, PreviewLine};
 use crate::store::FoundDraft;
 
 mod dialogs;
+mod inferred;
 mod keys;
 
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
@@ -134,6 +135,10 @@ fn on_loaded(m: &mut Model, loaded: Arc<Organization>) -> Vec<Effect> {
     if first {
         return on_first_snapshot(m);
     }
+    if let Some(said) = inferred::again(m) {
+        m.status = Some((said.into(), false));
+        return Vec::new();
+    }
     let (rebased, conflicts) = rebase(&older, &m.mapping, &m.base());
     let kept = m.mapping != older;
     let (rebased, adopted) = m.snap().adopt_new_groups(&rebased);
@@ -173,14 +178,26 @@ fn on_first_snapshot(m: &mut Model) -> Vec<Effect> {
                 m.drafts_read = true;
                 recompute(m);
                 effects.extend(edit(m, |map| *map = mapping));
-                let base = m.base_described();
-                m.status = Some((format!("started from {} (u returns to {base})", file.path), false));
+                let back = match (&m.snap().saved, m.inference()) {
+                    (None, Some(_)) => {
+                        "instead of the table inferred from where users are; u returns to an empty table".to_owned()
+                    }
+                    _ => format!("u returns to {}", m.base_described()),
+                };
+                m.status = Some((format!("started from {} ({back})", file.path), false));
                 return effects;
             }
-            Err(e) => m.status = Some((format!("{e} (showing {})", m.base_described()), true)),
+            Err(e) => {
+                let instead = match m.snap().saved {
+                    Some(_) => format!("showing {}", m.base_described()),
+                    None => "the file is not used".to_owned(),
+                };
+                m.status = Some((format!("{e} ({instead})"), true));
+            }
         }
     }
     recompute(m);
+    inferred::start(m);
     // The saved table itself moving people means the organization is not where it puts them.
     let recorded = m.snap().saved.as_ref().is_some_and(|s| s.origin != crate::domain::TableOrigin::Service);
     if m.status.is_none() && recorded && m.plan.enabled && !m.plan.changes.is_empty() {
@@ -232,8 +249,9 @@ fn on_drafts(m: &mut Model, found: Vec<FoundDraft>, interrupted: Vec<(u64, Strin
                 let draft = r.draft.localized(m.snap());
                 // Edits already in the table (a save that landed before its session ended) are
                 // nothing to offer.
-                let (merged, conflicts) = rebase(&draft.base, &draft.mine, &m.mapping);
-                if draft.edits().is_empty() || (merged == m.mapping && conflicts.is_empty()) {
+                let onto = start_table(m);
+                let (merged, conflicts) = rebase(&draft.base, &draft.mine, &onto);
+                if draft.edits().is_empty() || (merged == onto && conflicts.is_empty()) {
                     already_saved += usize::from(!draft.edits().is_empty());
                     effects.push(Effect::DeleteDraftFile { path: f.path });
                     continue;
@@ -262,15 +280,25 @@ fn on_drafts(m: &mut Model, found: Vec<FoundDraft>, interrupted: Vec<(u64, Strin
     effects
 }
 
+/// The table a draft's edits are replayed onto: the one on screen, but for an untouched inferred
+/// table (a draft wins over it, not on top of it).
+fn start_table(m: &Model) -> crate::domain::Mapping {
+    if m.inferred() { m.base() } else { m.mapping.clone() }
+}
+
 /// Replays a draft's own edits onto the current table (a three-way merge: what others saved
 /// since the draft was made stays), asking where both changed the same row.
 pub(super) fn restore_draft(m: &mut Model, offer: DraftOffer) -> Vec<Effect> {
     let d = &offer.draft;
-    let (merged, conflicts) = rebase(&d.base, &d.mine, &m.mapping);
+    let instead = m.inferred();
+    let (merged, conflicts) = rebase(&d.base, &d.mine, &start_table(m));
     let (merged, adopted) = m.snap().adopt_new_groups(&merged);
     let mut effects = edit(m, |map| *map = merged);
     effects.push(Effect::DeleteDraftFile { path: offer.path.clone() });
     let mut status = format!("restored the draft of {} ago", crate::report::age(offer.age_secs));
+    if instead {
+        status.push_str(" instead of the table inferred from where users are");
+    }
     match (d.base_version, m.org().and_then(|o| o.version())) {
         (Some(was), Some(now)) if was != now => {
             status.push_str(&format!(" onto version {now} (it was made on {was}; what others saved meanwhile is kept)"))
@@ -300,6 +328,7 @@ fn on_saved(m: &mut Model, result: Result<Box<SaveOutcome>, SaveFailure>) -> Vec
             let fields = m.fields().clone();
             let joined = m.set_loaded(outcome.organization.clone(), fields);
             m.mapping = m.base();
+            m.inferred_start = false;
             m.undo.clear();
             m.redo.clear();
             recompute(m);
@@ -490,6 +519,11 @@ fn choose_column(m: &mut Model, email: bool) -> Vec<Effect> {
                 m.redo.clear();
             }
             recompute(m);
+            if first {
+                inferred::start(m);
+            } else {
+                inferred::again(m);
+            }
             m.status = Some((
                 format!(
                     "{} column: {} (joined and re-planned)",
@@ -569,6 +603,8 @@ pub(super) fn step_to(m: &mut Model, to: super::model::Version) -> super::model:
 }
 
 fn after_edit(m: &mut Model) -> Vec<Effect> {
+    // The admin changed something: the table is theirs now, no longer the inferred one.
+    m.inferred_start = false;
     recompute(m);
     let organization = m.snap().organization.clone();
     if m.modified() {

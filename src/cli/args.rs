@@ -96,7 +96,7 @@ pub enum Command {
         #[arg(long)]
         no_apply_existing: bool,
     },
-    /// Mapping as code: export the table, check a file, or record the table entered in the admin center
+    /// Mapping as code: export the table, check a file, record the table entered in the admin center, or infer one from where users are
     #[command(subcommand)]
     Mapping(MappingCommand),
     /// Run the bundled sandbox API server
@@ -121,6 +121,7 @@ impl Command {
             Command::Mapping(MappingCommand::Export { .. }) => "mapping export",
             Command::Mapping(MappingCommand::Check { .. }) => "mapping check",
             Command::Mapping(MappingCommand::Record { .. }) => "mapping record",
+            Command::Mapping(MappingCommand::Infer { .. }) => "mapping infer",
             Command::Sandbox(_) => "sandbox",
             Command::Completions { .. } => "completions",
             Command::Man => "man",
@@ -154,6 +155,16 @@ pub enum MappingCommand {
     Record {
         /// The mapping file (TOML) entered in the admin center
         file: PathBuf,
+    },
+    /// Write the table inferred from where users already are, as a mapping file to check
+    ///
+    /// A value maps to a group when every in-scope user with it is a member of that group, so
+    /// planning the file moves nobody; every other value is left unmapped and listed in a comment
+    /// with where its users are. Check it before you enter it.
+    Infer {
+        /// Write to FILE instead of stdout
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
 }
 

@@ -1,4 +1,4 @@
-//! The headless command line: `plan`, `apply`, `mapping export|check|record`, `sandbox`.
+//! The headless command line: `plan`, `apply`, `mapping export|check|record|infer`, `sandbox`.
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -20,6 +20,7 @@ use crate::service::{SaveError, SaveStage};
 mod args;
 mod check;
 mod connection;
+mod infer;
 mod table;
 
 pub use args::{Cli, Command, EditorArgs, Format, Global, MappingCommand, SandboxArgs};
@@ -186,6 +187,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
         Command::Mapping(MappingCommand::Record { file }) => table::record(&global, &file).await,
         Command::Mapping(MappingCommand::Check { file, strict }) => check::check(&global, &file, strict).await,
+        Command::Mapping(MappingCommand::Infer { output }) => infer::infer(&global, output.as_deref()).await,
         // Both from the same definitions as the parser, so they cannot drift from it.
         Command::Completions { shell } => {
             let mut out = Vec::new();

@@ -4,6 +4,7 @@ pub mod draft;
 pub mod export;
 pub mod finding;
 pub mod group_names;
+pub mod infer;
 pub mod lint;
 pub mod lookalike;
 pub mod mapping;

@@ -61,8 +61,19 @@ pub fn values(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
         .filter(|l| l.kind == LintKind::NearDuplicate)
         .flat_map(|l| l.values.iter().map(String::as_str))
         .collect();
-    let rows: Vec<Row> = window(list, len, list_rows(area))
-        .filter_map(|pos| {
+    let shown = window(list, len, list_rows(area));
+    // An inferred row shows how many of its users the group already holds (`29/29`).
+    let users: Vec<String> = shown
+        .clone()
+        .map(|pos| {
+            let Some(e) = list.filtered.get(pos).map(|i| &m.value_entries[i]) else { return String::new() };
+            m.agreement(&e.value).unwrap_or_else(|| e.users.to_string())
+        })
+        .collect();
+    let users_width = users.iter().map(|u| u.chars().count()).max().unwrap_or(0).max(6) as u16;
+    let rows: Vec<Row> = shown
+        .zip(users)
+        .filter_map(|(pos, users)| {
             let e = &m.value_entries[list.filtered.get(pos)?];
             let selected = pos == list.selected;
             let mut mark = String::from(if selected { "›" } else { " " });
@@ -98,22 +109,20 @@ pub fn values(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
                 Row::new(vec![
                     Cell::from(mark),
                     Cell::from(highlighted(visible(&e.value), &list.filter, Style::new(), theme)),
-                    Cell::from(Line::raw(e.users.to_string()).right_aligned()),
+                    Cell::from(Line::raw(users).right_aligned()),
                     Cell::from(group),
                 ])
                 .style(style),
             )
         })
         .collect();
-    let table =
-        Table::new(rows, [Constraint::Length(2), Constraint::Fill(1), Constraint::Length(6), Constraint::Fill(1)])
-            .header(Row::new(vec!["", "IdP VALUE", " USERS", "GROUP"]).style(theme.dim()))
-            .column_spacing(1)
-            .block(
-                Block::bordered()
-                    .title(title("IdP values", list, len, total, focused))
-                    .border_style(theme.border(focused)),
-            );
+    let table = Table::new(
+        rows,
+        [Constraint::Length(2), Constraint::Fill(1), Constraint::Length(users_width), Constraint::Fill(1)],
+    )
+    .header(Row::new(vec!["", "IdP VALUE", " USERS", "GROUP"]).style(theme.dim()))
+    .column_spacing(1)
+    .block(Block::bordered().title(title("IdP values", list, len, total, focused)).border_style(theme.border(focused)));
     f.render_widget(table, area);
 }
 

@@ -70,6 +70,9 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     if m.has_data() && m.capabilities().read_only() {
         first.push(Span::styled("[READ-ONLY] ", theme.warn()));
     }
+    if m.inferred() {
+        first.push(Span::styled("[INFERRED: check before you enter it] ", theme.warn()));
+    }
     let loading = match &m.phase {
         Phase::Loading { counts, .. } if m.has_data() => Some(counts.iter().map(|(_, n)| n).sum::<usize>()),
         _ => None,
@@ -127,6 +130,8 @@ fn status(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     let line = match &m.status {
         Some((text, true)) => Line::styled(format!("! {}", sanitize(text)), theme.error()),
         Some((text, false)) => Line::raw(sanitize(text).into_owned()),
+        // With no table to start from, where the selected value's users are.
+        None if m.screen == Screen::Mapping && !m.help => Line::raw(m.selection_note().unwrap_or_default()),
         None => Line::raw(""),
     };
     f.render_widget(Paragraph::new(line), area);

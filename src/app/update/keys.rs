@@ -289,7 +289,8 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
             }
         }
         Action::Quit => {
-            if m.modified() {
+            // An untouched inferred table is nothing of the admin's to lose: it is inferred again.
+            if m.modified() && !m.inferred() {
                 m.dialog = Some(Dialog::ConfirmQuit);
             } else {
                 return vec![Effect::Quit];
