@@ -47,7 +47,7 @@ struct MemberRow {
 
 #[derive(Debug, Deserialize)]
 struct MemberUser {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "wire::null_default")]
     name: String,
     email: String,
 }
@@ -56,7 +56,7 @@ struct MemberUser {
 struct InviteeRow {
     uri: String,
     email: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "wire::null_default")]
     status: String,
 }
 
