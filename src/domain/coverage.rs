@@ -75,13 +75,22 @@ pub fn findings(c: &Coverage) -> Vec<Finding> {
         let files: Vec<String> = m
             .given
             .iter()
-            .map(|(f, n)| format!("{}: its {n} row(s) match {matched}", super::text::sanitize(f)))
+            .map(|(f, n)| match n {
+                0 => format!("{}: no row matches anyone listed", super::text::sanitize(f)),
+                n => format!("{}: its {n} row(s) match {matched}", super::text::sanitize(f)),
+            })
             .collect();
+        // A file that matches nobody (a stale export) is not taken for the other kind's.
+        let opening = if m.given.iter().all(|(_, n)| *n > 0) {
+            format!("only the {given} users export was given")
+        } else {
+            format!("no export given is the {other} users export")
+        };
         out.push(finding(
             Severity::Warning,
             format!(
-                "only the {given} users export was given ({}; none matches {none}): the {these} Calendly lists \
-                 have no IdP value here and are left out of the plan; pass the {other} users export too with --users-csv",
+                "{opening} ({}; none matches {none}): the {these} Calendly lists have no IdP value here and are left \
+                 out of the plan; pass the {other} users export too with --users-csv",
                 files.join("; ")
             ),
         ));
@@ -162,6 +171,19 @@ mod tests {
         // The one pending invitation without a row is said too, as a note.
         assert_eq!(f.len(), 2, "{f:?}");
         assert!(f[1].message.starts_with("1 of the 2 pending invitations Calendly lists have no row"), "{f:?}");
+    }
+
+    #[test]
+    fn a_pending_export_that_matches_nobody_is_not_called_absent_but_named() {
+        let exports = [export("active.csv", &[1, 2]), export("old-pending.csv", &[9])];
+        let f = findings(&join(&people(), &exports, &FieldChoice::default()).coverage);
+        assert!(
+            f[0].message.starts_with(
+                "no export given is the Pending users export (active.csv: its 2 row(s) match members; old-pending.csv: \
+                 no row matches anyone listed; none matches a pending invitation): the 2 pending invitations"
+            ),
+            "{f:?}"
+        );
     }
 
     #[test]
