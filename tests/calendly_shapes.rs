@@ -101,7 +101,7 @@ fn organization(base: &str) -> HashMap<(String, Option<String>), (u16, Value)> {
     put(
         "/users/me",
         None,
-        json!({"resource": {"uri": format!("{base}/users/U1"), "name": "Ana", "slug": "ana", "email": "u1@x.test",
+        json!({"resource": {"uri": format!("{base}/users/U1"), "name": null, "slug": "ana", "email": null,
             "scheduling_url": "https://calendly.com/ana", "timezone": null, "avatar_url": null, "locale": null,
             "created_at": T, "updated_at": T, "current_organization": format!("{base}/organizations/ORG"),
             "resource_type": "User", "time_notation": "24h"}}),

@@ -6,7 +6,7 @@ use std::collections::hash_map::Entry;
 use serde::Deserialize;
 
 use super::client::{ApiError, Client, ListItem};
-use super::wire::{self, GroupMapping, Resource, User};
+use super::wire::{self, GroupMapping, Resource};
 use crate::domain::people::MembershipConflict;
 use crate::domain::{Group, Mapping, OwnerKind, Person, SavedMapping};
 use crate::service::{Capabilities, Directory, LoadError, Progress};
@@ -98,6 +98,14 @@ impl ListItem for RelRow {
     }
 }
 
+/// The token's user, as the load needs it: only its organization (a null name or email there
+/// must not stop a load that never reads them).
+#[derive(Debug, Deserialize)]
+struct Me {
+    #[serde(default)]
+    current_organization: Option<String>,
+}
+
 /// The raw lists one load reads.
 struct Lists {
     members: Vec<MemberRow>,
@@ -112,8 +120,8 @@ pub async fn organization_of(client: &Client, configured: Option<&str>) -> Resul
     Ok(match configured {
         Some(o) => o.trim_end_matches('/').to_owned(),
         None => {
-            let me: Resource<User> = client.get("/users/me", &[]).await?;
-            me.resource.current_organization.ok_or(LoadError::NoOrganization)?
+            let me: Resource<Me> = client.get("/users/me", &[]).await?;
+            me.resource.current_organization.filter(|o| !o.is_empty()).ok_or(LoadError::NoOrganization)?
         }
     })
 }
