@@ -140,6 +140,7 @@ impl Config {
         // Paths in the config file are read next to it, wherever groupmap is run from.
         let dir = config.as_deref().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
         let beside = |p: PathBuf| if p.is_relative() { dir.join(p) } else { p };
+        let relative: Vec<bool> = file.users_csv.iter().map(|p| p.is_relative()).collect();
         file.users_csv = std::mem::take(&mut file.users_csv).into_iter().map(beside).collect();
         file.token_file = file.token_file.map(beside);
         let in_config = |e: ConfigError| match &config {
@@ -166,9 +167,10 @@ impl Config {
             return Err(ConfigError::NoToken { base_url });
         }
         let users_csv = if flags.users_csv.is_empty() {
-            for p in &file.users_csv {
+            for (p, relative) in file.users_csv.iter().zip(relative) {
                 if let Err(e) = std::fs::metadata(p) {
-                    let message = format!("users_csv: {} (read next to the config file): {e}", p.display());
+                    let beside = if relative { " (read next to the config file)" } else { "" };
+                    let message = format!("users_csv: {}{beside}: {e}", p.display());
                     return Err(in_config(ConfigError::Message(message)));
                 }
             }

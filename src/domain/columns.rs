@@ -144,6 +144,7 @@ impl FieldChoice {
         for ((f, specs), name) in [(Field::Email, email), (Field::Idp, idp)].into_iter().zip(names) {
             for spec in specs {
                 let (file, header) = parse_spec(spec, files, name)?;
+                let whom = file.as_deref().map_or_else(|| "every file".to_owned(), |f| sanitize(f).into_owned());
                 let slot = match file {
                     None => match f {
                         Field::Email => &mut c.email,
@@ -159,9 +160,8 @@ impl FieldChoice {
                 };
                 if let Some(before) = slot.replace(header.to_owned()) {
                     return Err(format!(
-                        "{name} {}: a column for the same export{} was already given ({}); give one",
+                        "{name} {}: a column for {whom} was already given ({}); give one",
                         quoted(spec),
-                        if file_of(spec, files).is_some() { "" } else { "s" },
                         quoted(&before)
                     ));
                 }
@@ -347,7 +347,7 @@ mod tests {
              exports/pending.csv)"
         );
         let err = FieldChoice::from_specs(&["A".into(), "B".into()], &[], &files, FLAGS).unwrap_err();
-        assert!(err.contains("already given (\"A\")"), "{err}");
+        assert_eq!(err, "--email-column \"B\": a column for every file was already given (\"A\"); give one");
     }
 
     #[test]
