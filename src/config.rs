@@ -18,8 +18,30 @@ struct FileConfig {
     token_file: Option<PathBuf>,
     #[serde(default)]
     users_csv: Vec<PathBuf>,
-    email_column: Option<String>,
-    idp_column: Option<String>,
+    #[serde(default)]
+    email_column: Columns,
+    #[serde(default)]
+    idp_column: Columns,
+}
+
+/// `idp_column = "HEADER"`, or a list of `HEADER` and `FILE=HEADER` values (as the flags take).
+#[derive(Debug, Default, Deserialize)]
+#[serde(untagged)]
+enum Columns {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Columns {
+    fn specs(self) -> Vec<String> {
+        match self {
+            Columns::None => Vec::new(),
+            Columns::One(s) => vec![s],
+            Columns::Many(v) => v,
+        }
+    }
 }
 
 /// What the flags say (None: not given).
@@ -30,8 +52,9 @@ pub struct Flags {
     pub organization: Option<String>,
     pub token_file: Option<PathBuf>,
     pub users_csv: Vec<PathBuf>,
-    pub email_column: Option<String>,
-    pub idp_column: Option<String>,
+    /// Each `HEADER` (every file) or `FILE=HEADER` (one file), as given.
+    pub email_column: Vec<String>,
+    pub idp_column: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -54,6 +77,11 @@ pub enum ConfigError {
     TokenFileEmpty { path: String },
     #[error("a base URL is configured ({base_url}) but no token: set CALENDLY_TOKEN or token_file")]
     NoToken { base_url: String },
+    #[error("{}", crate::domain::text::sanitize(.0))]
+    Message(String),
+    /// A problem with a value the config file gave (a path in it is read next to it).
+    #[error("{}: {source}", crate::domain::text::sanitize(&.config.display().to_string()))]
+    InConfig { config: PathBuf, source: Box<ConfigError> },
 }
 
 pub fn default_config_path() -> Option<PathBuf> {
@@ -100,20 +128,36 @@ pub fn read_token_file(path: &Path) -> Result<Secret, ConfigError> {
 impl Config {
     /// Resolves the layers; `env` is passed in so tests need not touch the process environment.
     pub fn resolve(flags: &Flags, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let file = match flags.config.clone().or_else(|| env("GROUPMAP_CONFIG").map(PathBuf::from)) {
-            Some(p) => read_file_config(&p)?,
-            None => match default_config_path().filter(|p| p.exists()) {
-                Some(p) => read_file_config(&p)?,
-                None => FileConfig::default(),
-            },
+        let config = flags
+            .config
+            .clone()
+            .or_else(|| env("GROUPMAP_CONFIG").map(PathBuf::from))
+            .or_else(|| default_config_path().filter(|p| p.exists()));
+        let mut file = match &config {
+            Some(p) => read_file_config(p)?,
+            None => FileConfig::default(),
+        };
+        // Paths in the config file are read next to it, wherever groupmap is run from.
+        let dir = config.as_deref().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+        let beside = |p: PathBuf| if p.is_relative() { dir.join(p) } else { p };
+        let relative: Vec<bool> = file.users_csv.iter().map(|p| p.is_relative()).collect();
+        file.users_csv = std::mem::take(&mut file.users_csv).into_iter().map(beside).collect();
+        file.token_file = file.token_file.map(beside);
+        let in_config = |e: ConfigError| match &config {
+            Some(c) => ConfigError::InConfig { config: c.clone(), source: Box::new(e) },
+            None => e,
         };
         let base_url = flags.base_url.clone().or_else(|| env("GROUPMAP_BASE_URL")).or(file.base_url);
         let base_url_set = base_url.is_some();
-        let token_file =
-            flags.token_file.clone().or_else(|| env("GROUPMAP_TOKEN_FILE").map(PathBuf::from)).or(file.token_file);
+        let given_token_file = flags.token_file.clone().or_else(|| env("GROUPMAP_TOKEN_FILE").map(PathBuf::from));
+        let token_from_config = given_token_file.is_none();
+        let token_file = given_token_file.or(file.token_file);
         let token = match env("CALENDLY_TOKEN").filter(|t| !t.trim().is_empty()) {
             Some(t) => Some(Secret::new(t.trim())),
             None => match token_file {
+                Some(p) if token_from_config => {
+                    Some(read_token_file(&p).map_err(|e| in_config(ConfigError::Message(format!("token_file: {e}"))))?)
+                }
                 Some(p) => Some(read_token_file(&p)?),
                 None => None,
             },
@@ -122,15 +166,34 @@ impl Config {
         if token.is_none() && base_url_set {
             return Err(ConfigError::NoToken { base_url });
         }
+        let users_csv = if flags.users_csv.is_empty() {
+            for (p, relative) in file.users_csv.iter().zip(relative) {
+                if let Err(e) = std::fs::metadata(p) {
+                    let beside = if relative { " (read next to the config file)" } else { "" };
+                    let message = format!("users_csv: {}{beside}: {e}", p.display());
+                    return Err(in_config(ConfigError::Message(message)));
+                }
+            }
+            file.users_csv
+        } else {
+            flags.users_csv.clone()
+        };
+        let files: Vec<String> = users_csv.iter().map(|p| p.display().to_string()).collect();
+        let flagged = !flags.email_column.is_empty() || !flags.idp_column.is_empty();
+        let fields = if flagged {
+            FieldChoice::from_specs(&flags.email_column, &flags.idp_column, &files, crate::domain::columns::FLAGS)
+                .map_err(ConfigError::Message)?
+        } else {
+            let (email, idp) = (file.email_column.specs(), file.idp_column.specs());
+            FieldChoice::from_specs(&email, &idp, &files, ["email_column", "idp_column"])
+                .map_err(|e| in_config(ConfigError::Message(e)))?
+        };
         Ok(Config {
             base_url,
             organization: flags.organization.clone().or_else(|| env("GROUPMAP_ORG")).or(file.organization),
             token,
-            users_csv: if flags.users_csv.is_empty() { file.users_csv } else { flags.users_csv.clone() },
-            fields: FieldChoice {
-                email: flags.email_column.clone().or(file.email_column),
-                idp_value: flags.idp_column.clone().or(file.idp_column),
-            },
+            users_csv,
+            fields,
         })
     }
 }
@@ -191,5 +254,64 @@ mod tests {
         assert!(matches!(Config::resolve(&flags, &env_of(&[])), Err(ConfigError::NoToken { .. })));
         let none = Config::resolve(&Flags::default(), &env_of(&[("GROUPMAP_CONFIG", "/dev/null")])).unwrap();
         assert!(none.token.is_none() && none.base_url == DEFAULT_BASE_URL);
+    }
+
+    /// The reported defect: `users_csv = ["active.csv"]` was read from the current directory,
+    /// and the error did not say the path came from the config file.
+    #[test]
+    fn relative_paths_in_the_config_file_are_read_next_to_it_and_errors_name_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("groupmap");
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::write(sub.join("active.csv"), "Login email,Identity Provider Group\n").unwrap();
+        let cfg = sub.join("config.toml");
+        std::fs::write(&cfg, "users_csv = [\"active.csv\"]\nidp_column = [\"active.csv=Team\", \"IdP Group\"]\n")
+            .unwrap();
+        let flags = Flags { config: Some(cfg.clone()), ..Flags::default() };
+        let c = Config::resolve(&flags, &env_of(&[])).unwrap();
+        assert_eq!(c.users_csv, [sub.join("active.csv")]);
+        assert_eq!(c.fields.idp_value.as_deref(), Some("IdP Group"));
+        assert_eq!(c.fields.by_file[0].file, sub.join("active.csv").display().to_string());
+
+        std::fs::write(&cfg, "users_csv = [\"active.csv\", \"pending.csv\"]\n").unwrap();
+        let e = Config::resolve(&flags, &env_of(&[])).unwrap_err().to_string();
+        let pending = sub.join("pending.csv");
+        assert!(
+            e.starts_with(&format!(
+                "{}: users_csv: {} (read next to the config file): No such file",
+                cfg.display(),
+                pending.display()
+            )),
+            "{e}"
+        );
+        std::fs::write(&cfg, "users_csv = [\"active.csv\"]\nidp_column = \"other.csv=X\"\n").unwrap();
+        let e = Config::resolve(&flags, &env_of(&[])).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("{}: idp_column \"other.csv=X\": \"other.csv\" is not one of", cfg.display())),
+            "{e}"
+        );
+        // Flags keep their usual meaning: relative to where groupmap runs.
+        std::fs::write(&cfg, "users_csv = [\"active.csv\"]\n").unwrap();
+        let flagged = Flags { users_csv: vec!["here.csv".into()], ..flags };
+        assert_eq!(Config::resolve(&flagged, &env_of(&[])).unwrap().users_csv, [PathBuf::from("here.csv")]);
+    }
+
+    #[test]
+    fn a_relative_token_file_in_the_config_is_read_next_to_it_and_its_error_names_the_config() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("config.toml");
+        std::fs::write(&cfg, "token_file = \"token\"\n").unwrap();
+        let tf = dir.path().join("token");
+        std::fs::write(&tf, "s3cret\n").unwrap();
+        std::fs::set_permissions(&tf, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let flags = Flags { config: Some(cfg.clone()), ..Flags::default() };
+        assert_eq!(Config::resolve(&flags, &env_of(&[])).unwrap().token.unwrap().expose(), "s3cret");
+        std::fs::set_permissions(&tf, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = Config::resolve(&flags, &env_of(&[])).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("{}: token_file: {}: the token file can be read", cfg.display(), tf.display())),
+            "{e}"
+        );
     }
 }

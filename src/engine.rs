@@ -60,6 +60,7 @@ impl Organization {
     /// Joins the people with the source's values under `fields`; a table lacking the chosen
     /// columns is an error naming it.
     pub fn snapshot(&self, fields: &FieldChoice) -> Result<Snapshot, ExportError> {
+        fields.check(&self.exports)?;
         for e in &self.exports {
             e.columns(fields)?;
         }

@@ -63,11 +63,31 @@ fn csv_missing_columns_name_the_file_the_line_and_what_was_found() {
     let err = e.columns(&FieldChoice::default()).unwrap_err().to_string();
     assert_eq!(
         err,
-        "users.csv: line 1: no Identity Provider Group column found among [Name, Email]; name it with --idp-column"
+        "users.csv: line 1: no Identity Provider Group column found among [Name, Email]; name it with --idp-column \
+         HEADER, or --idp-column users.csv=HEADER for this file alone"
     );
-    let asked = FieldChoice { email: Some("Mail".into()), idp_value: None };
-    let err = e.columns(&asked).unwrap_err().to_string();
-    assert!(err.contains("no login email column") && err.contains("`Mail` was asked for; check the spelling"), "{err}");
+    // A column asked for every file that no file has is misspelt: said once, with each file's columns.
+    let asked = FieldChoice { email: Some("Mail".into()), ..FieldChoice::default() };
+    let err = asked.check(std::slice::from_ref(&e)).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "no export has the column \"Mail\" (--email-column): users.csv has [Name, Email]; check the spelling"
+    );
+    // One asked for this file alone is its error, never contradicting the columns it lists.
+    let own = FieldChoice {
+        by_file: vec![groupmap::domain::export::FileFields {
+            file: "users.csv".into(),
+            email: Some("Mail".into()),
+            idp_value: None,
+        }],
+        ..FieldChoice::default()
+    };
+    let err = e.columns(&own).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "users.csv: line 1: no column \"Mail\" (asked for as the login email column) among [Name, Email]; check the \
+         spelling of `--email-column users.csv=Mail`"
+    );
 }
 
 #[test]

@@ -502,11 +502,7 @@ fn choose_column(m: &mut Model, email: bool) -> Vec<Effect> {
     let Some(org) = m.org().cloned() else { return Vec::new() };
     let header = org.exports[e].headers[c].clone();
     let mut fields = m.fields().clone();
-    if email {
-        fields.email = Some(header.clone());
-    } else {
-        fields.idp_value = Some(header.clone());
-    }
+    fields.choose(email, &header, &org.exports);
     let first = m.snap().organization.is_empty();
     let before = m.version();
     match m.set_loaded(org, fields) {
@@ -585,15 +581,7 @@ pub(super) fn step_to(m: &mut Model, to: super::model::Version) -> super::model:
     {
         match m.set_loaded(org, to.fields.clone()) {
             Ok(()) => {
-                let column = |f: &Option<String>| f.as_deref().map_or_else(|| "detected".to_owned(), quoted);
-                m.status = Some((
-                    format!(
-                        "columns: login email {}, IdP group {}",
-                        column(&to.fields.email),
-                        column(&to.fields.idp_value)
-                    ),
-                    false,
-                ));
+                m.status = Some((format!("columns: {}", to.fields.describe()), false));
             }
             Err(e) => m.status = Some((e.to_string(), true)),
         }

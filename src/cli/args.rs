@@ -48,12 +48,15 @@ pub struct Global {
     /// A user export CSV from Calendly's admin center (give Active and Pending: repeat the option)
     #[arg(long = "users-csv", global = true, value_name = "FILE")]
     pub users_csv: Vec<PathBuf>,
-    /// The export column holding the login email (default: detected from the header)
-    #[arg(long, global = true, value_name = "HEADER")]
-    pub email_column: Option<String>,
-    /// The export column holding the IdP group value (default: detected from the header)
-    #[arg(long, global = true, value_name = "HEADER")]
-    pub idp_column: Option<String>,
+    /// The export column holding the login email: HEADER in every file that has it, or
+    /// FILE=HEADER for one --users-csv file (repeatable; default: detected from each file's header)
+    #[arg(long, global = true, value_name = "[FILE=]HEADER")]
+    pub email_column: Vec<String>,
+    /// The export column holding the IdP group value: HEADER in every file that has it, or
+    /// FILE=HEADER for one --users-csv file, e.g. `--idp-column pending.csv="IdP Group"`
+    /// (repeatable; default: detected from each file's header)
+    #[arg(long, global = true, value_name = "[FILE=]HEADER")]
+    pub idp_column: Vec<String>,
     /// Config file (TOML) [env: GROUPMAP_CONFIG] [default: $XDG_CONFIG_HOME/groupmap/config.toml]
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -54,14 +54,11 @@ impl Connection {
 
     /// The bundled sandbox, whatever is configured.
     pub async fn sandbox(global: &Global) -> Result<Connection> {
-        let load = LoadOptions {
-            organization: None,
-            users_csv: Vec::new(),
-            fields: crate::domain::FieldChoice {
-                email: global.email_column.clone(),
-                idp_value: global.idp_column.clone(),
-            },
-        };
+        // The sandbox serves its own exports: a column can be named for every file only.
+        let fields =
+            FieldChoice::from_specs(&global.email_column, &global.idp_column, &[], crate::domain::columns::FLAGS)
+                .map_err(|e| anyhow::anyhow!(e))?;
+        let load = LoadOptions { organization: None, users_csv: Vec::new(), fields };
         Self::start_sandbox(load, "").await
     }
 

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+pub use super::columns::{FieldChoice, FileFields};
 use super::text::{quoted, sanitize};
 
 /// One parsed CSV export, kept raw so that the columns can be re-chosen without re-reading.
@@ -79,35 +80,15 @@ pub enum ExportError {
         sanitize(.file), quoted(.header)
     )]
     DuplicateHeader { file: String, header: String, first: usize, second: usize },
-    #[error("{}: line 1: no {what} column found among [{}]; {hint}", sanitize(.file), sanitize(.found))]
-    MissingColumn { file: String, what: &'static str, found: String, hint: String },
+    /// A column that is not there: the one asked for (`asked`), else none found by its header.
+    #[error("{}: line 1: {}", sanitize(.file), super::columns::missing(.what, .asked.as_deref(), .found, .hint))]
+    MissingColumn { file: String, what: &'static str, asked: Option<String>, found: String, hint: String },
+    /// A column asked for every file that no file has.
+    #[error("no export has the column {} ({flag}): {}; check the spelling", quoted(.header), sanitize(.found))]
+    ColumnInNoExport { header: String, flag: &'static str, found: String },
 }
 
-/// Which column holds what. Auto-detected from the headers, overridable by the admin.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FieldChoice {
-    /// Header name of the login email column; None means auto-detect.
-    pub email: Option<String>,
-    /// Header name of the IdP group column; None means auto-detect.
-    pub idp_value: Option<String>,
-}
-
-const EMAIL_HEADERS: &[&str] =
-    &["login email", "email", "email address", "username", "user name", "login", "primary email", "work email", "mail"];
-const IDP_HEADERS: &[&str] = &[
-    "identity provider group",
-    "idp group",
-    "identity provider group value",
-    "value in identity provider",
-    "scim group",
-    "department",
-];
-/// Tried after the exact names: a header containing one of these (e.g. `User Email`,
-/// `Identity Provider Group Name`). A bare `Groups` is never taken: it may list Calendly groups.
-const EMAIL_PARTS: &[&str] = &["email"];
-const IDP_PARTS: &[&str] = &["identity provider", "idp "];
-
-fn norm_header(h: &str) -> String {
+pub(super) fn norm_header(h: &str) -> String {
     h.trim().to_ascii_lowercase().replace(['_', '-'], " ")
 }
 
@@ -185,39 +166,6 @@ impl Export {
             }
         }
         Ok(Export { file: source.to_owned(), headers, records })
-    }
-
-    fn find(&self, wanted: Option<&str>, candidates: &[&str], parts: &[&str]) -> Option<usize> {
-        match wanted {
-            Some(name) => {
-                let name = norm_header(name);
-                self.headers.iter().position(|h| norm_header(h) == name)
-            }
-            None => candidates
-                .iter()
-                .find_map(|c| self.headers.iter().position(|h| norm_header(h) == *c))
-                .or_else(|| parts.iter().find_map(|p| self.headers.iter().position(|h| norm_header(h).contains(p)))),
-        }
-    }
-
-    /// The (email, IdP value) column indices for this export.
-    pub fn columns(&self, fields: &FieldChoice) -> Result<(usize, usize), ExportError> {
-        let missing = |what: &'static str, wanted: &Option<String>, flag: &str| ExportError::MissingColumn {
-            file: self.file.clone(),
-            what,
-            found: self.headers.join(", "),
-            hint: match wanted {
-                Some(w) => format!("`{w}` was asked for; check the spelling"),
-                None => format!("name it with {flag}"),
-            },
-        };
-        let email = self
-            .find(fields.email.as_deref(), EMAIL_HEADERS, EMAIL_PARTS)
-            .ok_or_else(|| missing("login email", &fields.email, "--email-column"))?;
-        let idp = self
-            .find(fields.idp_value.as_deref(), IDP_HEADERS, IDP_PARTS)
-            .ok_or_else(|| missing("Identity Provider Group", &fields.idp_value, "--idp-column"))?;
-        Ok((email, idp))
     }
 
     /// A few distinct non-empty values of a column, for the field-matching screen.

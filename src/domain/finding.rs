@@ -47,6 +47,8 @@ pub enum LintKind {
     ConflictingExportRow,
     /// An owner the service lists in several member groups (Calendly allows one).
     ConflictingMembership,
+    /// Only the Active (or only the Pending) users export was given, or people have no row in it.
+    MissingExport,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

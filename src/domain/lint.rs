@@ -19,7 +19,8 @@ pub const ROWS_LISTED: usize = 20;
 pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
     use LintKind::*;
     use Severity::*;
-    let mut out = Vec::new();
+    // First: people the exports leave out are not in anything below.
+    let mut out = super::coverage::findings(&snap.coverage);
     for p in mapping.problems() {
         out.push(finding(InvalidRow, Error, format!("{}: {}", p.parameter, p.message), None));
     }

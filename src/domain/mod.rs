@@ -1,5 +1,7 @@
 //! The pure core: what an organization looks like, what a mapping is, and what it would do.
 
+pub mod columns;
+pub mod coverage;
 pub mod draft;
 pub mod export;
 pub mod finding;

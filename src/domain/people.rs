@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::coverage::{Coverage, FileCoverage};
 use super::export::{Export, FieldChoice};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -77,6 +78,7 @@ pub struct Joined {
     pub owners: Vec<OwnerInput>,
     pub stale: Vec<StaleRow>,
     pub conflicting: Vec<StaleRow>,
+    pub coverage: Coverage,
 }
 
 /// Joins export rows to people by email (ASCII case-insensitive). Exports whose columns cannot
@@ -96,10 +98,12 @@ pub fn join(people: &[Person], exports: &[Export], fields: &FieldChoice) -> Join
     let mut values: Vec<Option<String>> = vec![None; people.len()];
     let mut stale = Vec::new();
     let mut conflicting = Vec::new();
+    let mut coverage = Coverage::default();
     for export in exports {
         let Ok((email_col, idp_col)) = export.columns(fields) else {
             continue;
         };
+        let mut file = FileCoverage { file: export.file.clone(), ..FileCoverage::default() };
         for (line, record) in &export.records {
             let email = record.get(email_col).map(|s| s.trim()).unwrap_or("");
             let value = record.get(idp_col).unwrap_or_default().to_owned();
@@ -110,13 +114,28 @@ pub fn join(people: &[Person], exports: &[Export], fields: &FieldChoice) -> Join
                 || StaleRow { file: export.file.clone(), line: *line, email: email.to_owned(), value: value.clone() };
             match by_email.get(&email.to_ascii_lowercase()) {
                 None => stale.push(row()),
-                Some(&i) => match &values[i] {
-                    Some(prev) if *prev != value => conflicting.push(row()),
-                    Some(_) => {}
-                    None => values[i] = Some(value.clone()),
-                },
+                Some(&i) => {
+                    match people[i].kind {
+                        OwnerKind::Member => file.members += 1,
+                        OwnerKind::Invitee => file.invitees += 1,
+                    }
+                    match &values[i] {
+                        Some(prev) if *prev != value => conflicting.push(row()),
+                        Some(_) => {}
+                        None => values[i] = Some(value.clone()),
+                    }
+                }
             }
         }
+        coverage.files.push(file);
+    }
+    for (p, v) in people.iter().zip(&values) {
+        let (listed, without) = match p.kind {
+            OwnerKind::Member => (&mut coverage.members, &mut coverage.members_without_row),
+            OwnerKind::Invitee => (&mut coverage.invitees, &mut coverage.invitees_without_row),
+        };
+        *listed += 1;
+        *without += usize::from(v.is_none());
     }
     let owners = people
         .iter()
@@ -130,7 +149,7 @@ pub fn join(people: &[Person], exports: &[Export], fields: &FieldChoice) -> Join
             group: p.group.clone(),
         })
         .collect();
-    Joined { owners, stale, conflicting }
+    Joined { owners, stale, conflicting, coverage }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+pub use super::coverage::{Coverage, MissingExport};
 use super::export::{Export, FieldChoice};
 use super::lookalike::Families;
 use super::mapping::{Mapping, Target};
@@ -111,6 +112,8 @@ pub struct Snapshot {
     pub conflicting_rows: Vec<StaleRow>,
     /// Owners the service lists in several member groups (`owners` has the one taken).
     pub membership_conflicts: Vec<MembershipConflict>,
+    /// Which people the exports cover (empty when the snapshot was not joined with exports).
+    pub coverage: Coverage,
     group_by_uri: HashMap<String, GroupId>,
     group_by_name: HashMap<String, GroupId>,
     value_by_str: HashMap<String, ValueId>,
@@ -134,6 +137,7 @@ impl Snapshot {
         let mut snap = Snapshot::new(base_url, organization, groups, joined.owners, saved);
         snap.stale_rows = joined.stale;
         snap.conflicting_rows = joined.conflicting;
+        snap.coverage = joined.coverage;
         snap
     }
 
@@ -187,6 +191,7 @@ impl Snapshot {
             stale_rows: Vec::new(),
             conflicting_rows: Vec::new(),
             membership_conflicts: Vec::new(),
+            coverage: Coverage::default(),
             group_by_uri,
             group_by_name,
             value_by_str,

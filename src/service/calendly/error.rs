@@ -117,19 +117,24 @@ fn details(body: &ApiErrorBody) -> String {
         .collect()
 }
 
+/// The scopes groupmap's reads need: `/users/me`; memberships and invitations; groups and their
+/// relationships.
+pub const SCOPES_NEEDED: [&str; 3] = ["users:read", "organizations:read", "groups:read"];
+
 fn hint(status: u16, body: &ApiErrorBody) -> String {
-    // A token without a scope is not an admin problem: name the scopes it needs.
+    // A token without a scope is not an admin problem: name the scopes it lacks and all it needs.
     let scopes = &body.required_scopes;
     if status == 403 && (!scopes.is_empty() || body.message.to_ascii_lowercase().contains("scope")) {
-        let needed = if scopes.is_empty() {
-            "the scopes it names".to_owned()
+        let lacks = if scopes.is_empty() {
+            "a scope this request needs".to_owned()
         } else {
             scopes.iter().map(|s| format!("`{}`", sanitize(s))).collect::<Vec<_>>().join(", ")
         };
+        let all: Vec<String> = SCOPES_NEEDED.iter().map(|s| format!("`{s}`")).collect();
         return format!(
-            "\n  (the token lacks {needed}: create a Personal Access Token with them in Calendly \
-             (Integrations → API and webhooks), then set CALENDLY_TOKEN or token_file; groupmap reads \
-             memberships, invitations and groups, which need organizations:read and groups:read)"
+            "\n  (the token lacks {lacks}. groupmap needs {} in all: create a Personal Access Token with \
+             them in Calendly (Integrations → API and webhooks), then set CALENDLY_TOKEN or token_file)",
+            all.join(", ")
         );
     }
     status_hint(status).to_owned()
@@ -139,7 +144,10 @@ fn status_hint(status: u16) -> &'static str {
     match status {
         400 => "\n  (the server refused the request; if this persists, report it with this message)",
         401 => "\n  (check the token: CALENDLY_TOKEN or token_file must hold a valid Personal Access Token)",
-        403 => "\n  (the token's user must be an admin or owner of the organization)",
+        403 => {
+            "\n  (the token's user must be an organization admin or owner: ask an owner to give the token's user \
+                the Admin role in Calendly's admin center (Users), or use a token of an admin)"
+        }
         404 => "\n  (not found: check the organization (--org) and the base URL)",
         414 => "\n  (the request's address is too long for the server; report it if it persists)",
         431 => "\n  (the request's address or headers are too large for the server; report it if it persists)",

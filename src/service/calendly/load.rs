@@ -6,7 +6,7 @@ use std::collections::hash_map::Entry;
 use serde::Deserialize;
 
 use super::client::{ApiError, Client, ListItem};
-use super::wire::{self, GroupMapping, Resource, User};
+use super::wire::{self, GroupMapping, Resource};
 use crate::domain::people::MembershipConflict;
 use crate::domain::{Group, Mapping, OwnerKind, Person, SavedMapping, TableOrigin};
 use crate::service::{Capabilities, Directory, LoadError, Progress};
@@ -48,7 +48,7 @@ struct MemberRow {
 
 #[derive(Debug, Deserialize)]
 struct MemberUser {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "wire::null_default")]
     name: String,
     email: String,
 }
@@ -57,7 +57,7 @@ struct MemberUser {
 struct InviteeRow {
     uri: String,
     email: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "wire::null_default")]
     status: String,
 }
 
@@ -99,6 +99,14 @@ impl ListItem for RelRow {
     }
 }
 
+/// The token's user, as the load needs it: only its organization (a null name or email there
+/// must not stop a load that never reads them).
+#[derive(Debug, Deserialize)]
+struct Me {
+    #[serde(default)]
+    current_organization: Option<String>,
+}
+
 /// The raw lists one load reads.
 struct Lists {
     members: Vec<MemberRow>,
@@ -113,8 +121,8 @@ pub async fn organization_of(client: &Client, configured: Option<&str>) -> Resul
     Ok(match configured {
         Some(o) => o.trim_end_matches('/').to_owned(),
         None => {
-            let me: Resource<User> = client.get("/users/me", &[]).await?;
-            me.resource.current_organization.ok_or(LoadError::NoOrganization)?
+            let me: Resource<Me> = client.get("/users/me", &[]).await?;
+            me.resource.current_organization.filter(|o| !o.is_empty()).ok_or(LoadError::NoOrganization)?
         }
     })
 }

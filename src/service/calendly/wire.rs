@@ -1,7 +1,31 @@
 //! Wire types of the API (assets/openapi.yaml). The client decodes them (unknown fields ignored; fields it does
 //! not use are optional) and the sandbox encodes them (every field Calendly sends).
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// A string field Calendly may send as `null` (or leave out): read as empty. Fields the plan
+/// needs (an email, a URI, a group's name) are not read with this, so a null there is an error
+/// naming the endpoint and the field.
+pub fn null_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A count Calendly types as `number` (`12`, `12.0`); anything else (null, a fraction, a string)
+/// is unknown. Only read where nothing depends on it.
+pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Number(n) => match (n.as_u64(), n.as_f64()) {
+            (Some(i), _) => u32::try_from(i).ok(),
+            (None, Some(f)) if f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&f) => Some(f as u32),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+fn count_or_zero<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    Ok(count(d)?.unwrap_or(0))
+}
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Resource<T> {
@@ -16,7 +40,7 @@ pub struct Collection<T> {
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Pagination {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "count_or_zero")]
     pub count: u32,
     #[serde(default)]
     pub next_page: Option<String>,
@@ -31,22 +55,22 @@ pub struct Pagination {
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct User {
     pub uri: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub slug: String,
     pub email: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub scheduling_url: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub timezone: String,
     #[serde(default)]
     pub avatar_url: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub locale: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub created_at: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub updated_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_organization: Option<String>,
@@ -57,13 +81,13 @@ pub struct User {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Membership {
     pub uri: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub role: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub organization: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub created_at: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub updated_at: String,
     pub user: User,
 }
@@ -71,14 +95,14 @@ pub struct Membership {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Invitation {
     pub uri: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub organization: String,
     pub email: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub status: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub created_at: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub updated_at: String,
     #[serde(default)]
     pub last_sent_at: Option<String>,
@@ -91,14 +115,15 @@ pub struct Invitation {
 pub struct Group {
     pub uri: String,
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub organization: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub created_at: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub updated_at: String,
-    /// Optional in Calendly's spec.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Optional in Calendly's spec, typed `number` there (`12.0` is as valid as `12`); the plan
+    /// never reads it, so a value that is no count is taken as unknown rather than failing.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "count")]
     pub member_count: Option<u32>,
 }
 
@@ -123,12 +148,12 @@ pub struct GroupRelationship {
     pub uri: String,
     /// `member` or `admin`.
     pub role: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub organization: String,
     pub group: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub created_at: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub updated_at: String,
     pub owner: RelationshipOwner,
 }
@@ -141,9 +166,9 @@ pub struct MappingRow {
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct GroupMapping {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub uri: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub organization: String,
     pub enabled: bool,
     pub rows: Vec<MappingRow>,
@@ -176,9 +201,9 @@ pub struct PutGroupMappingResponse {
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct JobError {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub owner: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub message: String,
 }
 
@@ -193,11 +218,11 @@ pub struct Job {
     pub completed: u64,
     #[serde(default)]
     pub failed: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub errors: Vec<JobError>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub created_at: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub updated_at: String,
 }
 
@@ -217,7 +242,7 @@ pub struct CreateGroup {
 pub struct ErrorDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameter: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -225,14 +250,14 @@ pub struct ErrorDetail {
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ApiErrorBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub title: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub message: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_default")]
     pub details: Vec<ErrorDetail>,
     /// The scopes the token lacks (Calendly's 403 "Insufficient scope").
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "null_default")]
     pub required_scopes: Vec<String>,
 }
 
