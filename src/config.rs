@@ -20,6 +20,8 @@ struct FileConfig {
     users_csv: Vec<PathBuf>,
     email_column: Option<String>,
     idp_column: Option<String>,
+    /// The identity provider as the source of values (`[idp]`).
+    idp: Option<crate::idp::settings::FileSettings>,
 }
 
 /// What the flags say (None: not given).
@@ -32,6 +34,7 @@ pub struct Flags {
     pub users_csv: Vec<PathBuf>,
     pub email_column: Option<String>,
     pub idp_column: Option<String>,
+    pub idp: crate::idp::settings::Flags,
 }
 
 #[derive(Clone, Debug)]
@@ -42,6 +45,7 @@ pub struct Config {
     pub token: Option<Secret>,
     pub users_csv: Vec<PathBuf>,
     pub fields: FieldChoice,
+    pub idp: crate::idp::Settings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -122,7 +126,9 @@ impl Config {
         if token.is_none() && base_url_set {
             return Err(ConfigError::NoToken { base_url });
         }
+        let idp = crate::idp::Settings::resolve(&flags.idp, file.idp);
         Ok(Config {
+            idp,
             base_url,
             organization: flags.organization.clone().or_else(|| env("GROUPMAP_ORG")).or(file.organization),
             token,

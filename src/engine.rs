@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use crate::domain::export::ExportError;
 use crate::domain::lint::Severity;
+use crate::domain::sync::ValuesFrom;
 use crate::domain::text::fold_name;
 use crate::domain::{Export, FieldChoice, Group, Mapping, Snapshot, Target, plan};
 use crate::idp::{self, ValueSource};
@@ -21,6 +22,9 @@ pub struct LoadOptions {
     pub organization: Option<String>,
     pub users_csv: Vec<PathBuf>,
     pub fields: FieldChoice,
+    /// Values read from an identity provider (`fields` are then its table's columns, and the
+    /// export, when there is one, is Calendly's record to compare with).
+    pub idp: Option<idp::IdpLoad>,
 }
 
 /// One load, whole: what the service holds and what the source of IdP values read. Everything
@@ -29,6 +33,19 @@ pub struct LoadOptions {
 pub struct Organization {
     pub directory: Directory,
     pub exports: Vec<Export>,
+    /// Set when `exports` are an identity provider's.
+    pub idp: Option<IdpRead>,
+}
+
+/// What was read beside an identity provider's values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdpRead {
+    /// `Okta acme.okta.com`.
+    pub provider: String,
+    /// Calendly's record of the values (its user export); None when the service has none to give.
+    pub recorded: Option<Vec<Export>>,
+    pub record_fields: FieldChoice,
+    pub values_from: ValuesFrom,
 }
 
 impl Organization {
@@ -52,10 +69,30 @@ impl Organization {
     /// Joins the people with the source's values under `fields`; a table lacking the chosen
     /// columns is an error naming it.
     pub fn snapshot(&self, fields: &FieldChoice) -> Result<Snapshot, ExportError> {
+        let d = &self.directory;
+        if let Some(idp) = &self.idp {
+            let tables = crate::domain::sync::Tables {
+                provider: &idp.provider,
+                idp: &self.exports,
+                idp_fields: fields,
+                recorded: idp.recorded.as_deref(),
+                record_fields: &idp.record_fields,
+                values_from: idp.values_from,
+            };
+            let mut snap = crate::domain::sync::snapshot(
+                &d.base_url,
+                &d.organization,
+                d.groups.clone(),
+                &d.people,
+                d.table.clone(),
+                &tables,
+            )?;
+            snap.membership_conflicts = d.membership_conflicts.clone();
+            return Ok(snap);
+        }
         for e in &self.exports {
             e.columns(fields)?;
         }
-        let d = &self.directory;
         let mut snap = Snapshot::from_parts(
             &d.base_url,
             &d.organization,
@@ -88,7 +125,17 @@ pub struct SaveOutcome {
 pub struct Engine {
     service: Arc<dyn Service>,
     source: Arc<dyn ValueSource>,
+    idp: Option<IdpSide>,
     organization: Option<String>,
+}
+
+/// With an identity provider as the source: Calendly's record to read beside it.
+#[derive(Clone)]
+struct IdpSide {
+    provider: String,
+    record: Arc<dyn ValueSource>,
+    record_fields: FieldChoice,
+    values_from: ValuesFrom,
 }
 
 impl std::fmt::Debug for Engine {
@@ -99,13 +146,27 @@ impl std::fmt::Debug for Engine {
 
 impl Engine {
     pub fn new(service: Arc<dyn Service>, source: Arc<dyn ValueSource>, organization: Option<String>) -> Engine {
-        Engine { service, source, organization }
+        Engine { service, source, idp: None, organization }
     }
 
     /// A Calendly-style API, with the values source the options name.
     pub fn calendly(client: Client, opts: &LoadOptions) -> Engine {
-        let source = idp::from_options(&opts.users_csv, &client);
-        Engine::new(Arc::new(Calendly::new(client)), source, opts.organization.clone())
+        let export = idp::from_options(&opts.users_csv, &client);
+        let service = Arc::new(Calendly::new(client));
+        match &opts.idp {
+            None => Engine::new(service, export, opts.organization.clone()),
+            Some(load) => Engine {
+                service,
+                source: load.idp.source.clone(),
+                idp: Some(IdpSide {
+                    provider: load.idp.provider.clone(),
+                    record: export,
+                    record_fields: load.record_fields.clone(),
+                    values_from: load.values_from,
+                }),
+                organization: opts.organization.clone(),
+            },
+        }
     }
 
     pub fn base_url(&self) -> &str {
@@ -124,9 +185,29 @@ impl Engine {
     }
 
     async fn load_from(&self, organization: &str, progress: Option<Progress>) -> Result<Organization, LoadError> {
-        let (directory, exports) =
-            tokio::try_join!(self.service.load(organization, progress.as_ref()), self.source.read(organization))?;
-        Ok(Organization { directory, exports })
+        let (directory, exports, idp) = tokio::try_join!(
+            self.service.load(organization, progress.as_ref()),
+            self.source.read_with_progress(organization, progress.as_ref()),
+            self.read_record(organization)
+        )?;
+        Ok(Organization { directory, exports, idp })
+    }
+
+    /// Calendly's record of the values beside an identity provider's: the export, when the
+    /// service offers one (Calendly's public API does not; then there is nothing to compare).
+    async fn read_record(&self, organization: &str) -> Result<Option<IdpRead>, LoadError> {
+        let Some(side) = &self.idp else { return Ok(None) };
+        let recorded = match side.record.read(organization).await {
+            Ok(exports) => Some(exports),
+            Err(LoadError::NoExportEndpoint { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        Ok(Some(IdpRead {
+            provider: side.provider.clone(),
+            recorded,
+            record_fields: side.record_fields.clone(),
+            values_from: side.values_from,
+        }))
     }
 
     /// Saves `mapping` on the organization it was previewed on (`snap` is `org` joined under

@@ -248,6 +248,7 @@ async fn run_sandbox(args: SandboxArgs) -> Result<u8> {
         job_step: std::time::Duration::from_millis(args.job_step_ms),
         read_only: args.read_only,
         faults: args.faults,
+        idp: sandbox::idp::Options::default(),
     };
     let sb = Sandbox::start(opts).await?;
     // Run on its own, the sandbox has the terminal to itself: its state trouble is printed.

@@ -81,6 +81,13 @@ pub enum ExportError {
     DuplicateHeader { file: String, header: String, first: usize, second: usize },
     #[error("{}: line 1: no {what} column found among [{}]; {hint}", sanitize(.file), sanitize(.found))]
     MissingColumn { file: String, what: &'static str, found: String, hint: String },
+    /// An identity provider's users have no such attribute (its table has no lines to name).
+    #[error(
+        "{}: no user has the attribute {}; attributes seen: {}. Name one with --idp-attribute NAME (or attribute in [idp]), \
+         or choose it on the Fields screen (f)",
+        sanitize(.table), quoted(.wanted), sanitize(.found)
+    )]
+    MissingAttribute { table: String, wanted: String, found: String },
 }
 
 /// Which column holds what. Auto-detected from the headers, overridable by the admin.

@@ -62,6 +62,9 @@ pub struct Snapshot {
     pub conflicting_rows: Vec<StaleRow>,
     /// Owners the service lists in several member groups (`owners` has the one taken).
     pub membership_conflicts: Vec<MembershipConflict>,
+    /// With values read from an identity provider: who it has that Calendly lacks, and where the
+    /// two differ (see `domain::sync`).
+    pub idp: Option<super::sync::IdpView>,
     group_by_uri: HashMap<String, GroupId>,
     group_by_name: HashMap<String, GroupId>,
     value_by_str: HashMap<String, ValueId>,
@@ -138,6 +141,7 @@ impl Snapshot {
             stale_rows: Vec::new(),
             conflicting_rows: Vec::new(),
             membership_conflicts: Vec::new(),
+            idp: None,
             group_by_uri,
             group_by_name,
             value_by_str,

@@ -229,6 +229,6 @@ impl FileIn {
             // Not cached: a cached load is only shown until the fresh one, which has them, lands.
             membership_conflicts: Vec::new(),
         };
-        Some(Organization { directory, exports })
+        Some(Organization { directory, exports, idp: None })
     }
 }

@@ -61,7 +61,18 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
         "loading…".to_owned()
     } else {
         let host = snap.base_url.split("://").nth(1).unwrap_or(&snap.base_url);
-        format!("{} · org {}", sanitize(host), sanitize(crate::service::calendly::wire::uuid_of(&snap.organization)))
+        let uuid = crate::service::calendly::wire::uuid_of(&snap.organization);
+        match &snap.idp {
+            // Room for the values' source: the organization by the start of its UUID.
+            Some(idp) => format!(
+                "{} · org {} · values: {} · {}",
+                sanitize(host),
+                sanitize(uuid.get(..8).unwrap_or(uuid)),
+                sanitize(&idp.provider),
+                sanitize(&idp.attribute)
+            ),
+            None => format!("{} · org {}", sanitize(host), sanitize(uuid)),
+        }
     };
     let mut first = vec![Span::styled("groupmap ", theme.title())];
     if m.sandbox {

@@ -49,7 +49,7 @@ pub fn loaded(version: u64, rows: &[(&str, &str)]) -> Arc<Organization> {
         revision: Some(format!("\"{version}\"")),
         membership_conflicts: Vec::new(),
     };
-    Arc::new(Organization { directory, exports: vec![Export::parse("active.csv", csv.as_bytes()).unwrap()] })
+    Arc::new(Organization { directory, exports: vec![Export::parse("active.csv", csv.as_bytes()).unwrap()], idp: None })
 }
 
 pub fn key(c: char) -> Msg {

@@ -68,5 +68,5 @@ pub async fn load_sequential(client: &Client, opts: &LoadOptions) -> Result<Orga
         capabilities,
         membership_conflicts,
     };
-    Ok(Organization { directory, exports })
+    Ok(Organization { directory, exports, idp: None })
 }
