@@ -219,8 +219,10 @@ impl Fake {
         if allowed {
             l.used += 1;
         }
+        // The window's end in epoch seconds, rounded up: a client that waits until then is in the next one.
         let left = window.saturating_sub(now.duration_since(start));
-        let reset = time::OffsetDateTime::now_utc().unix_timestamp() as u64 + left.as_millis().div_ceil(1000) as u64;
+        let end_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000 + left.as_millis() as i128;
+        let reset = (end_ms.max(0) as u64).div_ceil(1000);
         (limit, limit.saturating_sub(l.used), reset, allowed)
     }
 }
