@@ -173,6 +173,11 @@ impl Engine {
         self.service.base_url()
     }
 
+    /// The values come from an identity provider, not from Calendly's export.
+    pub fn reads_idp(&self) -> bool {
+        self.idp.is_some()
+    }
+
     /// The organization asked for, when one was (else it comes from the service at load).
     pub fn configured_organization(&self) -> Option<&str> {
         self.organization.as_deref()
