@@ -228,3 +228,79 @@ async fn a_plain_http_address_off_this_machine_is_refused_before_the_token_is_se
     let err = groupmap::idp::open(&s, &|_| None).unwrap_err().to_string();
     assert!(err.contains("not built yet"), "{err}");
 }
+
+/// A server of our own that answers every request with `reply`, counting requests.
+async fn hostile(
+    reply: fn(&str) -> axum::response::Response,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let hits = std::sync::Arc::new(AtomicU64::new(0));
+    let counted = hits.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+        counted.fetch_add(1, Ordering::Relaxed);
+        let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        async move { reply(&auth) }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, hits)
+}
+
+#[tokio::test]
+async fn a_next_link_on_another_origin_is_refused_and_an_echoed_token_is_redacted() {
+    use axum::response::IntoResponse;
+    use std::sync::atomic::Ordering;
+    let (elsewhere, elsewhere_hits) = hostile(|_| "[]".into_response()).await;
+    static ELSEWHERE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ELSEWHERE.set(elsewhere.clone()).unwrap();
+    let (base, _) = hostile(|_| {
+        let link = format!("<{}/api/v1/users?after=x&limit=200>; rel=\"next\"", ELSEWHERE.get().unwrap());
+        ([("link", link)], axum::Json(json!([{"profile": {"email": "a@x.test", "department": "S"}}]))).into_response()
+    })
+    .await;
+    let s = Settings { source: Kind::Okta, url: Some(base), http: Some(quick(200)), ..Settings::default() };
+    let token = "00secretOktaToken-0123456789abcdef";
+    let idp = groupmap::idp::open(&s, &with_token(token.into())).unwrap().unwrap();
+    let err = idp.source.read("org").await.unwrap_err().to_string();
+    assert!(err.contains(&format!("its next page is on {elsewhere}")), "{err}");
+    assert_eq!(elsewhere_hits.load(Ordering::Relaxed), 0, "nothing was sent to the other origin");
+
+    let (base, _) = hostile(|auth| {
+        let body = json!({"errorCode": "E0000011", "errorSummary": format!("Invalid token provided: {auth}"),
+            "errorLink": "E0000011", "errorId": "oaeX", "errorCauses": [{"errorSummary": auth}]});
+        (axum::http::StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+    })
+    .await;
+    let s = Settings { source: Kind::Okta, url: Some(base), http: Some(quick(200)), ..Settings::default() };
+    let idp = groupmap::idp::open(&s, &with_token(token.into())).unwrap().unwrap();
+    let err = idp.source.read("org").await.unwrap_err().to_string();
+    assert!(err.contains("401 E0000011: Invalid token provided: SSWS [redacted]"), "{err}");
+    assert!(!err.contains("secretOkta"), "{err}");
+}
+
+#[tokio::test]
+async fn the_load_tells_how_many_okta_users_are_read_so_far() {
+    let sb = Sandbox::start(Options::default()).await.unwrap();
+    let s = settings(&sb, true, 50);
+    let idp = groupmap::idp::open(&s, &with_token(sb.okta().api_token())).unwrap().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let progress: groupmap::service::Progress = std::sync::Arc::new(move |what: &str, n: usize| {
+        if what == "Okta users" {
+            log.lock().unwrap().push(n);
+        }
+    });
+    let opts = LoadOptions {
+        fields: idp.fields.clone(),
+        idp: Some(IdpLoad { idp, values_from: ValuesFrom::Calendly, record_fields: FieldChoice::default() }),
+        ..LoadOptions::default()
+    };
+    let client = Client::new(sb.base_url(), Secret::new(sb.token())).unwrap();
+    Engine::calendly(client, &opts).load(Some(progress)).await.unwrap();
+    let seen = seen.lock().unwrap().clone();
+    let total = sb.okta().users().len();
+    assert_eq!(seen.len(), total.div_ceil(50), "once a page: {seen:?}");
+    assert_eq!(seen.last(), Some(&total));
+    sb.shutdown().await;
+}
