@@ -74,6 +74,8 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
             None => format!("{} · org {}", sanitize(host), sanitize(uuid)),
         }
     };
+    // Where it does not fit, the values' source is kept and the service's host dropped.
+    let org_short = snap.idp.as_ref().and_then(|_| org.split_once(" · ").map(|(_, rest)| rest.to_owned()));
     let mut first = vec![Span::styled("groupmap ", theme.title())];
     if m.sandbox {
         first.push(Span::styled("[SANDBOX] ", theme.accent()));
@@ -109,7 +111,11 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     {
         first.push(Span::styled("[DRAFT NOT SAVED] ", theme.error()));
     }
-    first.push(Span::raw(org));
+    let used: usize = first.iter().map(|s| s.content.chars().count()).sum();
+    match org_short {
+        Some(short) if used + org.chars().count() > area.width as usize => first.push(Span::raw(short)),
+        _ => first.push(Span::raw(org)),
+    }
     let tab = |name: &str, on: bool| Span::styled(format!(" {name} "), if on { theme.selected() } else { theme.dim() });
     let mapping = &m.mapping;
     let default =
