@@ -71,3 +71,56 @@ impl Settings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, Flags};
+    use crate::domain::sync::ValuesFrom;
+    use crate::idp::Kind;
+
+    #[test]
+    fn the_idp_table_is_read_and_flags_beat_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("c.toml");
+        std::fs::write(
+            &cfg,
+            "[idp]\nsource = \"okta\"\nurl = \"https://acme.okta.com\"\napp = \"0oa1\"\nattribute = \"department\"\n\
+             token_file = \"/t\"\nvalues = \"idp\"\n",
+        )
+        .unwrap();
+        let env = |_: &str| None;
+        let flags = Flags { config: Some(cfg.clone()), ..Flags::default() };
+        let c = Config::resolve(&flags, &env).unwrap();
+        assert_eq!(
+            (c.idp.source, c.idp.url.as_deref(), c.idp.app.as_deref()),
+            (Kind::Okta, Some("https://acme.okta.com"), Some("0oa1"))
+        );
+        assert_eq!((c.idp.attribute.as_deref(), c.idp.values_from), (Some("department"), ValuesFrom::Idp));
+        assert_eq!(c.idp.token_file.as_deref(), Some(std::path::Path::new("/t")));
+        let flags = Flags {
+            config: Some(cfg.clone()),
+            idp: super::Flags {
+                attribute: Some("costCenter".into()),
+                values: Some(ValuesFrom::Calendly),
+                ..super::Flags::default()
+            },
+            ..Flags::default()
+        };
+        let c = Config::resolve(&flags, &env).unwrap();
+        assert_eq!((c.idp.attribute.as_deref(), c.idp.values_from), (Some("costCenter"), ValuesFrom::Calendly));
+    }
+
+    #[test]
+    fn a_token_in_the_idp_table_is_refused_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("c.toml");
+        std::fs::write(&cfg, "[idp]\nsource = \"okta\"\ntoken = \"00abc\"\n").unwrap();
+        let flags = Flags { config: Some(cfg.clone()), ..Flags::default() };
+        let e = Config::resolve(&flags, &|_| None).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("{}:3: idp.token: unknown field `token`", cfg.display())), "{e}");
+        assert!(!e.contains("00abc"), "{e}");
+        std::fs::write(&cfg, "[idp]\nsource = \"ping\"\n").unwrap();
+        let e = Config::resolve(&flags, &|_| None).unwrap_err().to_string();
+        assert!(e.contains(":2:") && e.contains("ping"), "{e}");
+    }
+}
