@@ -22,6 +22,8 @@ struct FileConfig {
     email_column: Columns,
     #[serde(default)]
     idp_column: Columns,
+    /// The identity provider as the source of values (`[idp]`).
+    idp: Option<crate::idp::settings::FileSettings>,
 }
 
 /// `idp_column = "HEADER"`, or a list of `HEADER` and `FILE=HEADER` values (as the flags take).
@@ -55,6 +57,7 @@ pub struct Flags {
     /// Each `HEADER` (every file) or `FILE=HEADER` (one file), as given.
     pub email_column: Vec<String>,
     pub idp_column: Vec<String>,
+    pub idp: crate::idp::settings::Flags,
 }
 
 #[derive(Clone, Debug)]
@@ -65,6 +68,7 @@ pub struct Config {
     pub token: Option<Secret>,
     pub users_csv: Vec<PathBuf>,
     pub fields: FieldChoice,
+    pub idp: crate::idp::Settings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,6 +147,10 @@ impl Config {
         let relative: Vec<bool> = file.users_csv.iter().map(|p| p.is_relative()).collect();
         file.users_csv = std::mem::take(&mut file.users_csv).into_iter().map(beside).collect();
         file.token_file = file.token_file.map(beside);
+        if let Some(idp) = file.idp.as_mut() {
+            idp.token_file = idp.token_file.take().map(beside);
+            idp.access_token_file = idp.access_token_file.take().map(beside);
+        }
         let in_config = |e: ConfigError| match &config {
             Some(c) => ConfigError::InConfig { config: c.clone(), source: Box::new(e) },
             None => e,
@@ -188,7 +196,9 @@ impl Config {
             FieldChoice::from_specs(&email, &idp, &files, ["email_column", "idp_column"])
                 .map_err(|e| in_config(ConfigError::Message(e)))?
         };
+        let idp = crate::idp::Settings::resolve(&flags.idp, file.idp);
         Ok(Config {
+            idp,
             base_url,
             organization: flags.organization.clone().or_else(|| env("GROUPMAP_ORG")).or(file.organization),
             token,

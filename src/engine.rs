@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::domain::export::ExportError;
 use crate::domain::lint::Severity;
 use crate::domain::mapping_file::MappingFile;
+use crate::domain::sync::ValuesFrom;
 use crate::domain::text::fold_name;
 use crate::domain::{Export, FieldChoice, Group, Mapping, SavedMapping, Snapshot, Target, plan};
 use crate::idp::{self, ValueSource};
@@ -23,6 +24,9 @@ pub struct LoadOptions {
     pub organization: Option<String>,
     pub users_csv: Vec<PathBuf>,
     pub fields: FieldChoice,
+    /// Values read from an identity provider (`fields` are then its table's columns, and the
+    /// export, when there is one, is Calendly's record to compare with).
+    pub idp: Option<idp::IdpLoad>,
 }
 
 /// One load, whole: what the service holds and what the source of IdP values read. Everything
@@ -33,11 +37,24 @@ pub struct Organization {
     pub exports: Vec<Export>,
     /// The table of record, where the service shows no table of its own (`Engine::with_records`).
     pub recorded: Option<SavedMapping>,
+    /// Set when `exports` are an identity provider's.
+    pub idp: Option<IdpRead>,
+}
+
+/// What was read beside an identity provider's values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdpRead {
+    /// `Okta acme.okta.com`.
+    pub provider: String,
+    /// Calendly's record of the values (its user export); None when the service has none to give.
+    pub recorded: Option<Vec<Export>>,
+    pub record_fields: FieldChoice,
+    pub values_from: ValuesFrom,
 }
 
 impl Organization {
     pub fn new(directory: Directory, exports: Vec<Export>) -> Organization {
-        Organization { directory, exports, recorded: None }
+        Organization { directory, exports, idp: None, recorded: None }
     }
 
     pub fn uri(&self) -> &str {
@@ -60,11 +77,31 @@ impl Organization {
     /// Joins the people with the source's values under `fields`; a table lacking the chosen
     /// columns is an error naming it.
     pub fn snapshot(&self, fields: &FieldChoice) -> Result<Snapshot, ExportError> {
+        let d = &self.directory;
+        if let Some(idp) = &self.idp {
+            let tables = crate::domain::sync::Tables {
+                provider: &idp.provider,
+                idp: &self.exports,
+                idp_fields: fields,
+                recorded: idp.recorded.as_deref(),
+                record_fields: &idp.record_fields,
+                values_from: idp.values_from,
+            };
+            let mut snap = crate::domain::sync::snapshot(
+                &d.base_url,
+                &d.organization,
+                d.groups.clone(),
+                &d.people,
+                d.table.clone().or_else(|| self.recorded.clone()),
+                &tables,
+            )?;
+            snap.membership_conflicts = d.membership_conflicts.clone();
+            return Ok(snap);
+        }
         fields.check(&self.exports)?;
         for e in &self.exports {
             e.columns(fields)?;
         }
-        let d = &self.directory;
         let mut snap = Snapshot::from_parts(
             &d.base_url,
             &d.organization,
@@ -98,9 +135,19 @@ pub struct SaveOutcome {
 pub struct Engine {
     service: Arc<dyn Service>,
     source: Arc<dyn ValueSource>,
+    idp: Option<IdpSide>,
     organization: Option<String>,
     /// Where tables of record are kept, for a service that shows no table of its own.
     records: Option<Store>,
+}
+
+/// With an identity provider as the source: Calendly's record to read beside it.
+#[derive(Clone)]
+struct IdpSide {
+    provider: String,
+    record: Arc<dyn ValueSource>,
+    record_fields: FieldChoice,
+    values_from: ValuesFrom,
 }
 
 impl std::fmt::Debug for Engine {
@@ -111,7 +158,7 @@ impl std::fmt::Debug for Engine {
 
 impl Engine {
     pub fn new(service: Arc<dyn Service>, source: Arc<dyn ValueSource>, organization: Option<String>) -> Engine {
-        Engine { service, source, organization, records: None }
+        Engine { service, source, idp: None, organization, records: None }
     }
 
     /// Loads also read the table of record from `store` where the service shows no table.
@@ -122,12 +169,32 @@ impl Engine {
 
     /// A Calendly-style API, with the values source the options name.
     pub fn calendly(client: Client, opts: &LoadOptions) -> Engine {
-        let source = idp::from_options(&opts.users_csv, &client);
-        Engine::new(Arc::new(Calendly::new(client)), source, opts.organization.clone())
+        let export = idp::from_options(&opts.users_csv, &client);
+        let service = Arc::new(Calendly::new(client));
+        match &opts.idp {
+            None => Engine::new(service, export, opts.organization.clone()),
+            Some(load) => Engine {
+                service,
+                source: load.idp.source.clone(),
+                idp: Some(IdpSide {
+                    provider: load.idp.provider.clone(),
+                    record: export,
+                    record_fields: load.record_fields.clone(),
+                    values_from: load.values_from,
+                }),
+                organization: opts.organization.clone(),
+                records: None,
+            },
+        }
     }
 
     pub fn base_url(&self) -> &str {
         self.service.base_url()
+    }
+
+    /// The values come from an identity provider, not from Calendly's export.
+    pub fn reads_idp(&self) -> bool {
+        self.idp.is_some()
     }
 
     /// The organization asked for, when one was (else it comes from the service at load).
@@ -142,9 +209,12 @@ impl Engine {
     }
 
     async fn load_from(&self, organization: &str, progress: Option<Progress>) -> Result<Organization, LoadError> {
-        let (directory, exports) =
-            tokio::try_join!(self.service.load(organization, progress.as_ref()), self.source.read(organization))?;
-        let mut org = Organization::new(directory, exports);
+        let (directory, exports, idp) = tokio::try_join!(
+            self.service.load(organization, progress.as_ref()),
+            self.source.read_with_progress(organization, progress.as_ref()),
+            self.read_record(organization)
+        )?;
+        let mut org = Organization { directory, exports, idp, recorded: None };
         self.read_table_of_record(&mut org)?;
         Ok(org)
     }
@@ -176,6 +246,23 @@ impl Engine {
             .map_err(|e| LoadError::TableOfRecord(e.to_string()))?;
         org.recorded = Some(SavedMapping::recorded(mapping, found.recorded_at, found.path));
         Ok(())
+    }
+
+    /// Calendly's record of the values beside an identity provider's: the export, when the
+    /// service offers one (Calendly's public API does not; then there is nothing to compare).
+    async fn read_record(&self, organization: &str) -> Result<Option<IdpRead>, LoadError> {
+        let Some(side) = &self.idp else { return Ok(None) };
+        let recorded = match side.record.read(organization).await {
+            Ok(exports) => Some(exports),
+            Err(LoadError::NoExportEndpoint { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        Ok(Some(IdpRead {
+            provider: side.provider.clone(),
+            recorded,
+            record_fields: side.record_fields.clone(),
+            values_from: side.values_from,
+        }))
     }
 
     /// Saves `mapping` on the organization it was previewed on (`snap` is `org` joined under

@@ -187,6 +187,7 @@ pub fn plan_lines(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &TableD
         ),
     );
 
+    out.0.extend(crate::idp::report::lines(snap, mapping));
     match &snap.saved {
         None => out.push(
             LineKind::Heading,
@@ -348,7 +349,7 @@ pub fn render_json(snap: &Snapshot, plan: &Plan, ctx: Context, file: Option<&str
             json!({"owner": o.uri, "email": o.email, "idp_value": value_of(o)})
         })
         .collect();
-    json!({
+    let mut out = json!({
         "organization": snap.organization,
         "sandbox": ctx.sandbox,
         "read_only": ctx.read_only,
@@ -368,7 +369,9 @@ pub fn render_json(snap: &Snapshot, plan: &Plan, ctx: Context, file: Option<&str
         "changes": changes,
         "unmapped": unmapped,
         "lint": plan.lint.iter().map(|f| json!({"kind": f.kind, "message": f.message})).collect::<Vec<_>>(),
-    })
+    });
+    crate::idp::report::add_json(snap, &mut out);
+    out
 }
 
 /// A duration in words, as shown for a stale snapshot: `42 s`, `5 min`, `3 h`, `2 days`.

@@ -72,7 +72,11 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<Ended> {
     let base_url = session.engine.base_url();
     let organization =
         session.engine.configured_organization().map(str::to_owned).or_else(|| session.store.last_organization());
-    if let Some(mut cached) = organization.and_then(|org| session.store.read_cached(base_url, &org)) {
+    // The cache holds Calendly's export only: values read from an identity provider are not shown from it.
+    let cacheable = !session.engine.reads_idp();
+    if let Some(mut cached) =
+        organization.filter(|_| cacheable).and_then(|org| session.store.read_cached(base_url, &org))
+    {
         let age_secs = cached.age().as_secs();
         // The table of record is the store's, not the cache's; the fresh load reports its trouble.
         let _ = session.engine.read_table_of_record(&mut cached.organization);

@@ -179,7 +179,8 @@ fn exports(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 async fn calendly_shaped_answers_with_floats_nulls_and_unknown_fields_load_and_plan() {
     let base = serve(organization).await;
     let dir = tempfile::tempdir().unwrap();
-    let load = LoadOptions { organization: None, users_csv: exports(dir.path()), fields: FieldChoice::default() };
+    let load =
+        LoadOptions { organization: None, users_csv: exports(dir.path()), fields: FieldChoice::default(), idp: None };
     let engine = Engine::calendly(client(&base), &load);
     let org = engine.load(None).await.unwrap_or_else(|e| panic!("the load failed: {e}"));
     let d = &org.directory;
@@ -235,7 +236,8 @@ async fn a_null_the_plan_needs_names_the_endpoint_and_the_field() {
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let load = LoadOptions { organization: None, users_csv: exports(dir.path()), fields: FieldChoice::default() };
+    let load =
+        LoadOptions { organization: None, users_csv: exports(dir.path()), fields: FieldChoice::default(), idp: None };
     let err = Engine::calendly(client(&server), &load).load(None).await.unwrap_err().to_string();
     assert!(
         err.starts_with("GET /organization_memberships: unexpected answer: field `collection[0].user.email`"),
@@ -275,7 +277,8 @@ async fn a_403_says_which_scopes_are_missing_or_that_an_admin_is_needed() {
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let load = LoadOptions { organization: None, users_csv: exports(dir.path()), fields: FieldChoice::default() };
+    let load =
+        LoadOptions { organization: None, users_csv: exports(dir.path()), fields: FieldChoice::default(), idp: None };
     let err = Engine::calendly(client(&server), &load).load(None).await.unwrap_err().to_string();
     assert!(err.contains("GET /groups: 403 Permission Denied: Insufficient scope"), "{err}");
     assert!(err.contains("the token lacks `groups:read`"), "{err}");

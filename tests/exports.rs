@@ -188,8 +188,12 @@ fn only_the_active_export_says_which_pending_invitations_are_left_out() {
 fn the_editor_says_which_export_is_missing() {
     let s = Setup::new();
     let client = Client::new(s.sandbox().base_url(), Secret::new(s.sandbox().token())).unwrap();
-    let load =
-        LoadOptions { organization: None, users_csv: vec![s.path("active.csv")], fields: FieldChoice::default() };
+    let load = LoadOptions {
+        organization: None,
+        users_csv: vec![s.path("active.csv")],
+        fields: FieldChoice::default(),
+        idp: None,
+    };
     let org = s.rt.block_on(Engine::calendly(client, &load).load(None)).unwrap();
     let mut m = Model::new(false, FieldChoice::default());
     let effects = groupmap::app::update::start_load(&mut m);

@@ -63,6 +63,51 @@ pub struct Global {
     /// File holding the API token (must not be readable by others) [env: GROUPMAP_TOKEN_FILE]
     #[arg(long, global = true, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+    /// Where the IdP values come from: Calendly's user export (default), or the identity provider
+    /// itself (its token from the environment, e.g. OKTA_API_TOKEN, or `token_file` in [idp])
+    #[arg(long, global = true, value_enum, value_name = "SOURCE")]
+    pub idp: Option<crate::idp::Kind>,
+    /// The identity provider's address (Okta: the org URL, https://acme.okta.com)
+    #[arg(long, global = true, value_name = "URL")]
+    pub idp_url: Option<String>,
+    /// The identity provider's token endpoint, where it is not derived from --idp-url
+    #[arg(long, global = true, value_name = "URL")]
+    pub idp_token_url: Option<String>,
+    /// The profile attribute holding the group value (default: detected, e.g. department)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub idp_attribute: Option<String>,
+    /// The Calendly app's id in the identity provider (Okta: read its app users; without: all users)
+    #[arg(long, global = true, value_name = "ID")]
+    pub idp_app: Option<String>,
+    /// Where the IdP and Calendly's record differ (pending sync), plan with Calendly's recorded
+    /// value (default: who moves when the table is saved) or the IdP's (where everyone lands after the next sync)
+    #[arg(long, global = true, value_enum, value_name = "WHICH")]
+    pub values: Option<ValuesArg>,
+}
+
+/// `--values`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValuesArg {
+    Calendly,
+    Idp,
+}
+
+impl Global {
+    /// The identity-provider flags.
+    pub fn idp_flags(&self) -> crate::idp::settings::Flags {
+        use crate::domain::sync::ValuesFrom;
+        crate::idp::settings::Flags {
+            source: self.idp,
+            url: self.idp_url.clone(),
+            token_url: self.idp_token_url.clone(),
+            attribute: self.idp_attribute.clone(),
+            app: self.idp_app.clone(),
+            values: self.values.map(|v| match v {
+                ValuesArg::Calendly => ValuesFrom::Calendly,
+                ValuesArg::Idp => ValuesFrom::Idp,
+            }),
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]

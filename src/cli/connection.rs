@@ -34,20 +34,24 @@ impl Connection {
             users_csv: global.users_csv.clone(),
             email_column: global.email_column.clone(),
             idp_column: global.idp_column.clone(),
+            idp: global.idp_flags(),
         };
         let cfg = Config::resolve(&flags, &|k| std::env::var(k).ok())?;
         let load = LoadOptions {
             organization: cfg.organization.clone(),
             users_csv: cfg.users_csv.clone(),
             fields: cfg.fields.clone(),
+            idp: None,
         };
         match cfg.token {
             Some(token) => {
                 let client = Client::new(&cfg.base_url, token)?;
+                let load = with_idp(load, &cfg.idp, &|k| std::env::var(k).ok())?;
                 Ok(Connection::new(Engine::calendly(client, &load), load.fields, None))
             }
             None => {
-                Self::start_sandbox(LoadOptions { organization: None, ..load }, "No CALENDLY_TOKEN configured: ").await
+                let load = LoadOptions { organization: None, ..load };
+                Self::start_sandbox(load, &cfg.idp, "No CALENDLY_TOKEN configured: ").await
             }
         }
     }
@@ -58,12 +62,16 @@ impl Connection {
         let fields =
             FieldChoice::from_specs(&global.email_column, &global.idp_column, &[], crate::domain::columns::FLAGS)
                 .map_err(|e| anyhow::anyhow!(e))?;
-        let load = LoadOptions { organization: None, users_csv: Vec::new(), fields };
-        Self::start_sandbox(load, "").await
+        let load = LoadOptions { organization: None, users_csv: Vec::new(), fields, idp: None };
+        // The demo reads the sandbox's own fake of the provider, whatever is configured.
+        let flags = global.idp_flags();
+        let idp = crate::idp::Settings { url: None, app: None, ..crate::idp::Settings::resolve(&flags, None) };
+        Self::start_sandbox(load, &idp, "").await
     }
 
-    /// `why` starts the notice (empty when the sandbox was asked for).
-    async fn start_sandbox(load: LoadOptions, why: &str) -> Result<Connection> {
+    /// `why` starts the notice (empty when the sandbox was asked for). An identity provider with
+    /// no URL configured is the sandbox's fake of it.
+    async fn start_sandbox(load: LoadOptions, idp: &crate::idp::Settings, why: &str) -> Result<Connection> {
         let state = crate::store::state_dir().join("sandbox-state.json");
         let opts = sandbox::Options { state_file: Some(state.clone()), ..sandbox::Options::default() };
         let sb = Sandbox::start(opts).await.context("starting the bundled sandbox")?;
@@ -77,6 +85,20 @@ impl Connection {
             sb.base_url(),
         );
         let client = Client::new(sb.base_url(), Secret::new(sb.token()))?;
+        let load = if idp.source == crate::idp::Kind::Okta && idp.url.is_none() {
+            let fake = crate::idp::Settings {
+                url: Some(sb.okta_url()),
+                app: idp.app.clone().or_else(|| Some(sandbox::idp::okta::APP_ID.to_owned())),
+                token_file: None,
+                access_token_file: None,
+                ..idp.clone()
+            };
+            let token = sb.okta().api_token();
+            eprintln!("Reading the IdP values from the sandbox's fake Okta org at {} (not Okta).", sb.okta_url());
+            with_idp(load, &fake, &|k| (k == "OKTA_API_TOKEN").then(|| token.clone()))?
+        } else {
+            with_idp(load, idp, &|k| std::env::var(k).ok())?
+        };
         Ok(Connection::new(Engine::calendly(client, &load), load.fields, Some(sb)))
     }
 
@@ -136,6 +158,23 @@ impl Connection {
             sb.shutdown().await;
         }
     }
+}
+
+/// The load with the identity provider the settings name, if any: its table's columns become
+/// the values' fields, and the export's (`--email-column`, `--idp-column`) Calendly's record's.
+fn with_idp(
+    load: LoadOptions,
+    settings: &crate::idp::Settings,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<LoadOptions> {
+    let Some(idp) = crate::idp::open(settings, env)? else { return Ok(load) };
+    let fields = idp.fields.clone();
+    let values_from = settings.values_from;
+    Ok(LoadOptions {
+        idp: Some(crate::idp::IdpLoad { idp, values_from, record_fields: load.fields.clone() }),
+        fields,
+        ..load
+    })
 }
 
 fn load_progress() -> Option<Progress> {

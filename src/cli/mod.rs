@@ -264,6 +264,7 @@ async fn run_sandbox(args: SandboxArgs) -> Result<u8> {
         job_step: std::time::Duration::from_millis(args.job_step_ms),
         read_only: args.read_only,
         faults: args.faults,
+        idp: sandbox::idp::Options::default(),
     };
     let sb = Sandbox::start(opts).await?;
     // Run on its own, the sandbox has the terminal to itself: its state trouble is printed.
@@ -282,6 +283,13 @@ async fn run_sandbox(args: SandboxArgs) -> Result<u8> {
     println!("organization: {}", sb.organization());
     println!("Use it from another shell (the token is a sandbox token, not a Calendly one):");
     println!("  export GROUPMAP_BASE_URL={} CALENDLY_TOKEN={}", sb.base_url(), sb.token());
+    println!("Its fake Okta org (not Okta), for values straight from the IdP:");
+    println!(
+        "  export OKTA_API_TOKEN={}; groupmap plan --idp okta --idp-url {} --idp-app {}",
+        sb.okta().api_token(),
+        sb.okta_url(),
+        sandbox::idp::okta::APP_ID
+    );
     println!("Press Ctrl-C to stop.");
     std::io::stdout().flush().ok();
     wait_for_shutdown().await;

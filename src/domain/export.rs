@@ -86,6 +86,13 @@ pub enum ExportError {
     /// A column asked for every file that no file has.
     #[error("no export has the column {} ({flag}): {}; check the spelling", quoted(.header), sanitize(.found))]
     ColumnInNoExport { header: String, flag: &'static str, found: String },
+    /// An identity provider's users have no such attribute (its table has no lines to name).
+    #[error(
+        "{}: no user has the attribute {}; attributes seen: {}. Name one with --idp-attribute NAME (or attribute in [idp]), \
+         or choose it on the Fields screen (f)",
+        sanitize(.table), quoted(.wanted), sanitize(.found)
+    )]
+    MissingAttribute { table: String, wanted: String, found: String },
 }
 
 pub(super) fn norm_header(h: &str) -> String {

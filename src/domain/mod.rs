@@ -16,6 +16,7 @@ pub mod plan;
 pub mod review;
 pub mod snapshot;
 pub mod suggest;
+pub mod sync;
 pub mod text;
 
 pub use export::{Export, FieldChoice};

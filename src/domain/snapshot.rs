@@ -114,6 +114,9 @@ pub struct Snapshot {
     pub membership_conflicts: Vec<MembershipConflict>,
     /// Which people the exports cover (empty when the snapshot was not joined with exports).
     pub coverage: Coverage,
+    /// With values read from an identity provider: who it has that Calendly lacks, and where the
+    /// two differ (see `domain::sync`).
+    pub idp: Option<super::sync::IdpView>,
     group_by_uri: HashMap<String, GroupId>,
     group_by_name: HashMap<String, GroupId>,
     value_by_str: HashMap<String, ValueId>,
@@ -192,6 +195,7 @@ impl Snapshot {
             conflicting_rows: Vec::new(),
             membership_conflicts: Vec::new(),
             coverage: Coverage::default(),
+            idp: None,
             group_by_uri,
             group_by_name,
             value_by_str,

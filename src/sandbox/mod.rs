@@ -6,6 +6,7 @@ mod error;
 mod export;
 mod faults;
 mod gate;
+pub mod idp;
 mod jobs;
 mod paging;
 mod provisioning;
@@ -52,6 +53,8 @@ pub struct Options {
     pub read_only: bool,
     /// Fault modes (all off by default); `Sandbox::set_faults` re-arms them.
     pub faults: Faults,
+    /// The identity providers' fakes (`/okta/...`).
+    pub idp: idp::Options,
 }
 
 impl Default for Options {
@@ -66,6 +69,7 @@ impl Default for Options {
             job_step: Duration::from_millis(20),
             read_only: false,
             faults: Faults::default(),
+            idp: idp::Options::default(),
         }
     }
 }
@@ -188,6 +192,7 @@ pub struct NewPerson<'a> {
 /// A running sandbox server.
 pub struct Sandbox {
     shared: Arc<Shared>,
+    fakes: idp::Fakes,
     server: Option<JoinHandle<()>>,
     stop: Option<oneshot::Sender<()>>,
 }
@@ -214,6 +219,7 @@ impl Sandbox {
             ip => ip,
         };
         let base = format!("http://{}", SocketAddr::new(ip, addr.port()));
+        let fakes = idp::Fakes::new(opts.idp, &state);
         let unfinished: Vec<String> = state.jobs.iter().filter(|j| !j.finished()).map(|j| j.uuid.clone()).collect();
         let shared = Arc::new(Shared {
             page_key: PageKey::new(&["groupmap-sandbox-pages", &state.org_uuid, &opts.token]),
@@ -239,7 +245,7 @@ impl Sandbox {
         for job in unfinished {
             jobs::spawn(&shared, job);
         }
-        let app = routes::router(shared.clone());
+        let app = fakes.mount(routes::router(shared.clone()));
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -249,7 +255,7 @@ impl Sandbox {
                 eprintln!("sandbox: server stopped: {e}");
             }
         });
-        Ok(Sandbox { shared, server: Some(server), stop: Some(stop) })
+        Ok(Sandbox { shared, fakes, server: Some(server), stop: Some(stop) })
     }
 
     /// `http://127.0.0.1:PORT`, no trailing slash.
@@ -259,6 +265,16 @@ impl Sandbox {
 
     pub fn token(&self) -> &str {
         &self.shared.token
+    }
+
+    /// The fake Okta org (its test controls: tokens, rate limit, faults, users).
+    pub fn okta(&self) -> &idp::okta::Fake {
+        &self.fakes.okta
+    }
+
+    /// The fake Okta org's URL (what `--idp-url` names for a real one).
+    pub fn okta_url(&self) -> String {
+        format!("{}{}", self.shared.base, idp::okta::PREFIX)
     }
 
     pub fn organization(&self) -> String {

@@ -10,6 +10,8 @@ pub enum LoadError {
     Api(#[from] ApiError),
     #[error(transparent)]
     Export(#[from] ExportError),
+    #[error(transparent)]
+    Idp(#[from] crate::idp::IdpError),
     #[error("{file}: {message}")]
     File { file: String, message: String },
     #[error(

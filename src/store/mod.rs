@@ -180,6 +180,10 @@ impl Store {
 
     /// Caches a load and remembers its organization as the last one opened here.
     pub fn write_cache(&self, loaded: &Organization) -> io::Result<()> {
+        // Its shape holds Calendly's export only: an identity provider's table would read back as one.
+        if loaded.idp.is_some() {
+            return Ok(());
+        }
         let path = self.cache_path(loaded.uri()).ok_or_else(|| io::Error::other("no cache directory"))?;
         cache::write(&path, loaded)?;
         match self.last_organization_path() {

@@ -61,8 +61,21 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
         "loading…".to_owned()
     } else {
         let host = snap.base_url.split("://").nth(1).unwrap_or(&snap.base_url);
-        format!("{} · org {}", sanitize(host), sanitize(crate::service::calendly::wire::uuid_of(&snap.organization)))
+        let uuid = crate::service::calendly::wire::uuid_of(&snap.organization);
+        match &snap.idp {
+            // Room for the values' source: the organization by the start of its UUID.
+            Some(idp) => format!(
+                "{} · org {} · values: {} · {}",
+                sanitize(host),
+                sanitize(uuid.get(..8).unwrap_or(uuid)),
+                sanitize(&idp.provider),
+                sanitize(&idp.attribute)
+            ),
+            None => format!("{} · org {}", sanitize(host), sanitize(uuid)),
+        }
     };
+    // Where it does not fit, the values' source is kept and the service's host dropped.
+    let org_short = snap.idp.as_ref().and_then(|_| org.split_once(" · ").map(|(_, rest)| rest.to_owned()));
     let mut first = vec![Span::styled("groupmap ", theme.title())];
     if m.sandbox {
         first.push(Span::styled("[SANDBOX] ", theme.accent()));
@@ -101,7 +114,11 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     {
         first.push(Span::styled("[DRAFT NOT SAVED] ", theme.error()));
     }
-    first.push(Span::raw(org));
+    let used: usize = first.iter().map(|s| s.content.chars().count()).sum();
+    match org_short {
+        Some(short) if used + org.chars().count() > area.width as usize => first.push(Span::raw(short)),
+        _ => first.push(Span::raw(org)),
+    }
     let tab = |name: &str, on: bool| Span::styled(format!(" {name} "), if on { theme.selected() } else { theme.dim() });
     let mapping = &m.mapping;
     let default =

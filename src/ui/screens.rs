@@ -130,6 +130,7 @@ pub fn help(f: &mut Frame, area: Rect, scroll: usize, theme: &Theme) {
 
 pub fn fields(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     let Some(loaded) = m.org() else { return };
+    let idp = loaded.idp.as_ref().map(|i| i.provider.as_str());
     let rows_all = m.column_rows();
     let visible_rows = list_rows(area);
     let offset = scroll(m.columns.offset, m.columns.selected, visible_rows);
@@ -150,7 +151,9 @@ pub fn fields(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
             Row::new(vec![
                 // A file path, or the export endpoint's last segment (`user_export?status=active`).
                 Cell::from(
-                    sanitize(if ex.file.starts_with("GET ") {
+                    sanitize(if let Some(p) = idp {
+                        p
+                    } else if ex.file.starts_with("GET ") {
                         ex.file.rsplit('/').next().unwrap_or(&ex.file)
                     } else {
                         &ex.file
@@ -168,7 +171,14 @@ pub fn fields(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
         rows,
         [Constraint::Percentage(30), Constraint::Percentage(22), Constraint::Length(12), Constraint::Fill(1)],
     )
-    .header(Row::new(vec!["EXPORT", "COLUMN", "USED AS", "SAMPLE VALUES"]).style(theme.dim()))
-    .block(Block::bordered().title(format!(" Fields: which export column is which ({}) ", hint_line(Scope::Fields))));
+    .header(
+        Row::new(vec![if idp.is_some() { "SOURCE" } else { "EXPORT" }, "COLUMN", "USED AS", "SAMPLE VALUES"])
+            .style(theme.dim()),
+    )
+    .block(Block::bordered().title(match idp {
+        // An identity provider's table: its users' attributes, seen with sample values.
+        Some(p) => format!(" Fields: {}'s attributes, which is which ({}) ", sanitize(p), hint_line(Scope::Fields)),
+        None => format!(" Fields: which export column is which ({}) ", hint_line(Scope::Fields)),
+    }));
     f.render_widget(table, area);
 }

@@ -59,7 +59,7 @@ pub fn loaded_read_only(settled: bool) -> Arc<Organization> {
         revision: None,
         membership_conflicts: Vec::new(),
     };
-    Arc::new(Organization { directory, exports: vec![Export::parse("active.csv", csv.as_bytes()).unwrap()] })
+    Arc::new(Organization::new(directory, vec![Export::parse("active.csv", csv.as_bytes()).unwrap()]))
 }
 
 /// A model that has loaded the read-only organization, with the effects the load asked for.

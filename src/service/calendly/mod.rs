@@ -6,7 +6,7 @@ pub mod client;
 mod error;
 pub mod load;
 mod pacer;
-mod redact;
+pub mod redact;
 pub mod save;
 mod secret;
 pub mod wire;
