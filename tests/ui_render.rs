@@ -78,6 +78,22 @@ fn read_only_with_a_table_of_record() {
     insta::assert_snapshot!("read_only_recorded_preview_160x48", render(&mut m, 160, 48, &COLOR).backend());
 }
 
+/// Without a table of record the footer says there is nothing to compare with.
+#[test]
+fn read_only_without_a_table_of_record() {
+    let mut org = groupmap::engine::Organization::clone(&common::loaded_recorded());
+    org.recorded = None;
+    let mut m = common::ready_with(std::sync::Arc::new(org));
+    let t = render(&mut m, 80, 24, &COLOR);
+    let footer: String = (0..80).map(|x| t.backend().buffer()[(x, 22)].symbol().to_owned()).collect();
+    assert!(footer.starts_with("no table of record mapping OFF"), "{footer:?}");
+    update(&mut m, key('p'));
+    let t = render(&mut m, 160, 48, &COLOR);
+    let screen: String = t.backend().buffer().content().iter().map(|c| c.symbol()).collect();
+    assert!(screen.contains("Mapping table: not compared with a saved one"), "{screen}");
+    assert!(!screen.contains("saved v") && !screen.contains("against the saved table"), "{screen}");
+}
+
 #[test]
 fn help_overlay() {
     let mut m = ready();

@@ -175,3 +175,40 @@ fn refuse(file: &Path, mut problems: Vec<crate::domain::mapping_file::FileError>
     }
     bail!("{}: {} problem(s); nothing was recorded", file.display(), problems.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Group, Row};
+
+    fn snap() -> Snapshot {
+        let g = Group { uri: "https://x/groups/G1".into(), name: "Sales EMEA".into(), member_count: None };
+        Snapshot::new("https://x", "https://x/organizations/O", vec![g], Vec::new(), None)
+    }
+
+    #[test]
+    fn the_csv_note_says_what_the_csv_cannot_hold() {
+        let row = |v: &str, t: Target| Row { idp_value: v.into(), target: t };
+        let m = Mapping {
+            enabled: false,
+            rows: vec![
+                row("Sales EMEA", Target::Group("https://x/groups/G1".into())),
+                row("\tOps", Target::New("Ops".into())),
+            ],
+            default_group: Some(Target::New("Everyone".into())),
+            apply_to_existing: false,
+        };
+        let notes = csv_notes(&snap(), &m).join("\n");
+        assert!(notes.contains("group mapping: OFF"), "{notes}");
+        assert!(notes.contains("default group: \"Everyone\""), "{notes}");
+        assert!(notes.contains("apply to existing users: no"), "{notes}");
+        assert!(notes.contains("create these groups in the admin center first (the organization does not have them yet): \"Everyone\", \"Ops\""), "{notes}");
+        assert!(notes.contains("warning: rows[1]:") && !notes.contains("rows[0]"), "{notes}");
+
+        let plain =
+            Mapping { enabled: true, rows: vec![m.rows[0].clone()], default_group: None, apply_to_existing: true };
+        let notes = csv_notes(&snap(), &plain).join("\n");
+        assert!(notes.contains("default group: none") && notes.contains("apply to existing users: yes"), "{notes}");
+        assert!(!notes.contains("create these groups") && !notes.contains("warning"), "{notes}");
+    }
+}

@@ -233,8 +233,13 @@ fn footer(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     hints.push(Span::raw(" ".repeat((area.width as usize).saturating_sub(used + right_w))));
     hints.extend(right);
     let mut first = Vec::new();
-    if let Some(s) = &m.snap().saved {
-        first.push(Span::styled(format!("{} ", s.label()), theme.dim()));
+    match &m.snap().saved {
+        Some(s) => first.push(Span::styled(format!("{} ", s.label()), theme.dim())),
+        // Nothing to compare with: said, so edits are not taken for changes to a known table.
+        None if m.has_data() && m.capabilities().read_only() => {
+            first.push(Span::styled("no table of record ", theme.dim()))
+        }
+        None => {}
     }
     if m.modified() {
         first.push(Span::styled("edited ", theme.accent()));
