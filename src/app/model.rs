@@ -16,6 +16,8 @@ pub enum Screen {
     Mapping,
     Fields,
     Preview,
+    /// The table handed to an admin center (a service that cannot save it).
+    Handoff,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,6 +92,8 @@ pub enum Dialog {
         items: Vec<Conflict>,
         selected: usize,
     },
+    /// The admin says the hand-off's table is saved in the admin center: record it?
+    ConfirmRecord,
 }
 
 /// A draft another session left, readable and ready to restore.
@@ -163,6 +167,8 @@ pub struct Model {
     pub drafts_read: bool,
     /// A mapping file to apply once the organization has loaded (`--mapping FILE`).
     pub start_mapping: Option<crate::domain::mapping_file::MappingFile>,
+    /// The hand-off of the table to an admin center; kept when the screen is left.
+    pub handoff: Option<super::handoff::Handoff>,
 }
 
 impl Model {
@@ -199,6 +205,7 @@ impl Model {
             draft_file: DraftFile::None,
             drafts_read: false,
             stale: None,
+            handoff: None,
         }
     }
 
@@ -258,6 +265,15 @@ impl Model {
     /// The table differs from the saved one (apply-to-existing aside, as in `base`). Asked on
     /// every frame, so it compares in place rather than building `base`.
     pub fn modified(&self) -> bool {
+        // A table recorded as entered in the admin center is saved there.
+        if let Some(h) = &self.handoff
+            && h.recorded.is_some()
+            && h.mapping.enabled == self.mapping.enabled
+            && h.mapping.default_group == self.mapping.default_group
+            && h.mapping.rows == self.mapping.rows
+        {
+            return false;
+        }
         let empty = Mapping::default();
         let saved = self.snap.saved.as_ref().map_or(&empty, |s| &s.mapping);
         saved.enabled != self.mapping.enabled
