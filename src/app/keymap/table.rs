@@ -58,7 +58,7 @@ pub const BINDINGS: &[Binding] = &[
         "c",
         CopyValue,
         Some("copy"),
-        "copy the selected value (or group name) to your clipboard (OSC 52; tmux: set-clipboard on)",
+        "copy the value (or group name) to your clipboard (OSC 52)",
     ),
     bind(HANDOFF, &[Char('C')], "C", CopyGroup, None, "copy the selected row's group name to your clipboard"),
     bind(
@@ -75,7 +75,7 @@ pub const BINDINGS: &[Binding] = &[
         "D",
         Recorded,
         Some("saved in Calendly"),
-        "it is saved in Calendly: record it as the table of record (asks first)",
+        "saved in Calendly: record it as the table of record (asks)",
     ),
     bind(
         HANDOFF,
@@ -108,7 +108,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Everywhere, &[Ctrl('r')], "C-r", Redo, None, "redo"),
     bind(Everywhere, &[Char('p')], "p", Action::Preview, Some("preview"), "preview: who moves where"),
     bind(Everywhere, &[Char('f')], "f", Action::Fields, None, "match the export's fields (email, IdP group)"),
-    bind(Everywhere, &[Char('S')], "S", Save, Some("save"), "save the mapping (asks first)"),
+    bind(Everywhere, &[Char('S')], "S", Save, Some("save"), "save the mapping (asks first; read-only: the hand-off)"),
     bind(Everywhere, &[Char('r')], "r", Reload, None, "reload from the server (edits are kept)"),
     bind(Everywhere, &[Char('?')], "?", Action::Help, Some("help"), "help"),
     bind(Everywhere, &[ESC], "Esc", Back, None, "back / clear filter / cancel loading"),
