@@ -272,6 +272,29 @@ fn run_effect(
                 let _ = tx.send(Msg::PreviewFiltered { id, needle, filtered });
             });
         }
+        Effect::Clipboard { sequence } => {
+            // Between frames, straight to the terminal: it (or tmux with set-clipboard on)
+            // puts the text on the clipboard of the machine the admin sits at.
+            use std::io::Write;
+            let mut out = std::io::stdout();
+            if let Err(e) = out.write_all(sequence.as_bytes()).and_then(|()| out.flush()) {
+                let _ =
+                    tx.send(Msg::Notice { text: format!("could not write to the terminal to copy: {e}"), error: true });
+            }
+        }
+        Effect::WriteHandoff { organization, toml, csv } => {
+            let now = time::OffsetDateTime::now_utc();
+            let written = session
+                .store
+                .write_handoff(&organization, &toml, &csv, now)
+                .map_err(|e| format!("{}: {e}", crate::store::state_dir().join("handoff").display()));
+            let _ = tx.send(Msg::HandoffWritten(written));
+        }
+        Effect::RecordTable { organization, toml } => {
+            let now = time::OffsetDateTime::now_utc();
+            let recorded = session.store.record_table(&organization, &toml, now).map_err(|e| e.to_string());
+            let _ = tx.send(Msg::TableRecorded(recorded));
+        }
         Effect::Redraw | Effect::Quit | Effect::Abandon { .. } => {}
     }
 }

@@ -9,7 +9,7 @@ use groupmap::domain::{FieldChoice, Target};
 use groupmap::engine::SaveOutcome;
 
 mod common;
-use common::{B, code, g, key, loaded, ready};
+use common::{B, code, g, key, loaded, read_only_loaded, read_only_ready, ready};
 
 fn select_value(m: &mut Model, value: &str) {
     let pos = m.value_entries.iter().position(|e| e.value == value).unwrap();
@@ -824,4 +824,187 @@ fn every_change_says_what_it_did() {
     update(&mut m, code(KeyCode::Enter));
     update(&mut m, key('u'));
     assert_eq!(said(&m), "undid: map \"Sales EMEA\" → \"Sales EMEA\"");
+}
+
+// The hand-off (a read-only service: Calendly's API cannot save the table).
+
+fn steps(m: &Model) -> Vec<String> {
+    m.handoff.as_ref().unwrap().steps.iter().map(|s| s.text()).collect()
+}
+
+fn select_step(m: &mut Model, starts: &str) {
+    let h = m.handoff.as_mut().unwrap();
+    h.list.selected = h.steps.iter().position(|s| s.text().starts_with(starts)).unwrap();
+}
+
+fn said(m: &Model) -> String {
+    m.status.as_ref().map(|(s, _)| s.clone()).unwrap_or_default()
+}
+
+#[test]
+fn s_on_a_read_only_service_opens_the_hand_off_in_the_admin_centers_order() {
+    let mut m = read_only_ready();
+    let effects = update(&mut m, key('S'));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(m.dialog, None, "no refusal, no save dialog");
+    assert_eq!(m.screen, Screen::Handoff);
+    assert_eq!(
+        steps(&m),
+        [
+            "Create the group \"Marketing\" in Calendly first",
+            "Go to Admin center → Login → User provisioning",
+            "Select Step 2: Map to groups (Optional)",
+            "Turn on Mapping attributes (opens the Group Mapping table)",
+            "Sales EMEA  →  Sales EMEA",
+            "Marketing␣  →  Marketing (new group)",
+            "Ops\\u{a0}  →  Engineering",
+            "Default group: Everyone",
+            "Apply changes to existing users: yes (the choice made here)",
+            "Select Preview changes and review them (5 user(s) should move)",
+            "Select Save and continue",
+        ]
+    );
+    // The screen's keys are the hand-off's: no filter, no edits while on it.
+    update(&mut m, key('/'));
+    assert!(said(&m).contains("no filter"), "{}", said(&m));
+    update(&mut m, key('u'));
+    assert!(said(&m).contains("leave the hand-off (Esc) to change the table"), "{}", said(&m));
+}
+
+#[test]
+fn enter_ticks_steps_off_and_esc_keeps_them_until_the_table_changes() {
+    let mut m = read_only_ready();
+    update(&mut m, key('S'));
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, code(KeyCode::Enter));
+    let h = m.handoff.as_ref().unwrap();
+    assert_eq!(h.ticked[..3], [true, true, false]);
+    assert_eq!(h.list.selected, 2, "a tick moves on to the next step");
+    assert_eq!(said(&m), "ticked off: 2/11 entered");
+    // Enter again on a ticked step unticks it.
+    update(&mut m, key('k'));
+    update(&mut m, code(KeyCode::Enter));
+    assert_eq!(said(&m), "unticked: 1/11 entered");
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, code(KeyCode::Esc));
+    assert_eq!(m.screen, Screen::Mapping);
+    update(&mut m, key('S'));
+    assert_eq!(m.handoff.as_ref().unwrap().entered(), 2, "Esc kept the ticks");
+    assert_eq!(said(&m), "hand-off resumed: 2/11 entered");
+    // A changed table resets them, and says so.
+    update(&mut m, code(KeyCode::Esc));
+    select_value(&mut m, "Ops\u{a0}");
+    update(&mut m, key('x'));
+    update(&mut m, key('S'));
+    let h = m.handoff.as_ref().unwrap();
+    assert_eq!((h.entered(), h.steps.len()), (0, 10));
+    assert!(
+        said(&m).contains("the table changed since the hand-off was started: its 2 tick(s) were reset"),
+        "{}",
+        said(&m)
+    );
+}
+
+#[test]
+fn c_copies_the_selected_value_exactly_with_osc52_and_says_what_it_copied() {
+    let mut m = read_only_ready();
+    update(&mut m, key('S'));
+    select_step(&mut m, "Marketing");
+    let effects = update(&mut m, key('c'));
+    let [Effect::Clipboard { sequence }] = &effects[..] else { panic!("{effects:?}") };
+    // ESC ] 52 ; c ; base64("Marketing ") BEL
+    assert_eq!(sequence.as_bytes(), b"\x1b]52;c;TWFya2V0aW5nIA==\x07");
+    assert!(
+        said(&m).starts_with("copied value \"Marketing␣\" (10 characters) to the clipboard (OSC 52)"),
+        "{}",
+        said(&m)
+    );
+    let effects = update(&mut m, key('C'));
+    assert!(matches!(&effects[..], [Effect::Clipboard { sequence }] if sequence == "\x1b]52;c;TWFya2V0aW5n\x07"));
+    select_step(&mut m, "Ops");
+    let effects = update(&mut m, key('c'));
+    assert!(matches!(&effects[..], [Effect::Clipboard { sequence }] if sequence == "\x1b]52;c;T3BzwqA=\x07"));
+    assert!(said(&m).contains("\"Ops\\u{a0}\" (4 characters)"), "{}", said(&m));
+    // A step with nothing to copy says so.
+    select_step(&mut m, "Select Save");
+    assert!(update(&mut m, key('c')).is_empty());
+    assert!(said(&m).contains("nothing") || said(&m).contains("no value"), "{}", said(&m));
+}
+
+#[test]
+fn w_writes_the_mapping_file_and_the_csv_through_an_effect_and_shows_their_paths() {
+    let mut m = read_only_ready();
+    update(&mut m, key('S'));
+    let effects = update(&mut m, key('w'));
+    let [Effect::WriteHandoff { organization, toml, csv }] = &effects[..] else { panic!("{effects:?}") };
+    assert_eq!(organization, &format!("{B}/organizations/ORG"));
+    assert_eq!(toml, &groupmap::domain::mapping_file::to_toml(m.snap(), &m.mapping));
+    assert!(toml.contains("idp_value = \"Marketing \"") && toml.contains("default_group = \"Everyone\""), "{toml}");
+    assert_eq!(csv, &groupmap::domain::mapping_file::to_csv(m.snap(), &m.mapping));
+    assert!(csv.starts_with("Value in Identity Provider,Calendly group\n"), "{csv}");
+    // The file read back is the same table.
+    let back = groupmap::domain::mapping_file::MappingFile::parse("h.toml", toml).unwrap().resolve(m.snap()).unwrap();
+    assert_eq!(back, m.mapping);
+    let dir = "/home/admin/.local/state/groupmap/handoff";
+    let (t, c) = (
+        format!("{dir}/ORG-0123456789abcdef-20261202T004105Z.toml"),
+        format!("{dir}/ORG-0123456789abcdef-20261202T004105Z.csv"),
+    );
+    update(&mut m, Msg::HandoffWritten(Ok((t.clone().into(), c.clone().into()))));
+    assert!(said(&m).contains(&t) && said(&m).contains(&c), "{}", said(&m));
+    let lines = groupmap::app::handoff::info_lines(&m, 78);
+    assert!(lines.iter().all(|l| l.chars().count() <= 78), "{lines:?}");
+    let joined = lines.concat();
+    assert!(joined.contains(&t) && joined.contains(&c), "each path in full: {lines:?}");
+}
+
+#[test]
+fn d_asks_then_records_the_table_deletes_the_draft_and_v_verifies_on_a_reload() {
+    let mut m = read_only_ready();
+    update(&mut m, key('S'));
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, key('D'));
+    assert_eq!(m.dialog, Some(Dialog::ConfirmRecord));
+    assert!(update(&mut m, key('n')).is_empty(), "n records nothing");
+    assert_eq!(m.dialog, None);
+    assert!(update(&mut m, key('v')).is_empty(), "nothing to verify before recording");
+    update(&mut m, key('D'));
+    let effects = update(&mut m, key('y'));
+    let [Effect::RecordTable { organization, toml }] = &effects[..] else { panic!("{effects:?}") };
+    assert_eq!(organization, &format!("{B}/organizations/ORG"));
+    assert_eq!(toml, &m.handoff.as_ref().unwrap().toml);
+    assert!(m.modified(), "not recorded until the store says so");
+    let path = std::path::PathBuf::from("/state/groupmap/recorded/ORG-tag/2026-12-02T004105Z.toml");
+    let effects = update(&mut m, Msg::TableRecorded(Ok(path.clone())));
+    assert!(
+        matches!(&effects[..], [Effect::DeleteDraft { organization }] if organization.ends_with("/organizations/ORG"))
+    );
+    assert!(!m.modified(), "the recorded table is the one entered in Calendly: quitting does not ask");
+    assert!(said(&m).contains("v reloads"), "{}", said(&m));
+    // Verification: Calendly has placed u0, u1 and u2 (and Marketing was created there).
+    let effects = update(&mut m, key('v'));
+    let [Effect::Load { id }] = effects[..] else { panic!("{effects:?}") };
+    update(&mut m, Msg::Loaded { id, result: Ok(read_only_loaded(true)) });
+    let h = m.handoff.as_ref().unwrap();
+    assert_eq!(h.verify, groupmap::app::handoff::Verify::Done { placed: 3, not_yet: 2, unmapped: 0 });
+    assert_eq!(h.entered(), 1, "the table is the same (its new group now exists): the ticks stay");
+    assert!(said(&m).contains("verified: 3 where the table says, 2 not yet (p lists them)"), "{}", said(&m));
+    assert!(!m.modified(), "the reloaded table (Marketing now exists) is still the recorded one");
+    // The preview lists who is not yet there.
+    update(&mut m, key('p'));
+    let text: Vec<&str> = m.preview_lines.iter().map(|l| l.text.as_str()).collect();
+    assert!(text.iter().any(|l| l.contains("u3@x.test")) && text.iter().any(|l| l.contains("u5@x.test")), "{text:#?}");
+    assert!(!text.iter().any(|l| l.contains("u0@x.test")), "{text:#?}");
+}
+
+#[test]
+fn a_failed_recording_keeps_everything_and_says_why() {
+    let mut m = read_only_ready();
+    update(&mut m, key('S'));
+    update(&mut m, key('D'));
+    update(&mut m, key('y'));
+    let effects = update(&mut m, Msg::TableRecorded(Err("/state/groupmap/recorded: Permission denied".into())));
+    assert!(effects.is_empty(), "the draft stays: {effects:?}");
+    assert!(m.modified());
+    assert!(m.status.as_ref().is_some_and(|(s, err)| *err && s.contains("Permission denied")));
 }

@@ -157,3 +157,145 @@ async fn a_session_killed_during_a_save_is_told_of_at_the_next_start() {
     .unwrap();
     sb.shutdown().await;
 }
+
+/// A whole hand-off at 80×24 against a read-only server (as Calendly's API: no mapping endpoint)
+/// with hand-written admin-center exports: open it, copy a value (OSC 52 into tmux's buffer),
+/// tick every step, write the files, record the table, and verify after Calendly applied it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_hand_off_to_the_admin_center_at_80x24() {
+    use groupmap::domain::OwnerKind;
+    let sb = Sandbox::start(Options { read_only: true, job_step: Duration::from_millis(1), ..Options::default() })
+        .await
+        .unwrap();
+    let snap = sb.snapshot();
+    let members: Vec<String> =
+        snap.owners.iter().filter(|o| o.kind == OwnerKind::Member).take(4).map(|o| o.email.clone()).collect();
+    let invitee = snap.owners.iter().find(|o| o.kind == OwnerKind::Invitee).map(|o| o.email.clone()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let head = "Name,Login email,Role,Calendly link,Identity Provider Group,Group\r\n";
+    let row = |email: &str, value: &str| format!("Someone,{email},user,https://calendly.com/x,{value},\r\n");
+    let active = dir.path().join("active.csv");
+    let values = ["Sales EMEA", "Sales EMEA", "Marketing ", "Ops\u{a0}"];
+    let body: String = members.iter().zip(values).map(|(e, v)| row(e, v)).collect();
+    std::fs::write(&active, format!("{head}{body}")).unwrap();
+    let pending = dir.path().join("pending.csv");
+    std::fs::write(&pending, format!("{head}{}", row(&invitee, ""))).unwrap();
+    let mapping = dir.path().join("m.toml");
+    std::fs::write(
+        &mapping,
+        "enabled = true\n\n[[rows]]\nidp_value = \"Sales EMEA\"\ngroup = \"Sales EMEA\"\n\n[[rows]]\n\
+         idp_value = \"Marketing \"\ngroup = \"Marketing\"\n\n[[rows]]\nidp_value = \"Ops\u{a0}\"\ngroup = \"Platform Guild\"\n",
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_groupmap");
+    let cmd = format!(
+        "{bin} --users-csv {} --users-csv {} tui --mapping {}",
+        active.display(),
+        pending.display(),
+        mapping.display()
+    );
+    let t = Tmux::start_sized("handoff", &cmd, &env(&sb, dir.path(), &[]), (80, 24));
+    // OSC 52 from a program reaches tmux's buffers (and the outer terminal) only with this.
+    t.tmux(&["set", "-g", "set-clipboard", "on"]);
+    let state = dir.path().join("state").join("groupmap");
+    let t = tokio::task::spawn_blocking(move || {
+        let s = t.wait_for("[READ-ONLY]");
+        assert!(s.contains("started from"), "{s}");
+        t.literal("S");
+        let s = t.wait_for("Hand-off to Calendly's admin center: 0/11 entered");
+        assert!(s.contains("Create the group \"Platform Guild\" in Calendly first"), "{s}");
+        assert!(s.contains("Go to Admin center → Login → User provisioning"), "{s}");
+        assert!(s.contains("Select Step 2: Map to groups (Optional)"), "{s}");
+        assert!(s.contains("Marketing␣  →  Marketing"), "the trailing space is shown: {s}");
+        assert!(s.contains("Ops\\u{a0}  →  Platform Guild (new group)"), "the NBSP is shown: {s}");
+        // Copy the value with the trailing space: it lands exactly, space included.
+        t.literal("jjjjj");
+        t.literal("c");
+        t.wait_for("copied value \"Marketing␣\" (10 characters) to the clipboard (OSC 52)");
+        let start = std::time::Instant::now();
+        while t.tmux(&["show-buffer"]) != "Marketing " {
+            assert!(start.elapsed() < Duration::from_secs(10), "buffer: {:?}", t.tmux(&["show-buffer"]));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // Tick every step off.
+        t.literal("g");
+        for _ in 0..11 {
+            t.keys(&["Enter"]);
+        }
+        t.wait_for("11/11 entered");
+        // The files, written owner-only, named in full on screen.
+        t.literal("w");
+        let s = t.wait_for("Written (owner-only):");
+        let files: Vec<std::path::PathBuf> =
+            std::fs::read_dir(state.join("handoff")).unwrap().map(|e| e.unwrap().path()).collect();
+        assert_eq!(files.len(), 2, "{files:?}");
+        let toml = files.iter().find(|p| p.extension().unwrap() == "toml").unwrap();
+        let csv = files.iter().find(|p| p.extension().unwrap() == "csv").unwrap();
+        let unwrapped: String =
+            s.lines().map(|l| l.trim_end().trim_start_matches('│').trim_end_matches('│')).collect::<Vec<_>>().concat();
+        for p in [toml, csv] {
+            assert!(unwrapped.contains(&p.display().to_string()), "{} in full on screen:\n{s}", p.display());
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(p).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let text = std::fs::read_to_string(toml).unwrap();
+        for line in [
+            "idp_value = \"Sales EMEA\"",
+            "idp_value = \"Marketing \"",
+            "idp_value = \"Ops\u{a0}\"",
+            "group = \"Platform Guild\"",
+        ] {
+            assert!(text.contains(line), "{line} in\n{text}");
+        }
+        let rows: Vec<Vec<String>> = csv::Reader::from_path(csv)
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect();
+        assert_eq!(
+            rows,
+            [["Sales EMEA", "Sales EMEA"], ["Marketing ", "Marketing"], ["Ops\u{a0}", "Platform Guild"]],
+            "the admin-center CSV, values exact"
+        );
+        let drafts = state.join("drafts");
+        let count = |d: &std::path::Path| {
+            std::fs::read_dir(d).map_or(0, |r| r.flat_map(|o| std::fs::read_dir(o.unwrap().path()).unwrap()).count())
+        };
+        assert_eq!(count(&drafts), 1, "the edits from the file are in this session's draft");
+        // Saved in Calendly: record it.
+        t.literal("D");
+        t.wait_for("Saved in Calendly?");
+        t.literal("y");
+        t.wait_for("Recorded as the table of record:");
+        let recorded: Vec<_> = std::fs::read_dir(state.join("recorded")).unwrap().collect();
+        assert_eq!(recorded.len(), 1);
+        let of_org = recorded.into_iter().next().unwrap().unwrap().path();
+        let file = std::fs::read_dir(of_org).unwrap().next().unwrap().unwrap().path();
+        let recorded = std::fs::read_to_string(file).unwrap();
+        assert!(recorded.starts_with("# groupmap table of record, recorded "), "{recorded}");
+        assert!(recorded.contains("idp_value = \"Marketing \""), "{recorded}");
+        assert_eq!(count(&drafts), 0, "recording deletes this session's draft, as a save would");
+        t
+    })
+    .await
+    .unwrap();
+    // Calendly applies the table: the group is created and three of the four are placed.
+    sb.add_group("Platform Guild");
+    sb.move_member(&members[0], "Sales EMEA");
+    sb.move_member(&members[1], "Sales EMEA");
+    sb.move_member(&members[2], "Marketing");
+    tokio::task::spawn_blocking(move || {
+        t.literal("v");
+        let s = t.wait_for("verified: 3 where the table says, 1 not yet");
+        assert!(s.contains("Verified: 3 user(s) are where the table says; 1 not yet"), "{s}");
+        t.literal("p");
+        t.literal(&format!("/{}", members[3]));
+        let s = t.wait_for("(1/1 lines)");
+        assert!(s.contains(&members[3]) && s.contains("→ Platform Gui"), "the one not yet placed is listed:\n{s}");
+        t.keys(&["Escape", "Escape"]);
+        t.literal("q");
+    })
+    .await
+    .unwrap();
+    sb.shutdown().await;
+}

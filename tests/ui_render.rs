@@ -12,7 +12,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::{Color, Modifier};
 
-use common::{code, key, ready};
+use common::{code, key, read_only_loaded, read_only_ready, ready};
 
 const COLOR: Theme = Theme { color: true };
 
@@ -185,7 +185,7 @@ fn hostile_text_is_shown_escaped() {
 fn help_lists_every_binding() {
     let mut m = ready();
     update(&mut m, key('?'));
-    let t = render(&mut m, 160, 100, &COLOR);
+    let t = render(&mut m, 160, 130, &COLOR);
     let text: String = t.backend().buffer().content().iter().map(|c| c.symbol()).collect();
     for b in groupmap::app::keymap::BINDINGS {
         assert!(text.contains(b.help), "help lacks {:?}", b.help);
@@ -235,4 +235,30 @@ fn the_focused_pane_is_marked_in_its_title() {
     update(&mut m, code(crossterm::event::KeyCode::Tab));
     let s = screen(&mut m);
     assert!(s.contains("▶ Calendly groups") && !s.contains("▶ IdP values"));
+}
+
+/// The hand-off at 80×24: the steps with ticks, values with their hidden spaces shown, the
+/// files' paths in full (wrapped, never cut), then the record and its verification.
+#[test]
+fn hand_off_screen() {
+    let mut m = read_only_ready();
+    update(&mut m, key('S'));
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, code(KeyCode::Enter));
+    insta::assert_snapshot!("handoff_80x24", render(&mut m, 80, 24, &COLOR).backend());
+    let dir = "/home/admin/.local/state/groupmap/handoff/ORG-0123456789abcdef-20261202T004105Z";
+    update(&mut m, groupmap::app::Msg::HandoffWritten(Ok((format!("{dir}.toml").into(), format!("{dir}.csv").into()))));
+    update(&mut m, key('j'));
+    update(&mut m, key('c'));
+    insta::assert_snapshot!("handoff_written_80x24", render(&mut m, 80, 24, &COLOR).backend());
+    update(&mut m, key('D'));
+    insta::assert_snapshot!("handoff_record_80x24", render(&mut m, 80, 24, &COLOR).backend());
+    update(&mut m, key('y'));
+    let path = "/home/admin/.local/state/groupmap/recorded/ORG-0123456789abcdef/2026-12-02T004105Z.toml";
+    update(&mut m, groupmap::app::Msg::TableRecorded(Ok(path.into())));
+    let effects = update(&mut m, key('v'));
+    let [groupmap::app::Effect::Load { id }] = effects[..] else { panic!("{effects:?}") };
+    update(&mut m, groupmap::app::Msg::Loaded { id, result: Ok(read_only_loaded(true)) });
+    insta::assert_snapshot!("handoff_verified_80x24", render(&mut m, 80, 24, &COLOR).backend());
 }

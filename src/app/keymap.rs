@@ -65,6 +65,15 @@ pub enum Action {
     PickMine,
     PickTheirs,
     Close,
+    // The hand-off screen.
+    /// Ticks the selected step off (again: back on).
+    Tick,
+    CopyValue,
+    CopyGroup,
+    WriteFiles,
+    /// The admin says the table is saved in the admin center (asks, then records it).
+    Recorded,
+    Verify,
 }
 
 /// A dialog, by kind (the scope of its keys).
@@ -78,10 +87,11 @@ pub enum DialogKind {
     Saving,
     Result,
     Conflicts,
+    ConfirmRecord,
 }
 
 impl DialogKind {
-    pub const ALL: [DialogKind; 8] = [
+    pub const ALL: [DialogKind; 9] = [
         DialogKind::ConfirmSave,
         DialogKind::ConfirmQuit,
         DialogKind::NewGroup,
@@ -90,6 +100,7 @@ impl DialogKind {
         DialogKind::Saving,
         DialogKind::Result,
         DialogKind::Conflicts,
+        DialogKind::ConfirmRecord,
     ];
 
     pub fn of(d: &Dialog) -> DialogKind {
@@ -102,6 +113,7 @@ impl DialogKind {
             Dialog::Saving { .. } => DialogKind::Saving,
             Dialog::Result { .. } => DialogKind::Result,
             Dialog::Conflicts { .. } => DialogKind::Conflicts,
+            Dialog::ConfirmRecord => DialogKind::ConfirmRecord,
         }
     }
 }
@@ -117,6 +129,8 @@ pub enum Scope {
     Lists,
     Fields,
     Preview,
+    /// The hand-off to an admin center.
+    Handoff,
     /// While a load runs, the load error and a too small terminal: these restate bindings of
     /// `Everywhere` and `Always` (same keys, same action, same help) with the word the screen
     /// shows for them ("Esc cancels").
@@ -175,6 +189,7 @@ pub fn scopes(screen: Screen) -> &'static [Scope] {
         Screen::Mapping => &[Scope::Mapping, Scope::Lists],
         Screen::Fields => &[Scope::Fields, Scope::Lists],
         Screen::Preview => &[Scope::Preview, Scope::Lists],
+        Screen::Handoff => &[Scope::Handoff, Scope::Lists],
     }
 }
 
@@ -217,6 +232,7 @@ pub fn screen_scopes(screen: Screen, phase: &Phase, too_small: bool) -> Vec<Scop
 fn typing(m: &Model) -> bool {
     match m.screen {
         Screen::Preview => m.preview.editing,
+        Screen::Handoff => false,
         Screen::Fields => m.columns.editing,
         Screen::Mapping if m.focus == Pane::Values => m.values.editing,
         Screen::Mapping => m.groups.editing,
@@ -301,6 +317,7 @@ const SCREEN_SECTIONS: &[Section] = &[
     ("Mapping screen", &[Scope::Mapping]),
     ("Preview screen", &[Scope::Preview]),
     ("Fields screen", &[Scope::Fields]),
+    ("Hand-off screen", &[Scope::Handoff]),
 ];
 
 /// The help's sections after the marks.
@@ -315,6 +332,7 @@ const INPUT_SECTIONS: &[Section] = &[
     ("While saving", &[Scope::Dialog(DialogKind::Saving)]),
     ("Save result", &[Scope::Dialog(DialogKind::Result)]),
     ("Conflicts", &[Scope::Dialog(DialogKind::Conflicts)]),
+    ("Record dialog", &[Scope::Dialog(DialogKind::ConfirmRecord)]),
 ];
 
 /// The `?` help, row by row: the screens' keys, the marks, then text input, the help and dialogs.
@@ -363,13 +381,16 @@ pub fn unavailable(m: &Model, a: Action) -> Option<&'static str> {
     if editing && m.saving() {
         return Some("a save is running");
     }
+    if let Some(why) = crate::app::handoff::unavailable(m, a, editing) {
+        return Some(why);
+    }
     match a {
         Action::Undo if m.undo.is_empty() => Some("nothing to undo"),
         Action::Redo if m.redo.is_empty() => Some("nothing to redo"),
-        Action::Save if !m.capabilities().save_table => {
-            Some("read-only server (Calendly's API cannot save the table): enter it in Calendly's admin center")
+        // A read-only service's save is the hand-off: it holds no table to compare with.
+        Action::Save if m.capabilities().save_table && !m.modified() && !m.plan.applies() => {
+            Some("nothing to save: no edits and no user to move")
         }
-        Action::Save if !m.modified() && !m.plan.applies() => Some("nothing to save: no edits and no user to move"),
         Action::Save if m.plan.lint.iter().any(|f| f.severity == Severity::Error) => {
             Some("the mapping has errors (see the preview's findings)")
         }

@@ -1,6 +1,7 @@
 //! The interactive editor's state machine: model, messages, effects and the pure `update`.
 
 pub mod filter;
+pub mod handoff;
 pub mod keymap;
 pub mod layout;
 pub mod model;

@@ -17,6 +17,8 @@ pub enum Screen {
     Mapping,
     Fields,
     Preview,
+    /// The table handed to an admin center (a service that cannot save it).
+    Handoff,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,6 +93,8 @@ pub enum Dialog {
         items: Vec<Conflict>,
         selected: usize,
     },
+    /// The admin says the hand-off's table is saved in the admin center: record it?
+    ConfirmRecord,
 }
 
 /// A draft another session left, readable and ready to restore.
@@ -169,6 +173,8 @@ pub struct Model {
     inference: Option<Arc<Inference>>,
     /// The table on screen is the inferred one, untouched by the admin.
     pub inferred_start: bool,
+    /// The hand-off of the table to an admin center; kept when the screen is left.
+    pub handoff: Option<super::handoff::Handoff>,
 }
 
 impl Model {
@@ -207,6 +213,7 @@ impl Model {
             stale: None,
             inference: None,
             inferred_start: false,
+            handoff: None,
         }
     }
 
@@ -306,6 +313,15 @@ impl Model {
     /// The table differs from the saved one (apply-to-existing aside, as in `base`). Asked on
     /// every frame, so it compares in place rather than building `base`.
     pub fn modified(&self) -> bool {
+        // A table recorded as entered in the admin center is saved there.
+        if let Some(h) = &self.handoff
+            && h.recorded.is_some()
+            && h.mapping.enabled == self.mapping.enabled
+            && h.mapping.default_group == self.mapping.default_group
+            && h.mapping.rows == self.mapping.rows
+        {
+            return false;
+        }
         let empty = Mapping::default();
         let saved = self.snap.saved.as_ref().map_or(&empty, |s| &s.mapping);
         saved.enabled != self.mapping.enabled

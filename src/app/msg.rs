@@ -48,6 +48,10 @@ pub enum Msg {
         needle: String,
         filtered: crate::app::filter::Filtered,
     },
+    /// The hand-off's files were written (the mapping file, the CSV), or why not.
+    HandoffWritten(Result<(std::path::PathBuf, std::path::PathBuf), String>),
+    /// The hand-off's table was recorded as the table of record (its path), or why not.
+    TableRecorded(Result<std::path::PathBuf, String>),
     /// A line for the status bar from the runtime (e.g. a failed draft write).
     Notice {
         text: String,
@@ -104,6 +108,21 @@ pub enum Effect {
     /// Quit while a save runs: `message` says what is known; the exit status is 130.
     Abandon {
         message: String,
+    },
+    /// Write `sequence` (OSC 52, see `handoff::osc52`) to the terminal: the admin's clipboard.
+    Clipboard {
+        sequence: String,
+    },
+    /// Write the hand-off's mapping file and CSV (the answer is `Msg::HandoffWritten`).
+    WriteHandoff {
+        organization: String,
+        toml: String,
+        csv: String,
+    },
+    /// Record `toml` as the table of record, now (the answer is `Msg::TableRecorded`).
+    RecordTable {
+        organization: String,
+        toml: String,
     },
     /// Repaint everything (after Ctrl-l).
     Redraw,

@@ -102,6 +102,11 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             on_preview_filtered(m, id, needle, filtered);
             Vec::new()
         }
+        Msg::HandoffWritten(result) => {
+            super::handoff::on_written(m, result);
+            Vec::new()
+        }
+        Msg::TableRecorded(result) => super::handoff::on_recorded(m, result),
         Msg::Notice { text, error } => {
             m.status = Some((text, error));
             Vec::new()
@@ -406,6 +411,7 @@ pub fn recompute(m: &mut Model) {
         m.groups.selected = p;
     }
     clamp_all(m);
+    super::handoff::refresh(m);
     if m.screen == Screen::Preview {
         // Edits on the preview screen are rare (undo/redo); a long preview then filters at once.
         for effect in build_preview(m) {

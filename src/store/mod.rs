@@ -8,10 +8,12 @@
 //! - `$XDG_STATE_HOME/groupmap/saving/KEY/SESSION.txt`: what a save in flight has done so far,
 //!   kept until it ends, so that a session killed during a save is told of at the next start.
 //! - `$XDG_STATE_HOME/groupmap/recorded/KEY/TIME.toml`: the table of record (`record`).
+//! - `$XDG_STATE_HOME/groupmap/handoff/KEY-TIME.{toml,csv}`: the table handed to an admin center.
 //! - `$XDG_CACHE_HOME/groupmap/snapshots/KEY.json`: the last load, shown stale at start.
 //! - `$XDG_CACHE_HOME/groupmap/snapshots/last-organization-TAG`: when none is configured.
 
 pub mod cache;
+pub mod handoff;
 pub mod key;
 pub mod record;
 

@@ -201,6 +201,26 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
             lines.push(Line::styled(hint_line(Scope::Dialog(DialogKind::Result)), theme.dim()));
             (title.clone(), lines, 0)
         }
+        Dialog::ConfirmRecord => {
+            let (entered, total) = m.handoff.as_ref().map_or((0, 0), |h| (h.entered(), h.steps.len()));
+            let mut lines = vec![
+                Line::raw("Is the table saved in Calendly's admin center (Save and continue selected)?"),
+                Line::raw(""),
+            ];
+            if entered < total {
+                lines.push(Line::styled(
+                    format!("{} of the {total} steps are not ticked off.", total - entered),
+                    theme.warn(),
+                ));
+            }
+            lines.push(Line::raw(
+                "Yes records this table as the table of record (later plans compare with it) and deletes this \
+                 session's draft, as a save would.",
+            ));
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(hint_line(Scope::Dialog(DialogKind::ConfirmRecord)), theme.key()));
+            ("Saved in Calendly?".into(), lines, 0)
+        }
         Dialog::Conflicts { items, selected } => {
             let mut lines = vec![
                 Line::raw("Someone else changed these rows too. Your version is applied; choose per row:"),

@@ -1,6 +1,7 @@
 //! `view(&Model, &mut Frame)`: a pure function of the model.
 
 pub mod dialog;
+pub mod handoff;
 pub mod lists;
 pub mod screens;
 pub mod theme;
@@ -31,6 +32,7 @@ pub fn view(m: &Model, f: &mut Frame, theme: &Theme) {
             (_, Screen::Fields) if m.org().is_some() => screens::fields(m, f, a.body, theme),
             (Phase::Failed { message }, _) => screens::failed(f, a.body, message, theme),
             (_, Screen::Preview) if m.has_data() => screens::preview(m, f, a.body, theme),
+            (_, Screen::Handoff) if m.has_data() => handoff::render(m, f, a.body, theme),
             (_, _) if m.has_data() => {
                 lists::values(m, f, a.left, theme);
                 lists::groups(m, f, a.right, theme);

@@ -102,3 +102,39 @@ pub fn ready() -> Model {
     assert_eq!(m.phase, Phase::Ready);
     m
 }
+
+/// The hand-off's organization: like `loaded`, on a read-only service (no table to show, as
+/// Calendly's API), with values that hide spaces. `moved`: u0 and u1 are in Sales EMEA and a
+/// group Marketing exists holding u2 (as after the table was entered in the admin center).
+pub fn read_only_loaded(moved: bool) -> Arc<Organization> {
+    let mut org = (*loaded(0, &[])).clone();
+    let d = &mut org.directory;
+    d.table = None;
+    d.capabilities = Capabilities::READ_ONLY;
+    d.revision = None;
+    if moved {
+        d.groups.push(Group { uri: g("G4"), name: "Marketing".into(), member_count: None });
+        d.people[0].group = Some(g("G1"));
+        d.people[1].group = Some(g("G1"));
+        d.people[2].group = Some(g("G4"));
+    }
+    let csv = "Name,Login email,Identity Provider Group\nU0,u0@x.test,Sales EMEA\nU1,u1@x.test,Sales EMEA\nU2,u2@x.test,Marketing \nU3,u3@x.test,Ops\u{a0}\nU4,u4@x.test,\n,u5@x.test,Engineering\n";
+    org.exports = vec![Export::parse("active.csv", csv.as_bytes()).unwrap()];
+    Arc::new(org)
+}
+
+/// The hand-off's table, as a mapping file given with `--mapping`.
+pub const HANDOFF_TABLE: &str = "enabled = true\ndefault_group = \"Everyone\"\n\n[[rows]]\nidp_value = \"Sales EMEA\"\ngroup = \"Sales EMEA\"\n\n[[rows]]\nidp_value = \"Marketing \"\ngroup = \"Marketing\"\n\n[[rows]]\nidp_value = \"Ops\u{a0}\"\ngroup = \"Engineering\"\n";
+
+/// A model on the read-only organization, started from `HANDOFF_TABLE`.
+pub fn read_only_ready() -> Model {
+    let mut m = Model::new(false, FieldChoice::default());
+    m.start_mapping = Some(groupmap::domain::mapping_file::MappingFile::parse("m.toml", HANDOFF_TABLE).unwrap());
+    let effects = groupmap::app::update::start_load(&mut m);
+    let Effect::Load { id } = effects[0] else { panic!("load first") };
+    let effects = update(&mut m, Msg::Loaded { id, result: Ok(read_only_loaded(false)) });
+    assert!(matches!(&effects[..], [Effect::WriteDraft { .. }, ..]), "{effects:?}");
+    assert_eq!(m.phase, Phase::Ready);
+    assert_eq!(m.mapping.rows.len(), 3);
+    m
+}

@@ -12,13 +12,19 @@ pub struct Tmux {
 
 impl Tmux {
     pub fn start(name: &str, cmd: &str, env: &[(&str, String)]) -> Tmux {
+        Tmux::start_sized(name, cmd, env, (100, 30))
+    }
+
+    /// In a terminal of `size` (columns, rows).
+    pub fn start_sized(name: &str, cmd: &str, env: &[(&str, String)], size: (u16, u16)) -> Tmux {
         assert!(
             Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success()),
             "tmux is required for the terminal tests (apt-get install tmux; .ci/run installs it)"
         );
         let socket = format!("groupmap-{name}-{}", std::process::id());
         let mut c = Command::new("tmux");
-        c.args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "30"]);
+        let (x, y) = (size.0.to_string(), size.1.to_string());
+        c.args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-x", &x, "-y", &y]);
         for (k, v) in env {
             c.args(["-e", &format!("{k}={v}")]);
         }
@@ -57,6 +63,13 @@ impl Tmux {
         self.literal(&format!("/{group}"));
         self.keys(&["Enter", "Enter"]);
         self.wait_for(&format!("mapped \"{value}\" → \"{group}\""));
+    }
+
+    /// Runs a tmux command on this server (`set -g set-clipboard on`, `show-buffer`): its output.
+    pub fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux").args(["-L", &self.socket]).args(args).output().unwrap();
+        assert!(out.status.success(), "tmux {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     pub fn screen(&self) -> String {

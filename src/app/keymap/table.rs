@@ -16,6 +16,8 @@ const IN_DRAFT: Scope = Scope::Dialog(DialogKind::RestoreDraft);
 const IN_RESULT: Scope = Scope::Dialog(DialogKind::Result);
 const IN_SAVING: Scope = Scope::Dialog(DialogKind::Saving);
 const IN_CONFLICTS: Scope = Scope::Dialog(DialogKind::Conflicts);
+const IN_RECORD: Scope = Scope::Dialog(DialogKind::ConfirmRecord);
+const HANDOFF: Scope = Scope::Handoff;
 const IN_HELP: Scope = Scope::Help;
 const FIELDS: Scope = Scope::Fields;
 const PREVIEW: Scope = Scope::Preview;
@@ -48,6 +50,41 @@ const BACKSPACE: Key = Code(KeyCode::Backspace);
 
 /// Screens first: `binding(action)` names an action by its first binding.
 pub const BINDINGS: &[Binding] = &[
+    // The hand-off screen (first, so that its own keys lead its footer).
+    bind(HANDOFF, &[ENTER], "Enter", Tick, Some("tick"), "tick the selected step off (again: untick)"),
+    bind(
+        HANDOFF,
+        &[Char('c')],
+        "c",
+        CopyValue,
+        Some("copy"),
+        "copy the value (or group name) to your clipboard (OSC 52)",
+    ),
+    bind(HANDOFF, &[Char('C')], "C", CopyGroup, None, "copy the selected row's group name to your clipboard"),
+    bind(
+        HANDOFF,
+        &[Char('w')],
+        "w",
+        WriteFiles,
+        Some("write files"),
+        "write the mapping file (TOML) and the admin-center CSV",
+    ),
+    bind(
+        HANDOFF,
+        &[Char('D')],
+        "D",
+        Recorded,
+        Some("saved in Calendly"),
+        "saved in Calendly: record it as the table of record (asks)",
+    ),
+    bind(
+        HANDOFF,
+        &[Char('v')],
+        "v",
+        Verify,
+        Some("verify"),
+        "verify: reload and check who is where the recorded table says",
+    ),
     bind(Lists, &[Char('j'), DOWN], "j/↓", Down, None, "move down"),
     bind(Lists, &[Char('k'), UP], "k/↑", Up, None, "move up"),
     bind(Lists, &[Char('g'), HOME], "g/Home", Top, None, "go to the top"),
@@ -71,7 +108,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Everywhere, &[Ctrl('r')], "C-r", Redo, None, "redo"),
     bind(Everywhere, &[Char('p')], "p", Action::Preview, Some("preview"), "preview: who moves where"),
     bind(Everywhere, &[Char('f')], "f", Action::Fields, None, "match the export's fields (email, IdP group)"),
-    bind(Everywhere, &[Char('S')], "S", Save, Some("save"), "save the mapping (asks first)"),
+    bind(Everywhere, &[Char('S')], "S", Save, Some("save"), "save the mapping (asks first; read-only: the hand-off)"),
     bind(Everywhere, &[Char('r')], "r", Reload, None, "reload from the server (edits are kept)"),
     bind(Everywhere, &[Char('?')], "?", Action::Help, Some("help"), "help"),
     bind(Everywhere, &[ESC], "Esc", Back, None, "back / clear filter / cancel loading"),
@@ -149,4 +186,6 @@ pub const BINDINGS: &[Binding] = &[
     bind(IN_CONFLICTS, &[Char('j'), DOWN], "j/↓", Down, None, "next conflicting row"),
     bind(IN_CONFLICTS, &[Char('k'), UP], "k/↑", Up, None, "previous conflicting row"),
     bind(IN_CONFLICTS, &[ENTER, ESC], "Enter", Close, Some("done"), "done choosing (also Esc)"),
+    bind(IN_RECORD, &[Char('y')], "y", Yes, Some("records"), "record the table as entered in Calendly"),
+    bind(IN_RECORD, &[Char('n'), ESC], "n/Esc", No, Some("cancels"), "do not record it (yet)"),
 ];

@@ -133,6 +133,11 @@ pub(super) fn on_dialog_key(m: &mut Model, action: Option<Action>, text: Option<
                 m.dialog = Some(d);
             }
         }
+        Dialog::ConfirmRecord => match action {
+            Some(Action::Yes) => return crate::app::handoff::record(m),
+            Some(Action::No) => m.status = Some(("not recorded; D when the table is saved in Calendly".into(), false)),
+            _ => m.dialog = Some(Dialog::ConfirmRecord),
+        },
         Dialog::Conflicts { items, mut selected } => {
             match action {
                 Some(Action::Down) => selected = (selected + 1).min(items.len() - 1),

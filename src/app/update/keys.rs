@@ -4,6 +4,7 @@
 use crossterm::event::KeyEvent;
 
 use super::{after_edit, build_preview, choose_column, edit, refilter, refilter_preview, start_load};
+use crate::app::handoff;
 use crate::app::keymap::{Action, Scope, action_for, binding, help_rows, key_of, live_scopes, typed, unavailable};
 use crate::app::layout::{areas, list_rows, scroll, text_rows};
 use crate::app::model::{Dialog, GroupEntry, ListView, Model, Pane, Phase, Screen};
@@ -124,6 +125,11 @@ fn on_filter_key(m: &mut Model, action: Option<Action>, text: Option<char>) -> V
 fn active_list(m: &mut Model) -> (&mut ListView, usize) {
     match m.screen {
         Screen::Preview => (&mut m.preview, m.preview_lines.len()),
+        Screen::Handoff => {
+            let h = m.handoff.get_or_insert_with(Default::default);
+            let n = h.steps.len();
+            (&mut h.list, n)
+        }
         Screen::Fields => {
             let n = m.column_rows().len();
             (&mut m.columns, n)
@@ -145,6 +151,7 @@ fn rows_shown(m: &Model) -> usize {
     let Some(a) = areas(m.size) else { return 1 };
     match m.screen {
         Screen::Preview => text_rows(a.body),
+        Screen::Handoff => text_rows(crate::app::handoff::split(m, a.body).0),
         Screen::Fields => list_rows(a.body),
         Screen::Mapping if m.focus == Pane::Values => list_rows(a.left),
         Screen::Mapping => list_rows(a.right),
@@ -155,7 +162,7 @@ fn rows_shown(m: &Model) -> usize {
 fn apply_filter(m: &mut Model, extend: bool) -> Vec<Effect> {
     match m.screen {
         Screen::Preview => return refilter_preview(m, extend),
-        Screen::Fields => {}
+        Screen::Fields | Screen::Handoff => {}
         Screen::Mapping => {
             let list = if m.focus == Pane::Values { &m.values } else { &m.groups };
             let narrow = if extend { list.filtered.items.clone() } else { None };
@@ -265,7 +272,14 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
         }
         Action::Fields => m.screen = if m.screen == Screen::Fields { Screen::Mapping } else { Screen::Fields },
         Action::UseAsEmail | Action::UseAsIdp => return choose_column(m, a == Action::UseAsEmail),
+        Action::Save if !m.capabilities().save_table => return handoff::open(m),
         Action::Save => m.dialog = Some(Dialog::ConfirmSave { save_focused: false }),
+        Action::Tick => handoff::tick(m),
+        Action::CopyValue => return handoff::copy(m, false),
+        Action::CopyGroup => return handoff::copy(m, true),
+        Action::WriteFiles => return handoff::write_files(m),
+        Action::Recorded => m.dialog = Some(Dialog::ConfirmRecord),
+        Action::Verify => return handoff::verify(m),
         Action::Reload => return start_load(m),
         Action::Help => {
             m.help = true;
