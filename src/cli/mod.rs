@@ -244,6 +244,7 @@ async fn run_sandbox(args: SandboxArgs) -> Result<u8> {
         users: args.users,
         seed: args.seed,
         rate_limit: args.rate_limit,
+        rate_window: std::time::Duration::from_secs(args.rate_window),
         state_file: args.state,
         job_step: std::time::Duration::from_millis(args.job_step_ms),
         read_only: args.read_only,
