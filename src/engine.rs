@@ -124,8 +124,15 @@ impl Engine {
     }
 
     async fn load_from(&self, organization: &str, progress: Option<Progress>) -> Result<Organization, LoadError> {
-        let (directory, exports) =
-            tokio::try_join!(self.service.load(organization, progress.as_ref()), self.source.read(organization))?;
+        let exports = async {
+            let exports = self.source.read(organization).await?;
+            // The export lists every user, active and pending: the members and invitations to read.
+            if let Some(p) = &progress {
+                p.users_total(exports.iter().map(|e| e.records.len()).sum());
+            }
+            Ok::<_, LoadError>(exports)
+        };
+        let (directory, exports) = tokio::try_join!(self.service.load(organization, progress.as_ref()), exports)?;
         Ok(Organization { directory, exports })
     }
 

@@ -60,6 +60,10 @@ pub struct Global {
     /// File holding the API token (must not be readable by others) [env: GROUPMAP_TOKEN_FILE]
     #[arg(long, global = true, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+    /// Log each request (method, path, status, time, rate limit, retries; never the token) to
+    /// stderr; the editor writes it to a file under the state directory [env: GROUPMAP_LOG=debug]
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -20,6 +20,7 @@ use crate::service::{SaveError, SaveStage};
 mod args;
 mod check;
 mod connection;
+mod progress;
 
 pub use args::{Cli, Command, EditorArgs, Format, Global, MappingCommand, SandboxArgs};
 pub use connection::Connection;
@@ -35,8 +36,21 @@ fn emit(text: &str) -> Result<()> {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let editor = matches!(cli.command, None | Some(Command::Tui(_)) | Some(Command::Demo(_)));
+    let log = match crate::logging::init(cli.global.verbose, editor) {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!("{}: {e:#}", Severity::Error.label());
+            return ExitCode::from(1);
+        }
+    };
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
-    match rt.block_on(run(cli)) {
+    let result = rt.block_on(run(cli));
+    // The editor has given the terminal back: the log it wrote can be named now.
+    if let Some(path) = log {
+        eprintln!("The request log is in {}", path.display());
+    }
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             let error = Severity::Error.label();

@@ -75,6 +75,7 @@ impl Default for ClientOptions {
 }
 
 pub use crate::service::Progress;
+use crate::service::loading::List;
 
 #[derive(Clone)]
 pub struct Client {
@@ -408,7 +409,7 @@ impl Client {
         path: &str,
         query: &[(&str, &str)],
         what: &str,
-        progress: Option<&Progress>,
+        progress: Option<(&Progress, List)>,
     ) -> Result<Vec<T>, ApiError> {
         use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
         let mut out = Vec::new();
@@ -461,8 +462,9 @@ impl Client {
                 return Err(ApiError::RepeatedPage { endpoint: endpoint(), pages, rows: out.len() });
             }
             out.extend(page.collection);
-            if let Some(p) = progress {
-                p(what, out.len());
+            tracing::debug!(target: LOG, list = what, page = pages, rows = out.len(), last = next.is_none(), "page read");
+            if let Some((p, list)) = progress {
+                p.page(list, out.len(), next.is_none(), self.rate_window());
             }
             match next {
                 Some(next) => {
