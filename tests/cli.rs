@@ -1039,8 +1039,10 @@ fn a_load_tells_its_progress_in_plain_lines_with_the_totals_when_stderr_is_not_a
 
     let last = out.stderr.lines().find(|l| l.starts_with("loaded: ")).unwrap_or_else(|| panic!("{out:?}"));
     assert!(last.starts_with("loaded: 3,000 users ("), "{last}");
-    let requests: usize = last.split("; ").nth(1).and_then(|t| t.split(' ').next()).unwrap().parse().unwrap();
+    let requests: usize =
+        last.split("; ").nth(1).and_then(|t| t.split(' ').next()).unwrap().replace(',', "").parse().unwrap();
     assert!(requests > 50, "{last}");
+    assert!(last.contains(&format!("; {requests} pages in ")), "{last}");
 
     let lines: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("loading: ")).collect();
     // A line every tenth of the load (or every few seconds), not one a page.
@@ -1050,15 +1052,18 @@ fn a_load_tells_its_progress_in_plain_lines_with_the_totals_when_stderr_is_not_a
     assert!(!measured.is_empty(), "the export's rows and the groups' member counts make the total {total}: {out:?}");
     for l in &measured {
         assert!(l.contains(&format!("/{} · groups ", thousands(users))), "{l}");
-        assert!(l.contains("left; rate limit: ") && l.contains(" of 500 left, resets in "), "{l}");
+        assert!(l.contains("; rate limit: ") && l.contains(" of 500 left, resets in "), "{l}");
     }
+    assert!(measured.iter().any(|l| l.contains("; about ") && l.contains(" left; rate limit: ")), "{out:?}");
     let rels = format!("/{}; ", thousands(relationships));
     assert!(measured.iter().any(|l| l.contains(" · group relationships ") && l.contains(&rels)), "{rels}: {out:?}");
     let percents: Vec<u32> = measured
         .iter()
         .map(|l| l.split(" rows (").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap())
         .collect();
-    assert!(percents.windows(2).all(|w| w[0] < w[1]), "each line a new tenth: {percents:?}");
+    // A new tenth each line, or the same one again after a few seconds (a slow machine).
+    assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
+    assert!(percents.len() == 1 || percents.first() < percents.last(), "{percents:?}");
 }
 
 #[test]

@@ -189,7 +189,7 @@ async fn the_editor_logs_requests_to_a_private_file_and_shows_the_load_s_gauge()
     .unwrap();
     let (gauge, exit) = screen;
     assert!(gauge.contains(" % · ") && gauge.contains(" of ") && gauge.contains("group relationships "), "{gauge}");
-    assert!(gauge.contains(" requests in ") && gauge.contains("rate limit: "), "{gauge}");
+    assert!(gauge.contains(" pages in ") && gauge.contains("rate limit: "), "{gauge}");
     let files: Vec<_> = std::fs::read_dir(&logs).unwrap().map(|f| f.unwrap().path()).collect();
     assert_eq!(files.len(), 1, "{files:?}");
     let path = &files[0];

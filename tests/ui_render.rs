@@ -103,7 +103,7 @@ fn loading_screen() {
     let counting = LoadStatus {
         members: Read { rows: 300, done: false },
         groups: Read { rows: 13, done: true },
-        requests: 4,
+        pages: 4,
         elapsed: Duration::from_secs(1),
         ..LoadStatus::default()
     };
@@ -117,7 +117,7 @@ fn loading_screen() {
         relationships: Read { rows: 10_000, done: false },
         users_total: Some(100_000),
         relationships_total: Some(100_000),
-        requests: 305,
+        pages: 305,
         elapsed: Duration::from_secs(40),
         rate: Some(RateWindow {
             limit: 500,

@@ -46,7 +46,7 @@ impl LoadReport {
             None => {
                 let gate = Mutex::new(LineGate::default());
                 Progress::new(move |s: &LoadStatus| {
-                    if s.requests > 0 && gate.lock().expect("line gate").due(s) {
+                    if s.pages > 0 && gate.lock().expect("line gate").due(s) {
                         eprintln!("{}", s.line());
                     }
                 })
@@ -74,18 +74,18 @@ impl LoadReport {
             bar.finish_and_clear();
         }
         let status = self.progress.status();
-        if loaded && status.requests > 0 {
+        if loaded && status.pages > 0 {
             eprintln!("{}", status.finished());
         }
     }
 }
 
 fn counting() -> ProgressStyle {
-    ProgressStyle::with_template("{spinner} loading: {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner())
+    ProgressStyle::with_template("{spinner} loading: {wide_msg}").unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
 fn measured() -> ProgressStyle {
-    ProgressStyle::with_template("{spinner} loading [{bar:24}] {percent:>3} % · {msg}")
+    ProgressStyle::with_template("{spinner} loading [{bar:24}] {percent:>3} % · {wide_msg}")
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ")
 }

@@ -1,5 +1,5 @@
 //! A load's progress: the rows read of each list against the totals the service and the export
-//! tell, the requests made, the rate limit, and the time left. Told the same way by the CLI
+//! tell, the pages read, the rate limit, and the time left. Told the same way by the CLI
 //! and the editor.
 
 use std::sync::{Arc, Mutex};
@@ -38,7 +38,7 @@ pub struct LoadStatus {
     /// The groups' member counts added up: about the relationships to read.
     pub relationships_total: Option<usize>,
     /// Pages read so far.
-    pub requests: u64,
+    pub pages: u64,
     pub elapsed: Duration,
     /// The rate limit as the server last told it.
     pub rate: Option<RateWindow>,
@@ -54,7 +54,7 @@ impl LoadStatus {
         let read = self.members.done && self.invitations.done;
         match self.users_total {
             _ if read => Some(self.users()),
-            Some(n) => Some(n.max(self.users())),
+            Some(n) => Some(beyond(n, self.users())),
             None => None,
         }
     }
@@ -62,7 +62,7 @@ impl LoadStatus {
     pub fn relationships_expected(&self) -> Option<usize> {
         match self.relationships_total {
             _ if self.relationships.done => Some(self.relationships.rows),
-            Some(n) => Some(n.max(self.relationships.rows)),
+            Some(n) => Some(beyond(n, self.relationships.rows)),
             None => None,
         }
     }
@@ -97,14 +97,14 @@ impl LoadStatus {
     /// The time left: the pages left at the rate seen so far, and never less than the rate
     /// limit allows (what is left of this window, then a full window per `limit` requests).
     pub fn time_left(&self) -> Option<Duration> {
-        let pages = self.pages_left()?;
-        if pages == 0 {
+        let left = self.pages_left()?;
+        if left == 0 {
             return Some(Duration::ZERO);
         }
-        let observed = (self.requests >= 3 && !self.elapsed.is_zero())
-            .then(|| self.elapsed.mul_f64(pages as f64 / self.requests as f64));
+        let observed =
+            (self.pages >= 3 && !self.elapsed.is_zero()).then(|| self.elapsed.mul_f64(left as f64 / self.pages as f64));
         let floor = self.rate.filter(|w| w.limit > 0).map(|w| {
-            let beyond = pages.saturating_sub(u64::from(w.remaining));
+            let beyond = left.saturating_sub(u64::from(w.remaining));
             if beyond == 0 {
                 return Duration::ZERO;
             }
@@ -113,9 +113,17 @@ impl LoadStatus {
         });
         match (observed, floor) {
             (Some(o), Some(f)) => Some(o.max(f)),
+            // Too early for a rate, and the limit no bound: not known yet.
+            (None, Some(f)) if f.is_zero() => None,
             (o, f) => o.or(f),
         }
     }
+}
+
+/// A total told, or, once more was read of a list not yet ended (admins' relationships are
+/// not in the member counts), at least a page more than that.
+fn beyond(told: usize, read: usize) -> usize {
+    if read < told { told } else { read + PAGE_ROWS }
 }
 
 /// `12,345`.
@@ -152,10 +160,11 @@ impl LoadStatus {
         self.time_left().filter(|d| !d.is_zero()).map(|d| format!("about {} left", clock(d)))
     }
 
-    /// `305 requests in 40 s`.
+    /// `305 pages in 40 s` (a page is a request; the few others are not counted).
     pub fn spent(&self) -> String {
-        let s = if self.requests == 1 { "" } else { "s" };
-        format!("{} request{s} in {}", self.requests, clock(Duration::from_secs(self.elapsed.as_secs())))
+        let s = if self.pages == 1 { "" } else { "s" };
+        let spent = clock(Duration::from_secs(self.elapsed.as_secs()));
+        format!("{} page{s} in {spent}", thousands(self.pages as usize))
     }
 
     /// `rate limit: 100 of 500 left, resets in 20 s`, once the server told it.
@@ -300,7 +309,7 @@ impl Progress {
                 List::Relationships => &mut s.relationships,
             };
             *read = Read { rows, done };
-            s.requests += 1;
+            s.pages += 1;
         });
     }
 
@@ -325,7 +334,7 @@ mod tests {
             relationships: Read { rows: 10_000, done: false },
             users_total: Some(100_000),
             relationships_total: Some(100_000),
-            requests: 305,
+            pages: 305,
             elapsed: Duration::from_secs(40),
             rate: None,
         }
@@ -367,7 +376,7 @@ mod tests {
         assert_eq!(
             s.line(),
             "loading: 30,000 of 200,000 rows (15 %); users 20,000/100,000 · groups 500 · group relationships \
-             10,000/100,000; 305 requests in 40 s; about 3 min 44 s left"
+             10,000/100,000; 305 pages in 40 s; about 3 min 44 s left"
         );
         let mut gate = LineGate::default();
         assert!(gate.due(&s), "the first line");
@@ -390,6 +399,8 @@ mod tests {
         s.invitations.done = true;
         assert_eq!(s.users_expected(), Some(20_000));
         s.relationships = Read { rows: 100_400, done: false };
-        assert_eq!(s.relationships_expected(), Some(100_400), "admins' relationships come on top of the counts");
+        assert_eq!(s.relationships_expected(), Some(100_500), "admins' relationships come on top of the counts");
+        s.relationships.done = true;
+        assert_eq!(s.relationships_expected(), Some(100_400));
     }
 }
