@@ -23,6 +23,7 @@ const LEAKY_ENV: &[&str] = &[
     "GROUPMAP_CONFIG",
     "GROUPMAP_TOKEN_FILE",
     "GROUPMAP_SANDBOX_TOKEN",
+    "GROUPMAP_LOG",
     "NO_COLOR",
 ];
 
