@@ -209,9 +209,17 @@ impl Engine {
     }
 
     async fn load_from(&self, organization: &str, progress: Option<Progress>) -> Result<Organization, LoadError> {
+        let exports = async {
+            let exports = self.source.read_with_progress(organization, progress.as_ref()).await?;
+            // The export lists every user, active and pending: the members and invitations to read.
+            if let Some(p) = progress.as_ref().filter(|_| self.idp.is_none()) {
+                p.users_total(exports.iter().map(|e| e.records.len()).sum());
+            }
+            Ok::<_, LoadError>(exports)
+        };
         let (directory, exports, idp) = tokio::try_join!(
             self.service.load(organization, progress.as_ref()),
-            self.source.read_with_progress(organization, progress.as_ref()),
+            exports,
             self.read_record(organization)
         )?;
         let mut org = Organization { directory, exports, idp, recorded: None };

@@ -13,6 +13,7 @@ pub mod debug_seam;
 pub mod domain;
 pub mod engine;
 pub mod idp;
+pub mod logging;
 pub mod private_file;
 pub mod report;
 pub mod runtime;

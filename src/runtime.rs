@@ -201,10 +201,20 @@ fn run_effect(
             let (engine, store, tx) = (session.engine.clone(), session.store.clone(), tx.clone());
             *loading = Some(tokio::spawn(async move {
                 let ptx = tx.clone();
-                let progress: Progress = Arc::new(move |what: &str, n: usize| {
-                    drop(ptx.send(Msg::LoadProgress { id, what: what.to_owned(), n }))
+                let progress = Progress::new(move |status: &crate::service::LoadStatus| {
+                    drop(ptx.send(Msg::LoadProgress { id, status: status.clone() }))
                 });
-                let result = engine.load(Some(progress)).await.map(Arc::new).map_err(|e| e.to_string());
+                // The time left counts down between pages too (a rate-limit wait is long).
+                let load = engine.load(Some(progress.clone()));
+                let mut load = std::pin::pin!(load);
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+                let result = loop {
+                    tokio::select! {
+                        done = &mut load => break done,
+                        _ = tick.tick() => progress.tick(),
+                    }
+                };
+                let result = result.map(Arc::new).map_err(|e| e.to_string());
                 if let Ok(loaded) = &result {
                     // Best effort: a cache that cannot be written only costs the next start its head start.
                     let _ = store.write_cache(loaded);

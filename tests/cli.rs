@@ -23,6 +23,7 @@ const LEAKY_ENV: &[&str] = &[
     "GROUPMAP_CONFIG",
     "GROUPMAP_TOKEN_FILE",
     "GROUPMAP_SANDBOX_TOKEN",
+    "GROUPMAP_LOG",
     "NO_COLOR",
 ];
 
@@ -1094,4 +1095,110 @@ fn completions_and_the_manual_page_cover_every_command() {
     let man = home.expect(0, &["man"]);
     assert!(man.stdout.starts_with(".ie") && man.stdout.contains(".TH groupmap 1"), "{}", &man.stdout[..80]);
     assert!(man.stdout.contains("CALENDLY_TOKEN"), "the token's place is documented");
+}
+
+// ---------------------------------------------------------------------------------------------
+// progress and the request log
+
+/// What the sandbox itself tells of an organization: the export's rows (active and pending) and
+/// the groups' member counts added up, the totals the progress lines must show.
+fn told_totals(sb: &SandboxChild) -> (usize, usize) {
+    let uuid = sb.organization.rsplit('/').next().unwrap();
+    let mut users = 0;
+    for status in ["active", "pending"] {
+        let (code, csv) = sb.get(&format!("/organizations/{uuid}/user_export?status={status}"));
+        assert_eq!(code, 200, "{csv}");
+        users += groupmap::domain::Export::parse(status, csv.as_bytes()).unwrap().records.len();
+    }
+    let org: String = url_encode(&sb.organization);
+    let (code, body) = sb.get(&format!("/groups?organization={org}&count=100"));
+    assert_eq!(code, 200, "{body}");
+    let groups: Value = serde_json::from_str(&body).unwrap();
+    assert!(groups["pagination"]["next_page_token"].is_null(), "one page of groups");
+    let members = groups["collection"].as_array().unwrap().iter().map(|g| count(&g["member_count"])).sum();
+    (users, members)
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn thousands(n: usize) -> String {
+    groupmap::service::loading::thousands(n)
+}
+
+#[test]
+fn a_load_tells_its_progress_in_plain_lines_with_the_totals_when_stderr_is_not_a_terminal() {
+    let home = Home::new();
+    let sb = SandboxChild::start(&home, &["--users", "3000"]);
+    let (users, relationships) = told_totals(&sb);
+    let out = home.run_with(&["plan", "--json"], &sb.env());
+    assert_eq!(out.code(), 0, "{out:?}");
+    check_plan_json(&out.json());
+    assert!(!out.stderr.contains('\r') && !out.stderr.contains('\x1b'), "no bar drawn on a pipe: {out:?}");
+
+    let last = out.stderr.lines().find(|l| l.starts_with("loaded: ")).unwrap_or_else(|| panic!("{out:?}"));
+    assert!(last.starts_with("loaded: 3,000 users ("), "{last}");
+    let requests: usize =
+        last.split("; ").nth(1).and_then(|t| t.split(' ').next()).unwrap().replace(',', "").parse().unwrap();
+    assert!(requests > 50, "{last}");
+    assert!(last.contains(&format!("; {requests} pages in ")), "{last}");
+
+    let lines: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("loading: ")).collect();
+    // A line every tenth of the load (or every few seconds), not one a page.
+    assert!(!lines.is_empty() && lines.len() * 4 < requests, "{} lines for {requests} pages: {out:?}", lines.len());
+    let total = format!(" of {} rows (", thousands(users + relationships));
+    let measured: Vec<&&str> = lines.iter().filter(|l| l.contains(&total)).collect();
+    assert!(!measured.is_empty(), "the export's rows and the groups' member counts make the total {total}: {out:?}");
+    for l in &measured {
+        assert!(l.contains(&format!("/{} · groups ", thousands(users))), "{l}");
+        assert!(l.contains("; rate limit: ") && l.contains(" of 500 left, resets in "), "{l}");
+    }
+    assert!(measured.iter().any(|l| l.contains("; about ") && l.contains(" left; rate limit: ")), "{out:?}");
+    let rels = format!("/{}; ", thousands(relationships));
+    assert!(measured.iter().any(|l| l.contains(" · group relationships ") && l.contains(&rels)), "{rels}: {out:?}");
+    let percents: Vec<u32> = measured
+        .iter()
+        .map(|l| l.split(" rows (").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    // A new tenth each line, or the same one again after a few seconds (a slow machine).
+    assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
+    assert!(percents.len() == 1 || percents.first() < percents.last(), "{percents:?}");
+}
+
+#[test]
+fn verbose_logs_each_request_with_its_rate_limit_and_retries_and_never_the_token() {
+    let home = Home::new();
+    let sb = SandboxChild::start(&home, &["--storm-429", "2", "--storm-retry-after", "0"]);
+    for (args, env) in [(vec!["-v", "plan"], vec![]), (vec!["plan"], vec![("GROUPMAP_LOG", "debug")])] {
+        let mut env: Vec<(&str, &str)> = env;
+        env.extend(sb.env());
+        let out = home.run_with(&args, &env);
+        assert_eq!(out.code(), 0, "{out:?}");
+        let answers: Vec<&str> = out.stderr.lines().filter(|l| l.contains(" groupmap::http: answer ")).collect();
+        assert!(answers.len() >= 7, "a line per request: {out:?}");
+        for l in &answers {
+            assert!(l.contains(" method=GET url=\"/"), "{l}");
+            assert!(l.contains(" ms=") && l.contains(" waited_ms=") && l.contains(" attempt="), "{l}");
+            assert!(l.contains(" rate_limit=500 rate_remaining=") && l.contains(" rate_reset="), "{l}");
+        }
+        assert!(answers.iter().any(|l| l.contains("url=\"/users/me\" status=200")), "{out:?}");
+        assert!(answers.iter().any(|l| l.contains("&page_token=")), "page tokens are shown: {out:?}");
+        // The storm (two 429s, once per run of the sandbox) is waited out, and the log says so.
+        if args[0] == "-v" {
+            assert!(answers.iter().filter(|l| l.contains(" status=429 ")).count() == 2, "{out:?}");
+            assert!(out.stderr.contains("429: waiting as the server asks"), "{out:?}");
+            assert!(answers.iter().any(|l| l.contains("attempt=3")), "{out:?}");
+        }
+        assert!(!out.stderr.contains(&sb.token), "the token is never logged: {out:?}");
+        assert!(!out.stderr.to_ascii_lowercase().contains("bearer"), "nor its header: {out:?}");
+    }
+    let bad = home.run_with(&["plan"], &[("GROUPMAP_LOG", "loud")]);
+    assert_eq!(bad.code(), 1, "{bad:?}");
+    assert!(bad.stderr.starts_with("error: GROUPMAP_LOG=loud: not a log level"), "{bad:?}");
 }

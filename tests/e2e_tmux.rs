@@ -299,3 +299,51 @@ async fn a_whole_hand_off_to_the_admin_center_at_80x24() {
     .unwrap();
     sb.shutdown().await;
 }
+
+/// With `GROUPMAP_LOG=debug` the editor logs each request to an owner-only file, never to the
+/// screen, and names the file on exit; a load under a tight rate limit shows its gauge meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_editor_logs_requests_to_a_private_file_and_shows_the_load_s_gauge() {
+    let opts = Options {
+        users: Some(1500),
+        rate_limit: 10,
+        rate_window: Duration::from_secs(2),
+        job_step: Duration::from_millis(1),
+        ..Options::default()
+    };
+    let sb = Sandbox::start(opts).await.unwrap();
+    let token = sb.token().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_groupmap");
+    let e = env(&sb, dir.path(), &[("GROUPMAP_LOG", "debug")]);
+    let t = Tmux::start("log", &format!("{bin} tui; echo EXITED; sleep 60"), &e);
+    let logs = dir.path().join("state").join("groupmap").join("log");
+    let screen = tokio::task::spawn_blocking(move || {
+        let gauge = t.wait_for(" rows  ");
+        assert!(gauge.contains("Loading the organization"), "{gauge}");
+        t.wait_for("IdP values");
+        t.literal("q");
+        let s = t.wait_for("EXITED");
+        assert!(!s.contains("groupmap::http"), "the log never reaches the screen: {s}");
+        (gauge, s)
+    })
+    .await
+    .unwrap();
+    let (gauge, exit) = screen;
+    assert!(gauge.contains(" % · ") && gauge.contains(" of ") && gauge.contains("group relationships "), "{gauge}");
+    assert!(gauge.contains(" pages in ") && gauge.contains("rate limit: "), "{gauge}");
+    let files: Vec<_> = std::fs::read_dir(&logs).unwrap().map(|f| f.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let path = &files[0];
+    assert!(exit.replace('\n', "").contains(&format!("The request log is in {}", path.display())), "{exit}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(path).unwrap().permissions().mode() & 0o777, 0o600);
+    let log = std::fs::read_to_string(path).unwrap();
+    let answers = log.lines().filter(|l| l.contains(" groupmap::http: answer method=GET ")).count();
+    assert!(answers as u64 >= sb.requests() - 1 && answers > 20, "{answers} of {} requests: {log}", sb.requests());
+    assert!(log.contains(" rate_limit=10 rate_remaining="), "{log}");
+    assert!(!log.contains(&token), "the token is never logged");
+    assert!(!log.to_ascii_lowercase().contains("bearer"), "nor its header: {log}");
+    assert_eq!(sb.rate_limited(), 0, "paced: no 429");
+    sb.shutdown().await;
+}

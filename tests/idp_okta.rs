@@ -287,9 +287,10 @@ async fn the_load_tells_how_many_okta_users_are_read_so_far() {
     let idp = groupmap::idp::open(&s, &with_token(sb.okta().api_token())).unwrap().unwrap();
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = seen.clone();
-    let progress: groupmap::service::Progress = std::sync::Arc::new(move |what: &str, n: usize| {
-        if what == "Okta users" {
-            log.lock().unwrap().push(n);
+    let progress = groupmap::service::Progress::new(move |s: &groupmap::service::LoadStatus| {
+        let mut log = log.lock().unwrap();
+        if s.idp_users.rows > 0 && log.last() != Some(&s.idp_users.rows) {
+            log.push(s.idp_users.rows);
         }
     });
     let opts = LoadOptions {

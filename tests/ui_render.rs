@@ -134,9 +134,40 @@ fn load_error_screen() {
 
 #[test]
 fn loading_screen() {
+    use groupmap::service::LoadStatus;
+    use groupmap::service::loading::{RateWindow, Read};
+    use std::time::Duration;
     let mut m = Model::new(true, Default::default());
-    m.phase = Phase::Loading { id: 1, counts: vec![("members".into(), 300), ("groups".into(), 13)] };
+    // Before the totals are known: counts only.
+    let counting = LoadStatus {
+        members: Read { rows: 300, done: false },
+        groups: Read { rows: 13, done: true },
+        pages: 4,
+        elapsed: Duration::from_secs(1),
+        ..LoadStatus::default()
+    };
+    m.phase = Phase::Loading { id: 1, status: counting };
     insta::assert_snapshot!("loading_80x24", render(&mut m, 80, 24, &COLOR).backend());
+    // A long load under the rate limit: the gauge, the counts against the totals, the time left.
+    let long = LoadStatus {
+        members: Read { rows: 20_000, done: false },
+        invitations: Read { rows: 0, done: false },
+        groups: Read { rows: 500, done: true },
+        relationships: Read { rows: 10_000, done: false },
+        idp_users: Read::default(),
+        users_total: Some(100_000),
+        relationships_total: Some(100_000),
+        pages: 305,
+        elapsed: Duration::from_secs(40),
+        rate: Some(RateWindow {
+            limit: 500,
+            remaining: 0,
+            reset_in: Duration::from_secs(20),
+            window: Duration::from_secs(60),
+        }),
+    };
+    m.phase = Phase::Loading { id: 1, status: long };
+    insta::assert_snapshot!("loading_gauge_80x24", render(&mut m, 80, 24, &COLOR).backend());
 }
 
 #[test]

@@ -40,7 +40,7 @@ pub struct ListView {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Phase {
-    Loading { id: u64, counts: Vec<(String, usize)> },
+    Loading { id: u64, status: crate::service::LoadStatus },
     Failed { message: String },
     Ready,
 }
@@ -181,7 +181,7 @@ impl Model {
     pub fn new(sandbox: bool, fields: FieldChoice) -> Model {
         Model {
             sandbox,
-            phase: Phase::Loading { id: 0, counts: Vec::new() },
+            phase: Phase::Loading { id: 0, status: Default::default() },
             org: None,
             fields,
             snap: Arc::new(Snapshot::default()),

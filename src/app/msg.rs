@@ -7,7 +7,7 @@ use crossterm::event::KeyEvent;
 use crate::domain::{FieldChoice, Mapping, Snapshot};
 use crate::engine::{Organization, SaveOutcome};
 pub use crate::service::FailureKind;
-use crate::service::SaveStage;
+use crate::service::{LoadStatus, SaveStage};
 
 #[derive(Clone, Debug)]
 pub enum Msg {
@@ -17,8 +17,7 @@ pub enum Msg {
     Resize(u16, u16),
     LoadProgress {
         id: u64,
-        what: String,
-        n: usize,
+        status: LoadStatus,
     },
     Loaded {
         id: u64,

@@ -25,14 +25,11 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Key(k) => keys::on_key(m, k),
         Msg::Paste(text) => keys::on_paste(m, &text),
-        Msg::LoadProgress { id, what, n } => {
-            if let Phase::Loading { id: cur, counts } = &mut m.phase
+        Msg::LoadProgress { id, status } => {
+            if let Phase::Loading { id: cur, status: now } = &mut m.phase
                 && *cur == id
             {
-                match counts.iter_mut().find(|(w, _)| *w == what) {
-                    Some(c) => c.1 = n,
-                    None => counts.push((what, n)),
-                }
+                *now = status;
             }
             Vec::new()
         }
@@ -123,7 +120,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
 /// Starts a (re)load; results of any earlier load are dropped by id.
 pub fn start_load(m: &mut Model) -> Vec<Effect> {
     m.next_id += 1;
-    m.phase = Phase::Loading { id: m.next_id, counts: Vec::new() };
+    m.phase = Phase::Loading { id: m.next_id, status: Default::default() };
     vec![Effect::Load { id: m.next_id }]
 }
 

@@ -83,6 +83,10 @@ pub struct Global {
     /// value (default: who moves when the table is saved) or the IdP's (where everyone lands after the next sync)
     #[arg(long, global = true, value_enum, value_name = "WHICH")]
     pub values: Option<ValuesArg>,
+    /// Log each request (method, path, status, time, rate limit, retries; never the token) to
+    /// stderr; the editor writes it to a file under the state directory [env: GROUPMAP_LOG=debug]
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 /// `--values`.
@@ -236,6 +240,9 @@ pub struct SandboxArgs {
     /// Requests per minute per token before 429 (Calendly's paid plans: 500)
     #[arg(long, default_value_t = 500)]
     pub rate_limit: u32,
+    /// The rate limit's window in seconds (Calendly's: 60; shorter ones try a client's pacing)
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub rate_window: u64,
     /// Keep the organization's changes in FILE across restarts
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,

@@ -1,19 +1,17 @@
 //! A connection to the service: the configured one, or the bundled sandbox when nothing is.
 
-use std::io::IsTerminal;
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
 use super::args::Global;
+use super::progress::LoadReport;
 use crate::config::{Config, Flags};
 use crate::domain::mapping_file::MappingFile;
 use crate::domain::{FieldChoice, Snapshot};
 use crate::engine::{Engine, LoadOptions, Organization};
 use crate::report as view;
 use crate::sandbox::{self, Sandbox};
-use crate::service::Progress;
 use crate::service::calendly::{Client, Secret};
 
 /// A connection to the API: the configured one, or the bundled sandbox when nothing is.
@@ -129,21 +127,24 @@ impl Connection {
     }
 
     pub async fn load(&self) -> Result<(Organization, Snapshot)> {
-        let loaded = self.engine.load(load_progress()).await;
-        self.joined(loaded)
+        let report = LoadReport::start();
+        self.joined(self.engine.load(Some(report.progress.clone())), report).await
     }
 
     /// The organization's groups and table without the IdP values (no user is in scope): for
     /// writing a table, which needs no user export.
     pub async fn load_directory(&self) -> Result<(Organization, Snapshot)> {
-        let loaded = self.engine.load_directory(load_progress()).await;
-        self.joined(loaded)
+        let report = LoadReport::start();
+        self.joined(self.engine.load_directory(Some(report.progress.clone())), report).await
     }
 
-    fn joined(&self, loaded: Result<Organization, crate::service::LoadError>) -> Result<(Organization, Snapshot)> {
-        if std::io::stderr().is_terminal() {
-            eprint!("\r\x1b[2K");
-        }
+    async fn joined(
+        &self,
+        load: impl std::future::Future<Output = Result<Organization, crate::service::LoadError>>,
+        report: LoadReport,
+    ) -> Result<(Organization, Snapshot)> {
+        let loaded = report.run(load).await;
+        report.finish(loaded.is_ok());
         let loaded = loaded?;
         let snap = loaded.snapshot(&self.fields)?;
         Ok((loaded, snap))
@@ -175,19 +176,6 @@ fn with_idp(
         fields,
         ..load
     })
-}
-
-fn load_progress() -> Option<Progress> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let counts = Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::<String, usize>::new()));
-    Some(Arc::new(move |what: &str, n: usize| {
-        let mut c = counts.lock().expect("progress lock");
-        c.insert(what.to_owned(), n);
-        let line: Vec<String> = c.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        eprint!("\r\x1b[2KLoading: {}", line.join(" · "));
-    }))
 }
 
 pub fn read_mapping_file(path: &Path) -> Result<MappingFile> {

@@ -21,6 +21,7 @@ mod args;
 mod check;
 mod connection;
 mod infer;
+mod progress;
 mod table;
 
 pub use args::{Cli, Command, EditorArgs, Format, Global, MappingCommand, SandboxArgs};
@@ -37,8 +38,21 @@ fn emit(text: &str) -> Result<()> {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let editor = matches!(cli.command, None | Some(Command::Tui(_)) | Some(Command::Demo(_)));
+    let log = match crate::logging::init(cli.global.verbose, editor) {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!("{}: {e:#}", Severity::Error.label());
+            return ExitCode::from(1);
+        }
+    };
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
-    match rt.block_on(run(cli)) {
+    let result = rt.block_on(run(cli));
+    // The editor has given the terminal back: the log it wrote can be named now.
+    if let Some(path) = log {
+        eprintln!("The request log is in {}", path.display());
+    }
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             let error = Severity::Error.label();
@@ -260,6 +274,7 @@ async fn run_sandbox(args: SandboxArgs) -> Result<u8> {
         users: args.users,
         seed: args.seed,
         rate_limit: args.rate_limit,
+        rate_window: std::time::Duration::from_secs(args.rate_window),
         state_file: args.state,
         job_step: std::time::Duration::from_millis(args.job_step_ms),
         read_only: args.read_only,

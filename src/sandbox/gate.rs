@@ -59,7 +59,7 @@ pub async fn gate(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
         shared.rate_limited.fetch_add(1, Ordering::Relaxed);
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            format!("Rate limit of {} requests per minute exceeded; retry in {} s.", quota.limit, quota.reset),
+            format!("Rate limit of {} requests per {} exceeded; retry in {} s.", quota.limit, quota.per(), quota.reset),
         );
         e.retry_after = Some(quota.reset);
         e.into_response()

@@ -43,8 +43,10 @@ pub struct Options {
     pub users: Option<usize>,
     /// For generated organizations (deterministic).
     pub seed: u64,
-    /// Requests per 60 s window per token.
+    /// Requests per window per token.
     pub rate_limit: u32,
+    /// The rate limit's window: Calendly's is 60 s; tests shorten it.
+    pub rate_window: Duration,
     /// Loaded from when it exists; written (atomically) after every change.
     pub state_file: Option<PathBuf>,
     /// Delay between job batches.
@@ -65,6 +67,7 @@ impl Default for Options {
             users: None,
             seed: 1,
             rate_limit: 500,
+            rate_window: ratelimit::WINDOW,
             state_file: None,
             job_step: Duration::from_millis(20),
             read_only: false,
@@ -232,7 +235,7 @@ impl Sandbox {
             state_file: opts.state_file,
             writer: Mutex::new(()),
             state_error: tokio::sync::watch::Sender::new(None),
-            limiter: Mutex::new(RateLimit::new(opts.rate_limit)),
+            limiter: Mutex::new(RateLimit::new(opts.rate_limit, opts.rate_window)),
             faults: Mutex::new((0, 500)),
             faults_armed: Mutex::new(faults::Armed::new(opts.faults)),
             requests: AtomicU64::new(0),

@@ -1,4 +1,4 @@
-//! Calendly's rate limit: a fixed 60-second window per token.
+//! Calendly's rate limit: a fixed window (60 s, like Calendly's; shorter for tests) per token.
 
 use std::time::{Duration, Instant};
 
@@ -6,6 +6,7 @@ pub const WINDOW: Duration = Duration::from_secs(60);
 
 pub struct RateLimit {
     pub limit: u32,
+    window: Duration,
     started: Option<Instant>,
     used: u32,
 }
@@ -18,16 +19,24 @@ pub struct Quota {
     /// Seconds until the window resets (rounded up).
     pub reset: u64,
     pub allowed: bool,
+    pub window: Duration,
+}
+
+impl Quota {
+    /// The window as the 429's message says it: "minute", or "2 s".
+    pub fn per(&self) -> String {
+        if self.window == WINDOW { "minute".to_owned() } else { format!("{} s", self.window.as_secs_f64()) }
+    }
 }
 
 impl RateLimit {
-    pub fn new(limit: u32) -> RateLimit {
-        RateLimit { limit, started: None, used: 0 }
+    pub fn new(limit: u32, window: Duration) -> RateLimit {
+        RateLimit { limit, window: window.max(Duration::from_millis(1)), started: None, used: 0 }
     }
 
     fn roll(&mut self, now: Instant) -> Instant {
         match self.started {
-            Some(s) if now.duration_since(s) < WINDOW => s,
+            Some(s) if now.duration_since(s) < self.window => s,
             _ => {
                 self.started = Some(now);
                 self.used = 0;
@@ -37,12 +46,13 @@ impl RateLimit {
     }
 
     fn quota(&self, start: Instant, now: Instant, allowed: bool) -> Quota {
-        let left = WINDOW.saturating_sub(now.duration_since(start));
+        let left = self.window.saturating_sub(now.duration_since(start));
         Quota {
             limit: self.limit,
             remaining: self.limit.saturating_sub(self.used),
             reset: left.as_millis().div_ceil(1000).max(1) as u64,
             allowed,
+            window: self.window,
         }
     }
 
@@ -70,7 +80,7 @@ mod tests {
     #[test]
     fn refuses_over_the_limit_until_the_window_rolls() {
         let t0 = Instant::now();
-        let mut r = RateLimit::new(2);
+        let mut r = RateLimit::new(2, WINDOW);
         assert_eq!(r.take(t0).remaining, 1);
         assert!(r.take(t0).allowed);
         let q = r.take(t0 + Duration::from_millis(1500));

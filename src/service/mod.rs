@@ -6,6 +6,7 @@
 
 pub mod calendly;
 pub mod failure;
+pub mod loading;
 pub mod stage;
 
 use futures_util::future::BoxFuture;
@@ -13,7 +14,8 @@ use futures_util::future::BoxFuture;
 use crate::domain::people::MembershipConflict;
 use crate::domain::{Group, Mapping, Person, SavedMapping};
 pub use failure::{FailureKind, LoadError, SaveError};
-pub use stage::{Progress, SaveProgress, SaveStage};
+pub use loading::{LoadStatus, Progress};
+pub use stage::{SaveProgress, SaveStage};
 
 /// What a service can do. A read-only service (Calendly's public API) reads people, groups and
 /// placements, and cannot save the table, create groups or move members.

@@ -6,9 +6,6 @@ use std::sync::Arc;
 use crate::domain::Group;
 use crate::domain::text::quoted;
 
-/// Called with (what, rows so far) while lists are read.
-pub type Progress = Arc<dyn Fn(&str, usize) + Send + Sync>;
-
 /// The stages of a save, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SaveStage {

@@ -37,8 +37,8 @@ pub fn view(m: &Model, f: &mut Frame, theme: &Theme) {
                 lists::values(m, f, a.left, theme);
                 lists::groups(m, f, a.right, theme);
             }
-            (Phase::Loading { counts, .. }, _) => screens::loading(f, a.body, counts, theme),
-            (Phase::Ready, _) => screens::loading(f, a.body, &[], theme),
+            (Phase::Loading { status, .. }, _) => screens::loading(f, a.body, status, theme),
+            (Phase::Ready, _) => screens::loading(f, a.body, &Default::default(), theme),
         }
     }
     status(m, f, a.status, theme);
@@ -89,7 +89,7 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
         first.push(Span::styled("[INFERRED: check before you enter it] ", theme.warn()));
     }
     let loading = match &m.phase {
-        Phase::Loading { counts, .. } if m.has_data() => Some(counts.iter().map(|(_, n)| n).sum::<usize>()),
+        Phase::Loading { status, .. } if m.has_data() => Some(status.rows().0 + status.groups.rows),
         _ => None,
     };
     match (m.stale, loading) {

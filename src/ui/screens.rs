@@ -1,10 +1,10 @@
 //! Whole-body screens: loading, load error, preview, help, fields.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Cell, Gauge, Paragraph, Row, Table, Wrap};
 
 use super::theme::Theme;
 use crate::app::keymap::{Action, HELP_KEY_COLUMN, HelpRow, Scope, help_rows, hint_line, hinted, join_hints};
@@ -13,15 +13,37 @@ use crate::app::model::Model;
 use crate::domain::lint::Severity;
 use crate::domain::text::{sanitize, visible};
 use crate::report::LineKind;
+use crate::service::LoadStatus;
+use crate::service::loading::thousands;
 
-pub fn loading(f: &mut Frame, area: Rect, counts: &[(String, usize)], theme: &Theme) {
-    let mut lines = vec![Line::styled("Loading the organization…", theme.title()), Line::raw("")];
-    for (what, n) in counts {
-        lines.push(Line::raw(format!("  {what}: {n}")));
+pub fn loading(f: &mut Frame, area: Rect, status: &LoadStatus, theme: &Theme) {
+    let block = Block::bordered().title(" Loading ");
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let [head, gauge, body] = Layout::vertical([Constraint::Length(2), Constraint::Length(1), Constraint::Min(0)])
+        .horizontal_margin(1)
+        .areas(inner);
+    f.render_widget(Paragraph::new(Line::styled("Loading the organization…", theme.title())), head);
+    let (read, total) = status.rows();
+    match (status.fraction(), total) {
+        (Some(ratio), Some(total)) => {
+            let label = format!("{:.0} % · {} of {} rows", (ratio * 100.0).floor(), thousands(read), thousands(total));
+            f.render_widget(Gauge::default().ratio(ratio).label(label).gauge_style(theme.accent()), gauge);
+        }
+        _ => f.render_widget(Paragraph::new(Line::styled("counting what there is to read…", theme.dim())), gauge),
     }
+    let mut lines = vec![Line::raw("")];
+    lines.push(Line::raw(status.counts()));
+    let mut time = status.spent();
+    if let Some(eta) = status.eta() {
+        time.push_str(" · ");
+        time.push_str(&eta);
+    }
+    lines.push(Line::raw(time));
+    lines.extend(status.rate_text().map(Line::raw));
     lines.push(Line::raw(""));
     lines.push(Line::styled(hint_line(Scope::Loading), theme.dim()));
-    f.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Loading ")), area);
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
 }
 
 pub fn failed(f: &mut Frame, area: Rect, message: &str, theme: &Theme) {

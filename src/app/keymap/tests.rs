@@ -8,7 +8,8 @@ fn contexts() -> Vec<Vec<Scope>> {
     let mut all: Vec<Vec<Scope>> = DialogKind::ALL.iter().map(|k| vec![Scope::Always, Scope::Dialog(*k)]).collect();
     all.push(vec![Scope::Always, Scope::Help]);
     all.push(vec![Scope::Always, Scope::FilterInput]);
-    let phases = [Phase::Ready, Phase::Loading { id: 0, counts: Vec::new() }, Phase::Failed { message: String::new() }];
+    let phases =
+        [Phase::Ready, Phase::Loading { id: 0, status: Default::default() }, Phase::Failed { message: String::new() }];
     for screen in [Screen::Mapping, Screen::Fields, Screen::Preview, Screen::Handoff] {
         for phase in &phases {
             for too_small in [false, true] {

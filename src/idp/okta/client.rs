@@ -51,8 +51,8 @@ fn jitter() -> Duration {
 
 impl OktaClient {
     /// Reads a whole list from `path` (e.g. `/api/v1/users`), following `rel="next"` links on
-    /// Okta's origin only. `what` names the rows for progress (`Okta users`).
-    pub async fn list(&self, path: &str, what: &str, progress: Option<&Progress>) -> Result<Vec<Item>, IdpError> {
+    /// Okta's origin only.
+    pub async fn list(&self, path: &str, progress: Option<&Progress>) -> Result<Vec<Item>, IdpError> {
         let mut url = self.http.url(path)?;
         url.query_pairs_mut().append_pair("limit", &self.http.opts.page_size.to_string());
         let first = self.http.endpoint(&url);
@@ -64,10 +64,11 @@ impl OktaClient {
             let endpoint = self.http.endpoint(&url);
             pages += 1;
             out.extend(wire::decode_page(&endpoint, &reply.body).map_err(|e| self.redacted(e))?);
+            let next = wire::next_link(&reply.headers);
             if let Some(p) = progress {
-                p(what, out.len());
+                p.page(crate::service::loading::List::IdpUsers, out.len(), next.is_none(), None);
             }
-            let Some(next) = wire::next_link(&reply.headers) else { return Ok(out) };
+            let Some(next) = next else { return Ok(out) };
             let next = url.join(&next).map_err(|e| IdpError::Decode {
                 endpoint: endpoint.clone(),
                 path: "Link".into(),

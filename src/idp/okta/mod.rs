@@ -78,7 +78,7 @@ impl ValueSource for Okta {
     ) -> BoxFuture<'a, Result<Vec<Export>, LoadError>> {
         async move {
             let path = self.path();
-            let items = self.client.list(&path, "Okta users", progress).await?;
+            let items = self.client.list(&path, progress).await?;
             Ok(vec![table(&self.describe(), items, self.app.is_some())])
         }
         .boxed()

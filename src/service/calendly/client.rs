@@ -8,6 +8,8 @@ use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde::{Serialize, de::DeserializeOwned};
 
 pub use super::error::ApiError;
+use super::log::{LOG, Logged};
+pub use super::pacer::RateWindow;
 use super::pacer::{Pacer, rate_limit_wait};
 use super::redact::redact;
 pub use super::secret::Secret;
@@ -73,6 +75,7 @@ impl Default for ClientOptions {
 }
 
 pub use crate::service::Progress;
+use crate::service::loading::List;
 
 #[derive(Clone)]
 pub struct Client {
@@ -210,8 +213,10 @@ impl Client {
         let mut waits = 0;
         loop {
             attempts += 1;
+            let queued = std::time::Instant::now();
             let _slot = self.in_flight.acquire().await.expect("semaphore never closed");
-            self.pacer.acquire().await;
+            let permit = self.pacer.acquire().await;
+            let started = std::time::Instant::now();
             let mut req = self
                 .http
                 .request(method.clone(), url.clone())
@@ -226,16 +231,22 @@ impl Client {
             if let Some(b) = body {
                 req = req.json(b);
             }
+            let mut shown = String::new();
             let sent = match req.build() {
                 Ok(req) => {
                     let len = req.url().as_str().len();
+                    if tracing::enabled!(target: LOG, tracing::Level::DEBUG) {
+                        shown = self.shown(req.url());
+                    }
                     self.http.execute(req).await.map_err(|e| (e, len))
                 }
                 Err(e) => Err((e, 0)),
             };
+            let log = Logged { method: &method, url: &shown, attempt: attempts + waits, queued, started };
             let result = match sent {
                 Ok(resp) => {
-                    self.pacer.observe(resp.headers());
+                    permit.answered(resp.headers());
+                    log.answer(resp.status().as_u16(), resp.headers());
                     let status = resp.status();
                     let headers = resp.headers().clone();
                     if status.is_redirection()
@@ -265,6 +276,9 @@ impl Client {
                 }
                 Err((e, _)) => Err(e),
             };
+            if let Err(e) = &result {
+                log.failed(&self.redact(&describe(e, self.opts.timeout)));
+            }
             drop(_slot);
             match result {
                 Ok((status, headers, _))
@@ -273,10 +287,14 @@ impl Client {
                     // Not processed by the server, so safe to resend even when not idempotent.
                     waits += 1;
                     attempts -= 1;
-                    tokio::time::sleep(rate_limit_wait(&headers)).await;
+                    let wait = rate_limit_wait(&headers);
+                    log.retry(wait, "429: waiting as the server asks");
+                    tokio::time::sleep(wait).await;
                 }
                 Ok((status, _, _)) if status.is_server_error() && idempotent && attempts < self.opts.max_attempts => {
-                    tokio::time::sleep(self.backoff(attempts)).await;
+                    let wait = self.backoff(attempts);
+                    log.retry(wait, "server error: retrying after a backoff");
+                    tokio::time::sleep(wait).await;
                 }
                 Ok((status, headers, body)) => {
                     return Ok(Response { status: status.as_u16(), headers, body });
@@ -286,7 +304,9 @@ impl Client {
                         && attempts < self.opts.max_attempts
                         && (e.is_timeout() || e.is_connect() || e.is_request() || e.is_body() || e.is_decode()) =>
                 {
-                    tokio::time::sleep(self.backoff(attempts)).await;
+                    let wait = self.backoff(attempts);
+                    log.retry(wait, "no answer: retrying after a backoff");
+                    tokio::time::sleep(wait).await;
                 }
                 Err(e) => {
                     let message = self.redact(&describe(&e, self.opts.timeout));
@@ -294,6 +314,17 @@ impl Client {
                 }
             }
         }
+    }
+
+    /// A request's path and query as the log shows them: nothing token-like.
+    fn shown(&self, url: &reqwest::Url) -> String {
+        let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
+        sanitize(&self.redact(&format!("{}{query}", url.path()))).into_owned()
+    }
+
+    /// The rate-limit window as the server last told it.
+    pub fn rate_window(&self) -> Option<RateWindow> {
+        self.pacer.window()
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
@@ -378,7 +409,7 @@ impl Client {
         path: &str,
         query: &[(&str, &str)],
         what: &str,
-        progress: Option<&Progress>,
+        progress: Option<(&Progress, List)>,
     ) -> Result<Vec<T>, ApiError> {
         use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
         let mut out = Vec::new();
@@ -431,8 +462,9 @@ impl Client {
                 return Err(ApiError::RepeatedPage { endpoint: endpoint(), pages, rows: out.len() });
             }
             out.extend(page.collection);
-            if let Some(p) = progress {
-                p(what, out.len());
+            tracing::debug!(target: LOG, list = what, page = pages, rows = out.len(), last = next.is_none(), "page read");
+            if let Some((p, list)) = progress {
+                p.page(list, out.len(), next.is_none(), self.rate_window());
             }
             match next {
                 Some(next) => {

@@ -9,6 +9,7 @@ use super::client::{ApiError, Client, ListItem};
 use super::wire::{self, GroupMapping, Resource};
 use crate::domain::people::MembershipConflict;
 use crate::domain::{Group, Mapping, OwnerKind, Person, SavedMapping, TableOrigin};
+use crate::service::loading::List;
 use crate::service::{Capabilities, Directory, LoadError, Progress};
 
 pub fn mapping_from_wire(m: &GroupMapping) -> Mapping {
@@ -132,12 +133,20 @@ pub async fn load(client: &Client, organization: &str, progress: Option<&Progres
     let org = organization;
     let org_q = [("organization", org)];
     let invitations_path = format!("/organizations/{}/invitations", wire::uuid_of(org));
-    let p = progress;
+    let p = |list| progress.map(|p| (p, list));
+    let groups = async {
+        let groups = client.get_all::<wire::Group>("/groups", &org_q, "groups", p(List::Groups)).await?;
+        // The relationships to read are about the members the groups count.
+        if let Some(progress) = progress {
+            progress.relationships_total(groups.iter().filter_map(|g| g.member_count).map(|n| n as usize).sum());
+        }
+        Ok::<_, ApiError>(groups)
+    };
     let (members, invitees, groups, relationships, mapping) = tokio::try_join!(
-        client.get_all::<MemberRow>("/organization_memberships", &org_q, "members", p),
-        client.get_all::<InviteeRow>(&invitations_path, &[("status", "pending")], "invitations", p),
-        client.get_all::<wire::Group>("/groups", &org_q, "groups", p),
-        client.get_all::<RelRow>("/group_relationships", &org_q, "group relationships", p),
+        client.get_all::<MemberRow>("/organization_memberships", &org_q, "members", p(List::Members)),
+        client.get_all::<InviteeRow>(&invitations_path, &[("status", "pending")], "invitations", p(List::Invitations)),
+        groups,
+        client.get_all::<RelRow>("/group_relationships", &org_q, "group relationships", p(List::Relationships)),
         fetch_mapping(client, org),
     )?;
     let lists = Lists { members, invitees, groups, relationships, mapping };

@@ -5,6 +5,7 @@
 pub mod client;
 mod error;
 pub mod load;
+mod log;
 mod pacer;
 pub mod redact;
 pub mod save;
