@@ -1,10 +1,12 @@
 //! The interactive editor's state machine: model, messages, effects and the pure `update`.
 
 pub mod filter;
+pub mod findings;
 pub mod keymap;
 pub mod layout;
 pub mod model;
 pub mod msg;
+pub mod notes;
 pub mod update;
 
 pub use model::Model;

@@ -10,12 +10,15 @@ use crate::engine::Organization;
 use crate::service::{Capabilities, SaveStage};
 
 use super::filter::Filtered;
+pub use super::findings::ValueView;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
     Mapping,
     Fields,
     Preview,
+    /// Every finding, what it means and what to do; Enter jumps to its row.
+    Findings,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,6 +145,10 @@ pub struct Model {
     pub groups: ListView,
     pub preview: ListView,
     pub columns: ListView,
+    /// The findings screen's list (positions in `plan.lint`).
+    pub findings: ListView,
+    /// Which values the values pane lists: all, the unmapped ones, or those with findings.
+    pub value_view: ValueView,
     pub value_entries: Vec<ValueEntry>,
     pub group_entries: Vec<GroupEntry>,
     /// The preview: the lines `groupmap plan` prints, each with its kind (the view styles by it).
@@ -163,6 +170,9 @@ pub struct Model {
     pub drafts_read: bool,
     /// A mapping file to apply once the organization has loaded (`--mapping FILE`).
     pub start_mapping: Option<crate::domain::mapping_file::MappingFile>,
+    /// Where the bundled sandbox keeps its changes, as the status line shows the path (`~` for
+    /// the home directory); said there when nothing else is.
+    pub sandbox_kept: Option<String>,
 }
 
 impl Model {
@@ -185,6 +195,8 @@ impl Model {
             groups: ListView::default(),
             preview: ListView::default(),
             columns: ListView::default(),
+            findings: ListView::default(),
+            value_view: ValueView::All,
             value_entries: Vec::new(),
             group_entries: Vec::new(),
             preview_lines: Arc::default(),
@@ -196,6 +208,7 @@ impl Model {
             size: (80, 24),
             next_id: 0,
             start_mapping: None,
+            sandbox_kept: None,
             draft_file: DraftFile::None,
             drafts_read: false,
             stale: None,

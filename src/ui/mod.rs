@@ -31,6 +31,7 @@ pub fn view(m: &Model, f: &mut Frame, theme: &Theme) {
             (_, Screen::Fields) if m.org().is_some() => screens::fields(m, f, a.body, theme),
             (Phase::Failed { message }, _) => screens::failed(f, a.body, message, theme),
             (_, Screen::Preview) if m.has_data() => screens::preview(m, f, a.body, theme),
+            (_, Screen::Findings) if m.has_data() => screens::findings(m, f, a.body, theme),
             (_, _) if m.has_data() => {
                 lists::values(m, f, a.left, theme);
                 lists::groups(m, f, a.right, theme);
@@ -127,7 +128,10 @@ fn status(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     let line = match &m.status {
         Some((text, true)) => Line::styled(format!("! {}", sanitize(text)), theme.error()),
         Some((text, false)) => Line::raw(sanitize(text).into_owned()),
-        None => Line::raw(""),
+        None => match crate::app::notes::status_note(m, area.width as usize) {
+            Some(note) => Line::styled(sanitize(&note).into_owned(), theme.dim()),
+            None => Line::raw(""),
+        },
     };
     f.render_widget(Paragraph::new(line), area);
 }
@@ -151,8 +155,9 @@ pub fn summary(m: &Model) -> String {
     if !p.apply_to_existing && !p.changes.is_empty() {
         s.push_str(" · NOT APPLIED (apply-existing OFF)");
     }
+    // Notes and resolved findings ask nothing of the admin: not counted.
     let errors = p.lint.iter().filter(|l| l.severity == crate::domain::lint::Severity::Error).count();
-    let warnings = p.lint.len() - errors;
+    let warnings = p.lint.iter().filter(|l| l.severity == crate::domain::lint::Severity::Warning).count();
     if errors > 0 {
         s.push_str(&format!(" · {errors} error(s)"));
     }

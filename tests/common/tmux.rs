@@ -12,13 +12,19 @@ pub struct Tmux {
 
 impl Tmux {
     pub fn start(name: &str, cmd: &str, env: &[(&str, String)]) -> Tmux {
+        Tmux::start_sized(name, cmd, env, (100, 30))
+    }
+
+    /// `start` in a terminal of `size` (columns, rows).
+    pub fn start_sized(name: &str, cmd: &str, env: &[(&str, String)], size: (u16, u16)) -> Tmux {
         assert!(
             Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success()),
             "tmux is required for the terminal tests (apt-get install tmux; .ci/run installs it)"
         );
         let socket = format!("groupmap-{name}-{}", std::process::id());
         let mut c = Command::new("tmux");
-        c.args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "30"]);
+        let (w, h) = (size.0.to_string(), size.1.to_string());
+        c.args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-x", &w, "-y", &h]);
         for (k, v) in env {
             c.args(["-e", &format!("{k}={v}")]);
         }

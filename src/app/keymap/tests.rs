@@ -9,7 +9,7 @@ fn contexts() -> Vec<Vec<Scope>> {
     all.push(vec![Scope::Always, Scope::Help]);
     all.push(vec![Scope::Always, Scope::FilterInput]);
     let phases = [Phase::Ready, Phase::Loading { id: 0, counts: Vec::new() }, Phase::Failed { message: String::new() }];
-    for screen in [Screen::Mapping, Screen::Fields, Screen::Preview] {
+    for screen in [Screen::Mapping, Screen::Fields, Screen::Preview, Screen::Findings] {
         for phase in &phases {
             for too_small in [false, true] {
                 all.push(screen_scopes(screen, phase, too_small));
