@@ -979,7 +979,7 @@ fn the_status_line_says_what_the_sandbox_is_and_where_changes_are_kept() {
     m.sandbox_kept = Some("~/.local/state/groupmap/sandbox-state.json".into());
     let narrow = status_note(&m, 80).unwrap();
     assert!(narrow.chars().count() <= 80 && narrow.contains("~/.local/state/groupmap/sandbox-state.json"), "{narrow}");
-    assert!(narrow.contains("not Calendly"), "{narrow}");
+    assert!(narrow.starts_with("Sandbox changes are kept in"), "{narrow}");
     let wide = status_note(&m, 200).unwrap();
     assert!(wide.contains("nothing reaches Calendly") && wide.contains("delete it to start over"), "{wide}");
     select_value(&mut m, "sales emea");
@@ -987,4 +987,29 @@ fn the_status_line_says_what_the_sandbox_is_and_where_changes_are_kept() {
     m.sandbox = false;
     select_value(&mut m, "Engineering");
     assert_eq!(status_note(&m, 200), None, "not the bundled sandbox");
+}
+
+/// Clearing a filter (Esc while typing, or Esc after Enter kept it) keeps the selected row
+/// selected in the whole list; typing selects the best match.
+#[test]
+fn clearing_the_filter_keeps_the_selected_row() {
+    let mut m = ready();
+    update(&mut m, key('/'));
+    for c in "sales".chars() {
+        update(&mut m, key(c));
+    }
+    assert_eq!(m.values.selected, 0, "typing selects the best match");
+    update(&mut m, code(KeyCode::Down));
+    let chosen = selected_value(&m);
+    update(&mut m, code(KeyCode::Esc));
+    assert!(m.values.filter.is_empty());
+    assert_eq!(selected_value(&m), chosen);
+    update(&mut m, key('/'));
+    update(&mut m, key('s'));
+    update(&mut m, code(KeyCode::Down));
+    let chosen = selected_value(&m);
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, code(KeyCode::Esc));
+    assert!(m.values.filter.is_empty());
+    assert_eq!(selected_value(&m), chosen);
 }

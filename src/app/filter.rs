@@ -103,7 +103,7 @@ pub fn filter<'a>(
     let mut scored: Vec<(u16, u32)> = par_keep(
         total,
         narrow,
-        || (Matcher::new(Config::DEFAULT), Vec::new()),
+        || (Matcher::new(ranking()), Vec::new()),
         |(matcher, buf), i| atom.score(Utf32Str::new(items(i as usize), buf), matcher).map(|s| (s, i)),
     );
     scored.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -113,6 +113,14 @@ pub fn filter<'a>(
     let strong = scored.partition_point(|&(s, _)| s >= floor);
     let weak = scored.split_off(strong).into_iter().map(|(_, i)| i).collect();
     Filtered { items: Some(scored.into_iter().map(|(_, i)| i).collect()), weak }
+}
+
+/// The matcher's scoring: a match nearer the start ranks higher ("Marketing" before "Growth
+/// Marketing" for `mar`).
+fn ranking() -> Config {
+    let mut c = Config::DEFAULT;
+    c.prefer_prefix = true;
+    c
 }
 
 /// A match scoring below this fraction of the best one is left out.
@@ -164,7 +172,7 @@ pub fn positions(text: &str, pattern: &str) -> Vec<usize> {
     if pattern.is_empty() {
         return Vec::new();
     }
-    let mut matcher = Matcher::new(Config::DEFAULT);
+    let mut matcher = Matcher::new(ranking());
     let mut buf = Vec::new();
     let mut indices = Vec::new();
     if atom(pattern).indices(Utf32Str::new(text, &mut buf), &mut matcher, &mut indices).is_none() {
@@ -240,6 +248,9 @@ mod tests {
         let f = filter(|i| items[i], items.len(), "eng", None);
         assert_eq!(all(&f, items.len()), vec![0, 3, 5]);
         assert_eq!(f.weak.len(), 3, "Marketing, Recruiting and Growth Marketing match, weakly");
+        // Nearer the start ranks first.
+        let f = filter(|i| items[i], items.len(), "mar", None);
+        assert_eq!(all(&f, items.len()), vec![1, 4]);
         // With no good match, the weak ones are what there is.
         let only_weak = ["Marketing", "Recruiting"];
         assert_eq!(all(&filter(|i| only_weak[i], 2, "eng", None), 2).len(), 2);

@@ -71,10 +71,10 @@ pub fn sandbox_note(m: &Model, width: usize) -> Option<String> {
         format!(
             "Sandbox: a made-up organization on this machine; nothing reaches Calendly. Changes are kept in {path}"
         ),
-        format!("Sandbox (made up, on this machine; nothing reaches Calendly): changes kept in {path}"),
-        format!("Sandbox, not Calendly: changes kept in {path}"),
+        format!("Sandbox changes are kept in {path} (delete it to start over)"),
+        format!("Sandbox changes are kept in {path}"),
     ]
     .into_iter()
     .find(|s| s.chars().count() <= width)
-    .or_else(|| Some(format!("Sandbox, not Calendly; changes in {path}")))
+    .or_else(|| Some(format!("Sandbox changes kept in {path}")))
 }

@@ -58,11 +58,11 @@ fn too_small(f: &mut Frame, area: Rect, theme: &Theme) {
 
 fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     let snap = m.snap();
-    let org = if snap.organization.is_empty() {
-        "loading…".to_owned()
+    let (org, host) = if snap.organization.is_empty() {
+        ("loading…".to_owned(), "loading…".to_owned())
     } else {
-        let host = snap.base_url.split("://").nth(1).unwrap_or(&snap.base_url);
-        format!("{} · org {}", sanitize(host), sanitize(crate::service::calendly::wire::uuid_of(&snap.organization)))
+        let host = sanitize(snap.base_url.split("://").nth(1).unwrap_or(&snap.base_url)).into_owned();
+        (format!("{host} · org {}", sanitize(crate::service::calendly::wire::uuid_of(&snap.organization))), host)
     };
     let mut first = vec![Span::styled("groupmap ", theme.title())];
     if m.sandbox {
@@ -99,7 +99,23 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     {
         first.push(Span::styled("[DRAFT NOT SAVED] ", theme.error()));
     }
-    first.push(Span::raw(org));
+    if m.sandbox {
+        // What the sandbox is, on the first screen and every one after (the path is on the
+        // status line when nothing else is said there); the made-up organization's id gives way.
+        let used: usize = first.iter().map(|s| s.width()).sum();
+        let fits =
+            |note: &str, label: &str| used + note.chars().count() + 3 + label.chars().count() <= area.width as usize;
+        let long = "a made-up organization on this machine; nothing reaches Calendly";
+        let short = "made up; nothing reaches Calendly";
+        let (note, label) = [(long, &org), (short, &org), (short, &host)]
+            .into_iter()
+            .find(|(n, l)| fits(n, l))
+            .unwrap_or((short, &host));
+        first.push(Span::styled(format!("{note} · "), theme.dim()));
+        first.push(Span::raw(label.clone()));
+    } else {
+        first.push(Span::raw(org));
+    }
     let tab = |name: &str, on: bool| Span::styled(format!(" {name} "), if on { theme.selected() } else { theme.dim() });
     let mapping = &m.mapping;
     let default =
@@ -216,13 +232,20 @@ fn footer(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     hints.push(Span::raw(" ".repeat((area.width as usize).saturating_sub(used + right_w))));
     hints.extend(right);
     let mut first = Vec::new();
+    let summary = summary(m);
+    let edited = if m.modified() { "edited " } else { "" };
     if let Some(s) = &m.snap().saved {
-        first.push(Span::styled(format!("saved v{} ", s.version), theme.dim()));
+        // The version gives way when the line would not fit (the counts matter more).
+        let saved = format!("saved v{} ", s.version);
+        let needed = saved.chars().count() + edited.len() + summary.chars().count();
+        if needed <= area.width as usize {
+            first.push(Span::styled(saved, theme.dim()));
+        }
     }
-    if m.modified() {
-        first.push(Span::styled("edited ", theme.accent()));
+    if !edited.is_empty() {
+        first.push(Span::styled(edited, theme.accent()));
     }
-    first.push(Span::styled(summary(m), Style::new().add_modifier(ratatui::style::Modifier::BOLD)));
+    first.push(Span::styled(summary, Style::new().add_modifier(ratatui::style::Modifier::BOLD)));
     let summary = Line::from(first);
     f.render_widget(Paragraph::new(vec![summary, Line::from(hints)]), area);
 }

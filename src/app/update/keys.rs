@@ -115,9 +115,27 @@ fn on_filter_key(m: &mut Model, action: Option<Action>, text: Option<char>) -> V
         (None, Some(a @ (Action::Up | Action::Down | Action::PageUp | Action::PageDown))) => return act(m, a),
         _ => return Vec::new(),
     };
+    // Typing shows the best match first; erasing or clearing keeps the row that was selected.
+    let kept = if extend { None } else { list.filtered.get(list.selected) };
     list.selected = 0;
     list.offset = 0;
-    apply_filter(m, extend)
+    let effects = apply_filter(m, extend);
+    keep_selected(m, kept);
+    effects
+}
+
+/// Selects item `kept` of the active list again after a re-filter, if it is still listed.
+fn keep_selected(m: &mut Model, kept: Option<usize>) {
+    // A long preview is filtered in the background: its result is not here yet.
+    if m.screen == Screen::Preview {
+        return;
+    }
+    let rows = rows_shown(m);
+    let (list, total) = active_list(m);
+    if let Some(p) = kept.filter(|&i| i < total).and_then(|i| list.filtered.position_of(i)) {
+        list.selected = p;
+        list.offset = scroll(0, p, rows);
+    }
 }
 
 /// The list the keys move in, with its total item count.
@@ -298,7 +316,10 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
             let (list, _) = active_list(m);
             if !list.filter.is_empty() {
                 list.filter.clear();
-                return apply_filter(m, false);
+                let kept = list.filtered.get(list.selected);
+                let effects = apply_filter(m, false);
+                keep_selected(m, kept);
+                return effects;
             } else if m.screen != Screen::Mapping {
                 m.screen = Screen::Mapping;
             } else if matches!(m.phase, Phase::Loading { .. }) {
