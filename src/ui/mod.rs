@@ -141,9 +141,17 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
 }
 
 fn status(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
+    // A message longer than the line ends in "…", so a cut is never taken for the whole of it.
+    let fit = |text: String| -> String {
+        let width = area.width as usize;
+        if text.chars().count() <= width {
+            return text;
+        }
+        text.chars().take(width.saturating_sub(1)).chain(['…']).collect()
+    };
     let line = match &m.status {
-        Some((text, true)) => Line::styled(format!("! {}", sanitize(text)), theme.error()),
-        Some((text, false)) => Line::raw(sanitize(text).into_owned()),
+        Some((text, true)) => Line::styled(fit(format!("! {}", sanitize(text))), theme.error()),
+        Some((text, false)) => Line::raw(fit(sanitize(text).into_owned())),
         None => match crate::app::notes::status_note(m, area.width as usize) {
             Some(note) => Line::styled(sanitize(&note).into_owned(), theme.dim()),
             None => Line::raw(""),
