@@ -1013,3 +1013,14 @@ fn clearing_the_filter_keeps_the_selected_row() {
     assert!(m.values.filter.is_empty());
     assert_eq!(selected_value(&m), chosen);
 }
+
+/// Mapping a value to the group it already maps to changes nothing and says so.
+#[test]
+fn mapping_to_the_same_group_says_nothing_changed() {
+    let mut m = ready();
+    select_value(&mut m, "Engineering");
+    select_group(&mut m, "Engineering");
+    let effects = update(&mut m, code(KeyCode::Enter));
+    assert!(effects.is_empty() && m.undo.is_empty());
+    assert_eq!(m.status, Some(("\"Engineering\" already maps to \"Engineering\": nothing changed".to_owned(), false)));
+}

@@ -228,6 +228,11 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
                 GroupEntry::New(n) => Target::New(n.clone()),
             };
             let name = m.group_entry_name(&entry).to_owned();
+            if m.mapping.row(&value).is_some_and(|r| r.target == target) {
+                m.status =
+                    Some((format!("{} already maps to {}: nothing changed", quoted(&value), quoted(&name)), false));
+                return Vec::new();
+            }
             let effects = edit(m, |map| map.set(&value, target));
             m.status = Some((format!("mapped {} → {}", quoted(&value), quoted(&name)), false));
             // On to the next value; in the unmapped view the mapped one has left the list already.
