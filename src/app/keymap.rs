@@ -296,7 +296,7 @@ pub enum HelpRow {
 
 const MARKS: &[(&str, &str)] = &[
     ("›", "the selected row"),
-    ("!", "value differs only by case or spaces from another (the field is case-sensitive); the status line says how"),
+    ("!", "value differs only by case or spaces from another (the status line says how)"),
     ("?", "a row whose value no user has (typo or stale)"),
     ("␣", "a leading or trailing space in a value"),
 ];
