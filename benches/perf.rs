@@ -309,7 +309,7 @@ fn bench_filter(b: &mut Bench, snap: &Snapshot) {
     let n = lines.len().min(100_000);
     let lines = &lines[..n];
     let get = |i: usize| lines[i].as_str();
-    let narrowing = keystrokes(5, |q, prev| filter(get, n, q, prev).items);
+    let narrowing = keystrokes(5, |q, prev| filter(get, n, q, prev).narrowing());
     let full = keystrokes(5, |q, _| filter(get, n, q, None).items);
     let skim_narrow = keystrokes(2, |q, prev| Some(skim_filter(lines, q, prev)));
     let skim_full = keystrokes(2, |q, _| Some(skim_filter(lines, q, None)));

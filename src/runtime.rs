@@ -33,6 +33,8 @@ pub struct Session {
     pub start_mapping: Option<crate::domain::mapping_file::MappingFile>,
     /// The in-process sandbox's trouble keeping its state, when the session runs on one.
     pub sandbox_state: Option<StateErrors>,
+    /// The file the in-process sandbox keeps its changes in.
+    pub sandbox_file: Option<std::path::PathBuf>,
 }
 
 pub type StateErrors = tokio::sync::watch::Receiver<Option<crate::sandbox::StateError>>;
@@ -57,6 +59,7 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<Ended> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut model = Model::new(session.sandbox, session.fields.clone());
     model.start_mapping = session.start_mapping.clone();
+    model.sandbox_kept = session.sandbox_file.as_deref().map(shown_path);
     let size = terminal.size()?;
     model.size = (size.width, size.height);
     let mut events = EventStream::new();
@@ -143,6 +146,15 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<Ended> {
             pending.extend(update(&mut model, msg));
         }
         dirty = true;
+    }
+}
+
+/// A path as the status line shows it: under the home directory, from `~`.
+fn shown_path(path: &std::path::Path) -> String {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from).filter(|h| !h.as_os_str().is_empty());
+    match home.and_then(|h| path.strip_prefix(&h).ok().map(std::path::Path::to_owned)) {
+        Some(rest) => format!("~/{}", rest.display()),
+        None => path.display().to_string(),
     }
 }
 

@@ -439,11 +439,19 @@ fn a_long_preview_is_filtered_off_the_input_path_and_stale_results_are_dropped()
     // The newer answer lands first; the older one arriving later is dropped.
     update(
         &mut m,
-        Msg::PreviewFiltered { id: *id2, needle: "99".into(), filtered: Filtered { items: Some(vec![99]) } },
+        Msg::PreviewFiltered {
+            id: *id2,
+            needle: "99".into(),
+            filtered: Filtered { items: Some(vec![99]), weak: vec![] },
+        },
     );
     update(
         &mut m,
-        Msg::PreviewFiltered { id: *id1, needle: "9".into(), filtered: Filtered { items: Some(vec![9, 99]) } },
+        Msg::PreviewFiltered {
+            id: *id1,
+            needle: "9".into(),
+            filtered: Filtered { items: Some(vec![9, 99]), weak: vec![] },
+        },
     );
     assert_eq!(m.preview.filtered.items, Some(vec![99]));
     // Typing on narrows from that result; after a backspace nothing is narrowed.
@@ -1007,4 +1015,195 @@ fn a_failed_recording_keeps_everything_and_says_why() {
     assert!(effects.is_empty(), "the draft stays: {effects:?}");
     assert!(m.modified());
     assert!(m.status.as_ref().is_some_and(|(s, err)| *err && s.contains("Permission denied")));
+}
+
+fn selected_value(m: &Model) -> String {
+    m.selected_value().unwrap().value.clone()
+}
+
+/// The findings list opens on its key, lists each finding, and Enter on one goes to its value
+/// on the Mapping screen, in the values pane, whatever the filter hid.
+#[test]
+fn the_findings_list_walks_to_a_findings_row() {
+    use groupmap::domain::lint::LintKind;
+    let mut m = ready();
+    // A filter that hides the value the finding is about.
+    update(&mut m, key('/'));
+    update(&mut m, key('E'));
+    update(&mut m, key('n'));
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, code(KeyCode::Tab));
+    update(&mut m, key('F'));
+    assert_eq!(m.screen, Screen::Findings);
+    let near = m.plan.lint.iter().position(|f| f.kind == LintKind::NearDuplicate).expect("Sales EMEA / sales emea");
+    while m.findings.filtered.get(m.findings.selected) != Some(near) {
+        let was = m.findings.selected;
+        update(&mut m, key('j'));
+        assert_ne!(m.findings.selected, was, "the near-duplicate is in the list");
+    }
+    update(&mut m, code(KeyCode::Enter));
+    assert_eq!(m.screen, Screen::Mapping);
+    assert_eq!(m.focus, Pane::Values);
+    assert!(m.values.filter.is_empty(), "the filter that hid it is cleared");
+    assert_eq!(selected_value(&m), "Sales EMEA");
+    // `!` is the same key; again goes back.
+    update(&mut m, key('!'));
+    assert_eq!(m.screen, Screen::Findings);
+    update(&mut m, key('!'));
+    assert_eq!(m.screen, Screen::Mapping);
+}
+
+/// The list of every unmapped value opens the unmapped view on Enter.
+#[test]
+fn enter_on_the_unmapped_values_finding_opens_the_unmapped_view() {
+    use groupmap::app::model::ValueView;
+    use groupmap::domain::lint::LintKind;
+    let mut m = ready();
+    update(&mut m, key('F'));
+    let i = m.plan.lint.iter().position(|f| f.kind == LintKind::UnmappedValue).unwrap();
+    m.findings.selected = m.findings.filtered.position_of(i).unwrap();
+    update(&mut m, code(KeyCode::Enter));
+    assert_eq!((m.screen, m.value_view), (Screen::Mapping, ValueView::Unmapped));
+    assert_eq!(selected_value(&m), "Sales EMEA");
+}
+
+/// `]` and `[` select the next and previous value a finding is about, round the list's end,
+/// from either pane.
+#[test]
+fn brackets_step_through_the_values_with_findings() {
+    let mut m = ready();
+    select_value(&mut m, "Engineering");
+    update(&mut m, code(KeyCode::Tab));
+    update(&mut m, key(']'));
+    assert_eq!((m.focus, selected_value(&m)), (Pane::Values, "Sales EMEA".to_owned()));
+    update(&mut m, key(']'));
+    assert_eq!(selected_value(&m), "sales emea");
+    update(&mut m, key(']'));
+    assert_eq!(selected_value(&m), "Sales EMEA", "round the end (Engineering has no finding)");
+    update(&mut m, key('['));
+    assert_eq!(selected_value(&m), "sales emea");
+}
+
+/// `v` cycles the values pane: all, only the unmapped, only those with findings; mapping in
+/// the unmapped view moves on to the next unmapped value, not past it.
+#[test]
+fn the_values_pane_lists_all_unmapped_or_with_findings() {
+    use groupmap::app::model::ValueView;
+    let mut m = ready();
+    let listed = |m: &Model| -> Vec<String> {
+        (0..m.values.filtered.len(m.value_entries.len()))
+            .map(|p| m.value_entries[m.values.filtered.get(p).unwrap()].value.clone())
+            .collect()
+    };
+    assert_eq!(listed(&m), ["Engineering", "Sales EMEA", "sales emea"]);
+    update(&mut m, key('v'));
+    assert_eq!(m.value_view, ValueView::Unmapped);
+    assert_eq!(listed(&m), ["Sales EMEA", "sales emea"]);
+    // A filter applies within the view.
+    update(&mut m, key('/'));
+    update(&mut m, key('e'));
+    assert_eq!(listed(&m).len(), 2);
+    assert!(!listed(&m).contains(&"Engineering".to_owned()));
+    update(&mut m, code(KeyCode::Esc));
+    select_group(&mut m, "Sales EMEA");
+    update(&mut m, code(KeyCode::Enter));
+    assert_eq!(listed(&m), ["sales emea"]);
+    assert_eq!(selected_value(&m), "sales emea", "the next unmapped value is selected, not skipped");
+    update(&mut m, key('v'));
+    assert_eq!(m.value_view, ValueView::WithFindings);
+    assert_eq!(listed(&m), ["Sales EMEA", "sales emea"]);
+    update(&mut m, key('v'));
+    assert_eq!(m.value_view, ValueView::All);
+    assert_eq!(listed(&m).len(), 3);
+}
+
+/// Both spellings mapped to one group: the near-duplicate is resolved (a note saying so, not a
+/// warning), no longer counted in the footer, and its rows lose the `!` mark's warning.
+#[test]
+fn a_near_duplicate_mapped_to_one_group_is_resolved() {
+    use groupmap::domain::lint::{LintKind, Severity};
+    let mut m = ready();
+    let before = groupmap::ui::summary(&m);
+    let near = |m: &Model| m.plan.lint.iter().find(|f| f.kind == LintKind::NearDuplicate).unwrap().clone();
+    assert!(!near(&m).resolved() && near(&m).severity == Severity::Warning);
+    select_value(&mut m, "sales emea");
+    assert!(
+        groupmap::app::notes::marks_explained(&m).unwrap().contains("! differs from \"Sales EMEA\" only by case"),
+        "{:?}",
+        groupmap::app::notes::marks_explained(&m)
+    );
+    select_group(&mut m, "Sales EMEA");
+    update(&mut m, code(KeyCode::Enter));
+    assert!(!near(&m).resolved(), "one spelling mapped: still a warning");
+    select_value(&mut m, "Sales EMEA");
+    update(&mut m, code(KeyCode::Enter));
+    let f = near(&m);
+    assert!(f.resolved() && f.severity == Severity::Info, "{f:?}");
+    assert!(f.message.ends_with("; resolved: both map to \"Sales EMEA\""), "{}", f.message);
+    let count = |s: &str| s.split(" · ").find(|p| p.ends_with("finding(s)")).map(str::to_owned);
+    assert_eq!(count(&before).as_deref(), Some("2 finding(s)"), "{before}");
+    assert_eq!(count(&groupmap::ui::summary(&m)), None, "no finding left to act on: {}", groupmap::ui::summary(&m));
+    select_value(&mut m, "sales emea");
+    let note = groupmap::app::notes::marks_explained(&m).unwrap();
+    assert!(note.contains("resolved: both map to \"Sales EMEA\"") && !note.starts_with('!'), "{note}");
+    // Mapped apart again, it is a warning again.
+    select_group(&mut m, "Everyone");
+    update(&mut m, code(KeyCode::Enter));
+    assert!(!near(&m).resolved());
+}
+
+/// On the bundled sandbox the status line says what it is and where its changes are kept,
+/// until something else is said there; the selected row's marks come first.
+#[test]
+fn the_status_line_says_what_the_sandbox_is_and_where_changes_are_kept() {
+    use groupmap::app::notes::status_note;
+    let mut m = ready();
+    assert_eq!(status_note(&m, 80), None, "no path known: nothing said");
+    m.sandbox_kept = Some("~/.local/state/groupmap/sandbox-state.json".into());
+    let narrow = status_note(&m, 80).unwrap();
+    assert!(narrow.chars().count() <= 80 && narrow.contains("~/.local/state/groupmap/sandbox-state.json"), "{narrow}");
+    assert!(narrow.starts_with("Sandbox changes are kept in"), "{narrow}");
+    let wide = status_note(&m, 200).unwrap();
+    assert!(wide.contains("nothing reaches Calendly") && wide.contains("delete it to start over"), "{wide}");
+    select_value(&mut m, "sales emea");
+    assert!(status_note(&m, 200).unwrap().starts_with("! differs"));
+    m.sandbox = false;
+    select_value(&mut m, "Engineering");
+    assert_eq!(status_note(&m, 200), None, "not the bundled sandbox");
+}
+
+/// Clearing a filter (Esc while typing, or Esc after Enter kept it) keeps the selected row
+/// selected in the whole list; typing selects the best match.
+#[test]
+fn clearing_the_filter_keeps_the_selected_row() {
+    let mut m = ready();
+    update(&mut m, key('/'));
+    for c in "sales".chars() {
+        update(&mut m, key(c));
+    }
+    assert_eq!(m.values.selected, 0, "typing selects the best match");
+    update(&mut m, code(KeyCode::Down));
+    let chosen = selected_value(&m);
+    update(&mut m, code(KeyCode::Esc));
+    assert!(m.values.filter.is_empty());
+    assert_eq!(selected_value(&m), chosen);
+    update(&mut m, key('/'));
+    update(&mut m, key('s'));
+    update(&mut m, code(KeyCode::Down));
+    let chosen = selected_value(&m);
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, code(KeyCode::Esc));
+    assert!(m.values.filter.is_empty());
+    assert_eq!(selected_value(&m), chosen);
+}
+
+/// Mapping a value to the group it already maps to changes nothing and says so.
+#[test]
+fn mapping_to_the_same_group_says_nothing_changed() {
+    let mut m = ready();
+    select_value(&mut m, "Engineering");
+    select_group(&mut m, "Engineering");
+    let effects = update(&mut m, code(KeyCode::Enter));
+    assert!(effects.is_empty() && m.undo.is_empty());
+    assert_eq!(m.status, Some(("\"Engineering\" already maps to \"Engineering\": nothing changed".to_owned(), false)));
 }

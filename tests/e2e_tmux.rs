@@ -347,3 +347,59 @@ async fn the_editor_logs_requests_to_a_private_file_and_shows_the_load_s_gauge()
     assert_eq!(sb.rate_limited(), 0, "paced: no 429");
     sb.shutdown().await;
 }
+
+/// At 80×24 as a new user: the findings list opens on its key, moves, and Enter goes to the
+/// finding's row with the mark explained; `v` lists only the unmapped values.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_findings_list_and_the_unmapped_view_at_80x24() {
+    let sb = Sandbox::start(Options { job_step: Duration::from_millis(1), ..Options::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_groupmap");
+    let t = Tmux::start_sized("findings", &format!("{bin} tui"), &env(&sb, dir.path(), &[]), (80, 24));
+    tokio::task::spawn_blocking(move || {
+        t.wait_for("IdP values");
+        t.literal("F");
+        let s = t.wait_for("Findings:");
+        let selected = |s: &str| s.lines().find(|l| l.starts_with("│› ")).unwrap_or_default().to_owned();
+        // Moving changes the finding shown in full below the list.
+        let first = selected(&s);
+        // The screen is redrawn after the key is read: wait for it as `wait_for` does.
+        let until = |f: &dyn Fn(&str) -> bool, what: &str| {
+            let start = std::time::Instant::now();
+            while !f(&t.screen()) {
+                assert!(start.elapsed() < Duration::from_secs(30), "{what}:\n{}", t.screen());
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        };
+        t.literal("j");
+        until(&|s| selected(s) != first, "j moves in the list");
+        t.literal("g");
+        until(&|s| selected(s) == first, "g goes back to the top");
+        let mut moves = 0;
+        loop {
+            let s = t.screen();
+            if selected(&s).contains("\"Marketing\", \"Marketing \"") {
+                assert!(s.contains("What to do: "), "the selected finding in full:\n{s}");
+                break;
+            }
+            assert!(moves < 30, "the Marketing near-duplicate is in the list:\n{s}");
+            t.literal("j");
+            moves += 1;
+        }
+        t.keys(&["Enter"]);
+        let s = t.wait_for("▶ IdP values");
+        let row = selected(&s.replace("│›!", "│› !"));
+        assert!(row.starts_with("│› ! Marketing"), "Enter went to the finding's value:\n{s}");
+        assert!(s.contains("! differs from \"Marketing"), "the status line explains the mark:\n{s}");
+        t.literal("v");
+        let s = t.wait_for("IdP values · unmapped (");
+        let rows: Vec<&str> =
+            s.lines().skip(4).take(17).filter(|l| l.starts_with('│') && l.contains("unmapped")).collect();
+        assert!(!rows.is_empty(), "{s}");
+        assert!(!s.contains("→ Engineering  "), "a mapped value is not listed:\n{s}");
+        t.literal("q");
+    })
+    .await
+    .unwrap();
+    sb.shutdown().await;
+}

@@ -293,3 +293,87 @@ fn hand_off_screen() {
     update(&mut m, groupmap::app::Msg::Loaded { id, result: Ok(read_only_loaded(true)) });
     insta::assert_snapshot!("handoff_verified_80x24", render(&mut m, 80, 24, &COLOR).backend());
 }
+
+fn screen_text(t: &Terminal<TestBackend>) -> String {
+    let buf = t.backend().buffer();
+    let (w, h) = (buf.area.width, buf.area.height);
+    (0..h).map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>()).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn findings_screen() {
+    let mut m = ready();
+    update(&mut m, key('F'));
+    both_sizes("findings", &mut m);
+}
+
+/// A near-duplicate mapped to one group is listed as resolved, and the footer stops counting it.
+#[test]
+fn findings_screen_with_a_resolved_near_duplicate() {
+    let mut m = ready();
+    for v in ["Sales EMEA", "sales emea"] {
+        let pos = m.value_entries.iter().position(|e| e.value == v).unwrap();
+        m.values.selected = m.values.filtered.position_of(pos).unwrap();
+        let g = m.group_entries.iter().position(|e| m.group_entry_name(e) == "Sales EMEA").unwrap();
+        m.groups.selected = m.groups.filtered.position_of(g).unwrap();
+        update(&mut m, code(KeyCode::Enter));
+    }
+    update(&mut m, key('F'));
+    let t = render(&mut m, 160, 48, &COLOR);
+    let s = screen_text(&t);
+    assert!(s.contains("resolved") && s.contains("resolved: both map to \"Sales EMEA\""), "{s}");
+    assert!(!s.contains("finding(s)"), "the footer counts none:\n{s}");
+    insta::assert_snapshot!("findings_resolved_160x48", t.backend());
+}
+
+/// `v`: the pane's title says which values it lists and how many of all.
+#[test]
+fn mapping_screen_unmapped_view() {
+    let mut m = ready();
+    update(&mut m, key('v'));
+    let t = render(&mut m, 80, 24, &COLOR);
+    assert!(screen_text(&t).contains("▶ IdP values · unmapped (2 of 3)"), "{}", screen_text(&t));
+    both_sizes("mapping_unmapped", &mut m);
+}
+
+/// The selected row's marks are explained on the status line; on the sandbox, with nothing
+/// else to say, the status line says what it is.
+#[test]
+fn the_status_line_explains_marks_and_the_sandbox() {
+    let mut m = ready();
+    m.status = None;
+    m.sandbox_kept = Some("~/.local/state/groupmap/sandbox-state.json".into());
+    let t = render(&mut m, 80, 24, &COLOR);
+    let status: String = (0..80).map(|x| t.backend().buffer()[(x, 21)].symbol().to_owned()).collect();
+    assert!(status.contains("Sandbox") && status.contains("~/.local/state/groupmap/sandbox-state.json"), "{status}");
+    insta::assert_snapshot!("mapping_sandbox_note_80x24", t.backend());
+    update(&mut m, key('j'));
+    update(&mut m, key('j'));
+    let t = render(&mut m, 80, 24, &COLOR);
+    let status: String = (0..80).map(|x| t.backend().buffer()[(x, 21)].symbol().to_owned()).collect();
+    assert!(status.starts_with("! differs from \"Sales EMEA\" only by case"), "{status}");
+}
+
+/// Filter matches are bold and underlined, also without colour; weak matches are left out.
+#[test]
+fn filter_matches_are_marked_without_colour() {
+    let mut m = ready();
+    update(&mut m, code(KeyCode::Tab));
+    update(&mut m, key('/'));
+    for c in "eng".chars() {
+        update(&mut m, key(c));
+    }
+    let t = render(&mut m, 80, 24, &Theme { color: false });
+    let buf = t.backend().buffer();
+    let s = screen_text(&t);
+    assert!(s.contains("Calendly groups (1 of 3)"), "{s}");
+    // The right pane's first row: "Engineering", its first three letters marked.
+    let row = 4;
+    let x = (0..80).find(|&x| buf[(x, row)].symbol() == "E" && x > 44).expect("Engineering in the right pane");
+    for dx in 0..3 {
+        let cell = &buf[(x + dx, row)];
+        assert!(cell.modifier.contains(Modifier::BOLD | Modifier::UNDERLINED), "{cell:?}");
+        assert_eq!(cell.fg, Color::Reset);
+    }
+    assert!(!buf[(x + 3, row)].modifier.contains(Modifier::UNDERLINED));
+}

@@ -12,9 +12,18 @@ use nucleo_matcher::{Config, Matcher, Utf32Str};
 pub struct Filtered {
     /// Item indices, best match first; None means "all, in order" (nothing materialised).
     pub items: Option<Vec<u32>>,
+    /// Matches left out because much better ones exist (see `RANK_FLOOR`): a longer pattern
+    /// may still match them, so narrowing searches them too.
+    pub weak: Vec<u32>,
 }
 
 impl Filtered {
+    /// What a pattern extending this one's needs to search: every match, the weak ones too.
+    pub fn narrowing(&self) -> Option<Vec<u32>> {
+        let items = self.items.as_ref()?;
+        Some(items.iter().chain(&self.weak).copied().collect())
+    }
+
     pub fn len(&self, total: usize) -> usize {
         self.items.as_ref().map_or(total, Vec::len)
     }
@@ -88,18 +97,34 @@ pub fn filter<'a>(
     narrow: Option<&[u32]>,
 ) -> Filtered {
     if pattern.is_empty() {
-        return Filtered { items: None };
+        return Filtered::default();
     }
     let atom = atom(pattern);
     let mut scored: Vec<(u16, u32)> = par_keep(
         total,
         narrow,
-        || (Matcher::new(Config::DEFAULT), Vec::new()),
+        || (Matcher::new(ranking()), Vec::new()),
         |(matcher, buf), i| atom.score(Utf32Str::new(items(i as usize), buf), matcher).map(|s| (s, i)),
     );
     scored.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    Filtered { items: Some(scored.into_iter().map(|(_, i)| i).collect()) }
+    // Weak matches (letters scattered through a word: `eng` in "Marketing") are dropped when
+    // good ones exist (`eng` at the start of "Engineering", "eng-mobile").
+    let floor = scored.first().map_or(0, |&(best, _)| (u32::from(best) * RANK_FLOOR.0 / RANK_FLOOR.1) as u16);
+    let strong = scored.partition_point(|&(s, _)| s >= floor);
+    let weak = scored.split_off(strong).into_iter().map(|(_, i)| i).collect();
+    Filtered { items: Some(scored.into_iter().map(|(_, i)| i).collect()), weak }
 }
+
+/// The matcher's scoring: a match nearer the start ranks higher ("Marketing" before "Growth
+/// Marketing" for `mar`).
+fn ranking() -> Config {
+    let mut c = Config::DEFAULT;
+    c.prefer_prefix = true;
+    c
+}
+
+/// A match scoring below this fraction of the best one is left out.
+pub const RANK_FLOOR: (u32, u32) = (2, 3);
 
 /// Filters `items` to those containing `needle`, ignoring case (Unicode lowercase), in list
 /// order. `narrow` as for `filter`.
@@ -110,7 +135,7 @@ pub fn substring<'a>(
     narrow: Option<&[u32]>,
 ) -> Filtered {
     if needle.is_empty() {
-        return Filtered { items: None };
+        return Filtered::default();
     }
     let lower = needle.to_lowercase();
     let ascii = lower.is_ascii();
@@ -128,7 +153,7 @@ pub fn substring<'a>(
             hit.then_some(i)
         },
     );
-    Filtered { items: Some(kept) }
+    Filtered { items: Some(kept), weak: Vec::new() }
 }
 
 /// Whether `hay` contains `needle` (already lowercase ASCII), ignoring ASCII case. No allocation.
@@ -147,7 +172,7 @@ pub fn positions(text: &str, pattern: &str) -> Vec<usize> {
     if pattern.is_empty() {
         return Vec::new();
     }
-    let mut matcher = Matcher::new(Config::DEFAULT);
+    let mut matcher = Matcher::new(ranking());
     let mut buf = Vec::new();
     let mut indices = Vec::new();
     if atom(pattern).indices(Utf32Str::new(text, &mut buf), &mut matcher, &mut indices).is_none() {
@@ -173,7 +198,7 @@ mod tests {
         let got = all(&f, 4);
         assert_eq!(got.len(), 2);
         assert!(got.contains(&0) && got.contains(&3));
-        let narrowed = filter(|i| items[i], items.len(), "slsn", f.items.as_deref());
+        let narrowed = filter(|i| items[i], items.len(), "slsn", f.narrowing().as_deref());
         assert_eq!(narrowed.items, Some(vec![3]));
         assert_eq!(filter(|i| items[i], 4, "", None).len(4), 4);
     }
@@ -185,9 +210,10 @@ mod tests {
         assert_eq!(all(&filter(|i| items[i], 4, "s a", None), 4), vec![2]);
         assert_eq!(all(&filter(|i| items[i], 4, "!^", None), 4), vec![3]);
         // The exact word at the start ranks first.
-        let got = all(&filter(|i| items[i], 4, "sales", None), 4);
-        assert_eq!(got.len(), 4);
+        let f = filter(|i| items[i], 4, "sales", None);
+        let got = all(&f, 4);
         assert_eq!(got.first(), Some(&1));
+        assert_eq!(got.len() + f.weak.len(), 4, "every item matches");
         assert_eq!(positions("Sales EMEA", "sem"), vec![0, 6, 7]);
         assert_eq!(positions("Zoë Müller", "mu"), vec![4, 5]);
         assert!(positions("abc", "x").is_empty());
@@ -207,13 +233,32 @@ mod tests {
             let narrowed = filter(get, items.len(), q, prev.as_deref());
             assert_eq!(full, narrowed, "{q:?}");
             let sub_full = substring(get, items.len(), q, None);
-            let sub_narrow = substring(get, items.len(), q, narrowed.items.as_deref());
+            let sub_narrow = substring(get, items.len(), q, narrowed.narrowing().as_deref());
             let mut sorted = sub_narrow.items.clone().unwrap();
             sorted.sort_unstable();
             assert_eq!(sub_full.items.unwrap(), sorted, "{q:?}");
-            prev = full.items;
+            prev = full.narrowing();
         }
         assert!(prev.is_some_and(|p| !p.is_empty()));
+    }
+
+    #[test]
+    fn good_matches_first_and_weak_ones_dropped_when_good_ones_exist() {
+        let items = ["Engineering", "Marketing", "Recruiting", "eng-mobile", "Growth Marketing", "eng-platform"];
+        let f = filter(|i| items[i], items.len(), "eng", None);
+        assert_eq!(all(&f, items.len()), vec![0, 3, 5]);
+        assert_eq!(f.weak.len(), 3, "Marketing, Recruiting and Growth Marketing match, weakly");
+        // Nearer the start ranks first.
+        let f = filter(|i| items[i], items.len(), "mar", None);
+        assert_eq!(all(&f, items.len()), vec![1, 4]);
+        // With no good match, the weak ones are what there is.
+        let only_weak = ["Marketing", "Recruiting"];
+        assert_eq!(all(&filter(|i| only_weak[i], 2, "eng", None), 2).len(), 2);
+        // A longer pattern still finds what a shorter one dropped as weak.
+        let f = filter(|i| items[i], items.len(), "e", None);
+        let narrowed = filter(|i| items[i], items.len(), "etin", f.narrowing().as_deref());
+        assert_eq!(narrowed, filter(|i| items[i], items.len(), "etin", None));
+        assert!(all(&narrowed, items.len()).contains(&1), "Marketing");
     }
 
     #[test]

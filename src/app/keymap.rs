@@ -46,6 +46,12 @@ pub enum Action {
     UseAsIdp,
     ScrollLeft,
     ScrollRight,
+    // Findings.
+    Findings,
+    JumpToFinding,
+    NextFinding,
+    PrevFinding,
+    CycleView,
     // In dialogs, the help and text input.
     /// Moves the focus between a dialog's buttons.
     ToggleFocus,
@@ -131,6 +137,8 @@ pub enum Scope {
     Preview,
     /// The hand-off to an admin center.
     Handoff,
+    /// The findings screen.
+    Findings,
     /// While a load runs, the load error and a too small terminal: these restate bindings of
     /// `Everywhere` and `Always` (same keys, same action, same help) with the word the screen
     /// shows for them ("Esc cancels").
@@ -190,6 +198,7 @@ pub fn scopes(screen: Screen) -> &'static [Scope] {
         Screen::Fields => &[Scope::Fields, Scope::Lists],
         Screen::Preview => &[Scope::Preview, Scope::Lists],
         Screen::Handoff => &[Scope::Handoff, Scope::Lists],
+        Screen::Findings => &[Scope::Findings, Scope::Lists],
     }
 }
 
@@ -234,6 +243,7 @@ fn typing(m: &Model) -> bool {
         Screen::Preview => m.preview.editing,
         Screen::Handoff => false,
         Screen::Fields => m.columns.editing,
+        Screen::Findings => m.findings.editing,
         Screen::Mapping if m.focus == Pane::Values => m.values.editing,
         Screen::Mapping => m.groups.editing,
     }
@@ -302,7 +312,7 @@ pub enum HelpRow {
 
 const MARKS: &[(&str, &str)] = &[
     ("›", "the selected row"),
-    ("!", "value differs only by case or spaces from another (the field is case-sensitive)"),
+    ("!", "value differs only by case or spaces from another (the status line says how)"),
     ("?", "a row whose value no user has (typo or stale)"),
     ("␣", "a leading or trailing space in a value"),
 ];
@@ -316,6 +326,7 @@ const SCREEN_SECTIONS: &[Section] = &[
     ("Lists", &[Scope::Lists]),
     ("Mapping screen", &[Scope::Mapping]),
     ("Preview screen", &[Scope::Preview]),
+    ("Findings screen", &[Scope::Findings]),
     ("Fields screen", &[Scope::Fields]),
     ("Hand-off screen", &[Scope::Handoff]),
 ];
@@ -372,6 +383,13 @@ pub fn unavailable(m: &Model, a: Action) -> Option<&'static str> {
     if editing && !m.has_data() && !(matches!(a, Action::UseAsEmail | Action::UseAsIdp) && m.org().is_some()) {
         return Some("the organization is not loaded");
     }
+    let findings = matches!(
+        a,
+        Action::Findings | Action::JumpToFinding | Action::NextFinding | Action::PrevFinding | Action::CycleView
+    );
+    if findings && !m.has_data() {
+        return Some("the organization is not loaded");
+    }
     if a == Action::Save && m.stale.is_some() && !matches!(m.phase, Phase::Loading { .. }) {
         return Some("the data on screen is a cached snapshot: press r to load fresh data, saving needs it");
     }
@@ -397,6 +415,11 @@ pub fn unavailable(m: &Model, a: Action) -> Option<&'static str> {
         Action::Map | Action::NewGroup if m.selected_value().is_none() => Some("no value selected"),
         Action::Map if m.selected_group().is_none() => Some("no group selected"),
         Action::SetDefault if m.selected_group().is_none() => Some("no group selected"),
+        Action::JumpToFinding
+            if m.findings.filtered.get(m.findings.selected).is_none_or(|i| i >= m.plan.lint.len()) =>
+        {
+            Some("no finding selected")
+        }
         Action::Unmap if m.selected_value().is_none_or(|v| m.mapping.row(&v.value).is_none()) => {
             Some("the selected value has no row")
         }

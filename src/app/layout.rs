@@ -41,6 +41,14 @@ pub fn areas(size: (u16, u16)) -> Option<Areas> {
     layout(Rect::new(0, 0, size.0, size.1))
 }
 
+/// The findings screen: the list above, the selected finding in full below.
+pub fn findings_split(body: Rect) -> (Rect, Rect) {
+    let detail_h = (body.height / 2).clamp(8, 12).min(body.height);
+    let list = Rect { height: body.height - detail_h, ..body };
+    let detail = Rect { y: list.bottom(), height: detail_h, ..body };
+    (list, detail)
+}
+
 /// Rows of items a bordered list with a header row shows in `area`.
 pub fn list_rows(area: Rect) -> usize {
     area.height.saturating_sub(3) as usize

@@ -11,6 +11,7 @@ use crate::engine::Organization;
 use crate::service::{Capabilities, SaveStage};
 
 use super::filter::Filtered;
+pub use super::findings::ValueView;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
@@ -19,6 +20,8 @@ pub enum Screen {
     Preview,
     /// The table handed to an admin center (a service that cannot save it).
     Handoff,
+    /// Every finding, what it means and what to do; Enter jumps to its row.
+    Findings,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,6 +150,10 @@ pub struct Model {
     pub groups: ListView,
     pub preview: ListView,
     pub columns: ListView,
+    /// The findings screen's list (positions in `plan.lint`).
+    pub findings: ListView,
+    /// Which values the values pane lists: all, the unmapped ones, or those with findings.
+    pub value_view: ValueView,
     pub value_entries: Vec<ValueEntry>,
     pub group_entries: Vec<GroupEntry>,
     /// The preview: the lines `groupmap plan` prints, each with its kind (the view styles by it).
@@ -175,6 +182,9 @@ pub struct Model {
     pub inferred_start: bool,
     /// The hand-off of the table to an admin center; kept when the screen is left.
     pub handoff: Option<super::handoff::Handoff>,
+    /// Where the bundled sandbox keeps its changes, as the status line shows the path (`~` for
+    /// the home directory); said there when nothing else is.
+    pub sandbox_kept: Option<String>,
 }
 
 impl Model {
@@ -197,6 +207,8 @@ impl Model {
             groups: ListView::default(),
             preview: ListView::default(),
             columns: ListView::default(),
+            findings: ListView::default(),
+            value_view: ValueView::All,
             value_entries: Vec::new(),
             group_entries: Vec::new(),
             preview_lines: Arc::default(),
@@ -208,6 +220,7 @@ impl Model {
             size: (80, 24),
             next_id: 0,
             start_mapping: None,
+            sandbox_kept: None,
             draft_file: DraftFile::None,
             drafts_read: false,
             stale: None,

@@ -395,6 +395,7 @@ pub fn recompute(m: &mut Model) {
 
     refilter(m, Pane::Values, None);
     refilter(m, Pane::Groups, None);
+    refilter_findings(m);
     if let Some(v) = keep_value
         && let Some(i) = m.value_entries.iter().position(|e| e.value == v)
         && let Some(p) = m.values.filtered.position_of(i)
@@ -477,14 +478,43 @@ fn refilter_preview(m: &mut Model, extend: bool) -> Vec<Effect> {
 fn refilter(m: &mut Model, pane: Pane, narrow: Option<Vec<u32>>) {
     match pane {
         Pane::Values => {
+            // A typed result to narrow from is within the view already; else the view is the
+            // candidates.
+            let narrow = narrow.or_else(|| super::findings::in_view(m, m.value_view));
             let e = &m.value_entries;
-            m.values.filtered = filter(|i| e[i].value.as_str(), e.len(), &m.values.filter, narrow.as_deref());
+            m.values.filtered = if m.values.filter.is_empty() {
+                super::filter::Filtered { items: narrow, weak: Vec::new() }
+            } else {
+                filter(|i| e[i].value.as_str(), e.len(), &m.values.filter, narrow.as_deref())
+            };
         }
         Pane::Groups => {
             let names: Vec<&str> = m.group_entries.iter().map(|g| m.group_entry_name(g)).collect();
             m.groups.filtered = filter(|i| names[i], names.len(), &m.groups.filter, narrow.as_deref());
         }
     }
+}
+
+/// Re-filters the values pane (after its view changed), keeping the selected value if it is
+/// still listed.
+fn refilter_values_keeping(m: &mut Model) {
+    let keep = m.selected_value().map(|e| e.value.clone());
+    refilter(m, Pane::Values, None);
+    match keep
+        .and_then(|v| m.value_entries.iter().position(|e| e.value == v))
+        .and_then(|i| m.values.filtered.position_of(i))
+    {
+        Some(p) => m.values.selected = p,
+        None => m.values.selected = 0,
+    }
+    m.values.offset = m.values.offset.min(m.values.selected);
+}
+
+/// The findings screen's list: every finding, or those whose text has the filter (substring).
+fn refilter_findings(m: &mut Model) {
+    let lint = &m.plan.lint;
+    m.findings.filtered = super::filter::substring(|i| lint[i].message.as_str(), lint.len(), &m.findings.filter, None);
+    clamp(&mut m.findings, m.plan.lint.len());
 }
 
 fn clamp(list: &mut ListView, total: usize) {

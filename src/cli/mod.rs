@@ -253,6 +253,7 @@ async fn tui(conn: Connection, editor: &EditorArgs) -> Result<u8> {
         start_mapping,
         fail_after_draw: crate::debug_seam::FailAfterDraw::from_env(),
         sandbox_state: conn.sandbox.as_ref().map(Sandbox::watch_state_error),
+        sandbox_file: conn.sandbox.as_ref().and_then(|s| s.state_file().map(std::path::Path::to_owned)),
     };
     let result = crate::runtime::run(session).await;
     conn.close().await;

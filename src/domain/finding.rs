@@ -61,3 +61,15 @@ pub struct Finding {
     #[serde(skip)]
     pub values: Vec<String>,
 }
+
+impl Finding {
+    /// A near-duplicate whose spellings all map to the same group: shown, but nothing to do.
+    pub fn resolved(&self) -> bool {
+        self.kind == LintKind::NearDuplicate && self.severity == Severity::Info
+    }
+
+    /// Something to act on: an error or a warning (notes and resolved findings are not).
+    pub fn actionable(&self) -> bool {
+        self.severity != Severity::Info
+    }
+}

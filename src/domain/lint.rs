@@ -86,6 +86,8 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
         out.extend(found.into_iter().map(|(_, f)| f));
     }
 
+    resolve_near_duplicates(snap, mapping, &mut out);
+
     for v in unused {
         out.push(finding(
             UnusedRow,
@@ -205,6 +207,20 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
     out
 }
 
+/// A near-duplicate whose every spelling has a row to the same group no longer misleads anyone:
+/// it stays listed, as a note saying so (`Finding::resolved`), and is not a warning.
+fn resolve_near_duplicates(snap: &Snapshot, mapping: &Mapping, found: &mut [Finding]) {
+    for f in found.iter_mut().filter(|f| f.kind == LintKind::NearDuplicate) {
+        let mut targets = f.values.iter().map(|v| mapping.row(v).map(|r| &r.target));
+        let Some(Some(first)) = targets.next() else { continue };
+        if targets.all(|t| t == Some(first)) {
+            let every = if f.values.len() == 2 { "both" } else { "all" };
+            f.severity = Severity::Info;
+            f.message.push_str(&format!("; resolved: {every} map to {}", quoted(snap.target_name(first))));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,9 +277,15 @@ mod tests {
                 .lint
                 .iter()
                 .filter(|f| f.kind == LintKind::NearDuplicate)
-                .map(|f| (f.message.clone(), f.values.clone()))
+                // Resolution is told after the family's description (tested in the editor's tests).
+                .map(|f| (f.message.split("; resolved:").next().unwrap_or_default().to_owned(), f.values.clone()))
                 .collect();
-            assert_eq!(got, near_duplicates_keyed_per_plan(&snap, &m), "rows {rows:?}");
+            // Resolved families are notes, listed after the warnings: compared in key order.
+            let mut got = got;
+            let mut want = near_duplicates_keyed_per_plan(&snap, &m);
+            got.sort();
+            want.sort();
+            assert_eq!(got, want, "rows {rows:?}");
             assert!(!got.is_empty());
         }
     }

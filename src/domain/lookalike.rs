@@ -141,6 +141,66 @@ pub fn describe(family: &[&str]) -> String {
     let list: Vec<String> = family.iter().map(|v| quoted(v)).collect();
     let list = list.join(", ");
     let d = differences(family);
+    let words = difference_words(&d);
+    let visible_only = !d.normalization && d.unicode_spaces.is_empty();
+    if let Some((a, va, b, vb)) = &d.look_alike {
+        let char_in = |c: &Option<char>| c.map_or_else(|| "nothing".to_owned(), char_name);
+        let also = if words.is_empty() { String::new() } else { format!("; they also differ by {}", and_list(&words)) };
+        let (a, va, b, vb) = (char_in(a), quoted(va), char_in(b), quoted(vb));
+        return format!("{list} look alike: {a} in {va} where {vb} has {b}{also} (matching is exact)");
+    }
+    if visible_only {
+        // As it always said, for the differences everyone can see.
+        return format!("{list} differ only by case or surrounding whitespace (matching is exact)");
+    }
+    format!("{list} differ only by {} (matching is exact)", and_list(&words))
+}
+
+/// How one value of a family differs from another, for the status line of its row:
+/// `differs from "Marketing" only by a trailing space`.
+pub fn how_differs(value: &str, other: &str) -> String {
+    let d = differences(&[other, value]);
+    let mut words = difference_words(&d);
+    // Surrounding whitespace is said exactly: which end, and how much.
+    if d.surrounding
+        && let Some(w) = words.iter_mut().find(|w| *w == "surrounding whitespace")
+    {
+        *w = ends(value, other);
+    }
+    if let Some((a, va, b, vb)) = &d.look_alike {
+        let char_in = |c: &Option<char>| c.map_or_else(|| "nothing".to_owned(), char_name);
+        let also = if words.is_empty() { String::new() } else { format!("; also by {}", and_list(&words)) };
+        return format!(
+            "looks like {}: {} in {} where {} has {}{also}",
+            quoted(other),
+            char_in(a),
+            quoted(va),
+            quoted(vb),
+            char_in(b)
+        );
+    }
+    format!("differs from {} only by {}", quoted(other), and_list(&words))
+}
+
+/// Which ends' spaces set `value` apart from `other`: "a trailing space", "2 leading spaces".
+fn ends(value: &str, other: &str) -> String {
+    let count = |v: &str, lead: bool| {
+        let trimmed = if lead { v.trim_start() } else { v.trim_end() };
+        v.chars().count() - trimmed.chars().count()
+    };
+    let said = |n: usize, end: &str| match n {
+        0 => None,
+        1 => Some(format!("a {end} space")),
+        n => Some(format!("{n} {end} spaces")),
+    };
+    let lead = said(count(value, true).abs_diff(count(other, true)), "leading");
+    let trail = said(count(value, false).abs_diff(count(other, false)), "trailing");
+    let parts: Vec<String> = lead.into_iter().chain(trail).collect();
+    if parts.is_empty() { "surrounding whitespace".into() } else { parts.join(" and ") }
+}
+
+/// The differences of a family in words, in the order they are told (look-alikes aside).
+fn difference_words(d: &Differences) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     if d.normalization {
         words.push("Unicode normalization".into());
@@ -153,24 +213,13 @@ pub fn describe(family: &[&str]) -> String {
             words.push(format!("Unicode spaces ({})", names.join(", ")));
         }
     }
-    let invisible = !words.is_empty();
     if d.surrounding {
         words.push("surrounding whitespace".into());
     }
     if d.case {
         words.push("case".into());
     }
-    if let Some((a, va, b, vb)) = &d.look_alike {
-        let char_in = |c: &Option<char>| c.map_or_else(|| "nothing".to_owned(), char_name);
-        let also = if words.is_empty() { String::new() } else { format!("; they also differ by {}", and_list(&words)) };
-        let (a, va, b, vb) = (char_in(a), quoted(va), char_in(b), quoted(vb));
-        return format!("{list} look alike: {a} in {va} where {vb} has {b}{also} (matching is exact)");
-    }
-    if !invisible {
-        // As it always said, for the differences everyone can see.
-        return format!("{list} differ only by case or surrounding whitespace (matching is exact)");
-    }
-    format!("{list} differ only by {} (matching is exact)", and_list(&words))
+    words
 }
 
 fn and_list(words: &[String]) -> String {
@@ -293,6 +342,22 @@ mod tests {
             let general = caseless_skeleton(&spaced(&compatible(v)));
             assert_eq!(family_key(v), general, "{v:?}");
         }
+    }
+
+    #[test]
+    fn one_value_is_told_how_it_differs_from_another() {
+        assert_eq!(how_differs("Marketing ", "Marketing"), "differs from \"Marketing\" only by a trailing space");
+        assert_eq!(how_differs("Marketing", "Marketing "), "differs from \"Marketing \" only by a trailing space");
+        assert_eq!(how_differs("  sales", "Sales"), "differs from \"Sales\" only by 2 leading spaces and case");
+        assert_eq!(
+            how_differs("Marketing\u{a0}", "Marketing"),
+            "differs from \"Marketing\" only by a non-breaking space"
+        );
+        assert_eq!(
+            how_differs("S\u{430}les", "Sales"),
+            "looks like \"Sales\": U+0430 CYRILLIC SMALL LETTER A in \"S\u{430}les\" where \"Sales\" has U+0061 \
+             LATIN SMALL LETTER A"
+        );
     }
 
     #[test]

@@ -285,6 +285,11 @@ impl Sandbox {
     }
 
     /// Why the last write of the state file failed; None when it succeeded (or there is no file).
+    /// The file the sandbox keeps its state in, if any.
+    pub fn state_file(&self) -> Option<&std::path::Path> {
+        self.shared.state_file.as_deref()
+    }
+
     pub fn state_error(&self) -> Option<StateError> {
         self.shared.state_error.borrow().clone()
     }

@@ -41,6 +41,12 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
             for w in &errs {
                 lines.push(Line::styled(format!("{}: {}", w.severity.label(), sanitize(&w.message)), theme.warn()));
             }
+            let more = p.lint.iter().filter(|l| l.actionable()).count().saturating_sub(errs.len());
+            if more > 0 {
+                let key = crate::app::keymap::binding(crate::app::keymap::Action::Findings).label;
+                let key = key.split('/').next().unwrap_or(key);
+                lines.push(Line::styled(format!("… and {more} more ({key} lists every finding)"), theme.warn()));
+            }
             if !errs.is_empty() {
                 lines.push(Line::raw(""));
             }
@@ -244,7 +250,7 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
     };
     // Tall enough for the wrapped text, so buttons and hints are never cut off.
     let inner = 76u16.min(area.width.saturating_sub(2)).saturating_sub(2).max(1) as usize;
-    let needed: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum::<usize>() + 2;
+    let needed: usize = lines.iter().map(|l| wrapped_rows(&line_text(l), inner)).sum::<usize>() + 2;
     let rect = centered(area, 76, (needed as u16).max(height).max(5));
     f.render_widget(Clear, rect);
     f.render_widget(
@@ -253,6 +259,31 @@ pub fn render(m: &Model, d: &Dialog, f: &mut Frame, area: Rect, theme: &Theme) {
             .block(Block::bordered().title(format!(" {title} ")).border_style(theme.title())),
         rect,
     );
+}
+
+fn line_text(l: &Line) -> String {
+    l.spans.iter().map(|s| s.content.as_ref()).collect()
+}
+
+/// Rows `text` takes wrapped at word boundaries in `width` columns (as the dialog's paragraph
+/// wraps it; a word longer than the line is broken).
+fn wrapped_rows(text: &str, width: usize) -> usize {
+    let width = width.max(1);
+    let (mut rows, mut col) = (1, 0);
+    for word in text.split(' ') {
+        let w = word.chars().count();
+        let need = if col == 0 { w } else { col + 1 + w };
+        if need <= width {
+            col = need;
+        } else if w <= width {
+            rows += 1;
+            col = w;
+        } else {
+            rows += usize::from(col > 0) + (w - 1) / width;
+            col = (w - 1) % width + 1;
+        }
+    }
+    rows
 }
 
 /// What Enter will do with the name typed so far: the existing group it names (case and spaces
@@ -271,5 +302,17 @@ fn new_group_hint(m: &Model, typed: &str) -> String {
             format!("A new group, created when you save; like the existing group {}.", quoted(&snap.group(g).name))
         }
         None => "The group is created when you save.".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn wrapped_rows_counts_word_wrapping() {
+        assert_eq!(super::wrapped_rows("", 10), 1);
+        assert_eq!(super::wrapped_rows("abc def", 7), 1);
+        assert_eq!(super::wrapped_rows("abc defg", 7), 2, "the second word moves down");
+        assert_eq!(super::wrapped_rows("abcdefghijklmno", 5), 3, "a long word breaks");
+        assert_eq!(super::wrapped_rows("ab abcdefghij", 5), 3);
     }
 }

@@ -31,7 +31,7 @@ pub fn highlighted(text: String, pattern: &str, base: Style, theme: &Theme) -> L
 }
 
 /// A list's title; the focused list's starts with `▶`, so focus is not told by colour alone.
-fn title(name: &str, list: &ListView, shown: usize, total: usize, focused: bool) -> String {
+pub fn title(name: &str, list: &ListView, shown: usize, total: usize, focused: bool) -> String {
     let name = if focused { format!("▶ {name}") } else { name.to_owned() };
     let filter = if list.editing {
         format!(" /{}▏", list.filter)
@@ -40,7 +40,11 @@ fn title(name: &str, list: &ListView, shown: usize, total: usize, focused: bool)
     } else {
         String::new()
     };
-    if shown == total { format!(" {name} ({total}){filter} ") } else { format!(" {name} ({shown}/{total}){filter} ") }
+    if shown == total {
+        format!(" {name} ({total}){filter} ")
+    } else {
+        format!(" {name} ({shown} of {total}){filter} ")
+    }
 }
 
 /// The visible window of positions in the filtered order.
@@ -58,7 +62,7 @@ pub fn values(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
         .plan
         .lint
         .iter()
-        .filter(|l| l.kind == LintKind::NearDuplicate)
+        .filter(|l| l.kind == LintKind::NearDuplicate && !l.resolved())
         .flat_map(|l| l.values.iter().map(String::as_str))
         .collect();
     let shown = window(list, len, list_rows(area));
@@ -122,8 +126,18 @@ pub fn values(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     )
     .header(Row::new(vec!["", "IdP VALUE", " USERS", "GROUP"]).style(theme.dim()))
     .column_spacing(1)
-    .block(Block::bordered().title(title("IdP values", list, len, total, focused)).border_style(theme.border(focused)));
+    .block(
+        Block::bordered().title(title(&values_name(m), list, len, total, focused)).border_style(theme.border(focused)),
+    );
     f.render_widget(table, area);
+}
+
+/// The values pane's name, with its view when it lists only some values.
+fn values_name(m: &Model) -> String {
+    match m.value_view.label(m.mapping.default_group.is_some()) {
+        Some(view) => format!("IdP values · {view}"),
+        None => "IdP values".to_owned(),
+    }
 }
 
 pub fn groups(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {

@@ -33,6 +33,7 @@ pub fn view(m: &Model, f: &mut Frame, theme: &Theme) {
             (Phase::Failed { message }, _) => screens::failed(f, a.body, message, theme),
             (_, Screen::Preview) if m.has_data() => screens::preview(m, f, a.body, theme),
             (_, Screen::Handoff) if m.has_data() => handoff::render(m, f, a.body, theme),
+            (_, Screen::Findings) if m.has_data() => screens::findings(m, f, a.body, theme),
             (_, _) if m.has_data() => {
                 lists::values(m, f, a.left, theme);
                 lists::groups(m, f, a.right, theme);
@@ -59,22 +60,22 @@ fn too_small(f: &mut Frame, area: Rect, theme: &Theme) {
 
 fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     let snap = m.snap();
-    let org = if snap.organization.is_empty() {
-        "loading…".to_owned()
+    let (org, host) = if snap.organization.is_empty() {
+        ("loading…".to_owned(), "loading…".to_owned())
     } else {
-        let host = snap.base_url.split("://").nth(1).unwrap_or(&snap.base_url);
+        let host = sanitize(snap.base_url.split("://").nth(1).unwrap_or(&snap.base_url)).into_owned();
         let uuid = crate::service::calendly::wire::uuid_of(&snap.organization);
-        match &snap.idp {
+        let org = match &snap.idp {
             // Room for the values' source: the organization by the start of its UUID.
             Some(idp) => format!(
-                "{} · org {} · values: {} · {}",
-                sanitize(host),
+                "{host} · org {} · values: {} · {}",
                 sanitize(uuid.get(..8).unwrap_or(uuid)),
                 sanitize(&idp.provider),
                 sanitize(&idp.attribute)
             ),
-            None => format!("{} · org {}", sanitize(host), sanitize(uuid)),
-        }
+            None => format!("{host} · org {}", sanitize(uuid)),
+        };
+        (org, host)
     };
     // Where it does not fit, the values' source is kept and the service's host dropped.
     let org_short = snap.idp.as_ref().and_then(|_| org.split_once(" · ").map(|(_, rest)| rest.to_owned()));
@@ -116,10 +117,26 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     {
         first.push(Span::styled("[DRAFT NOT SAVED] ", theme.error()));
     }
-    let used: usize = first.iter().map(|s| s.content.chars().count()).sum();
-    match org_short {
-        Some(short) if used + org.chars().count() > area.width as usize => first.push(Span::raw(short)),
-        _ => first.push(Span::raw(org)),
+    if m.sandbox {
+        // What the sandbox is, on the first screen and every one after (the path is on the
+        // status line when nothing else is said there); the made-up organization's id gives way.
+        let used: usize = first.iter().map(|s| s.width()).sum();
+        let fits =
+            |note: &str, label: &str| used + note.chars().count() + 3 + label.chars().count() <= area.width as usize;
+        let long = "a made-up organization on this machine; nothing reaches Calendly";
+        let short = "made up; nothing reaches Calendly";
+        let (note, label) = [(long, &org), (short, &org), (short, &host)]
+            .into_iter()
+            .find(|(n, l)| fits(n, l))
+            .unwrap_or((short, &host));
+        first.push(Span::styled(format!("{note} · "), theme.dim()));
+        first.push(Span::raw(label.clone()));
+    } else {
+        let used: usize = first.iter().map(|s| s.width()).sum();
+        match org_short {
+            Some(short) if used + org.chars().count() > area.width as usize => first.push(Span::raw(short)),
+            _ => first.push(Span::raw(org)),
+        }
     }
     let tab = |name: &str, on: bool| Span::styled(format!(" {name} "), if on { theme.selected() } else { theme.dim() });
     let mapping = &m.mapping;
@@ -146,12 +163,25 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
 }
 
 fn status(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
+    // A message longer than the line ends in "…", so a cut is never taken for the whole of it.
+    let fit = |text: String| -> String {
+        let width = area.width as usize;
+        if text.chars().count() <= width {
+            return text;
+        }
+        text.chars().take(width.saturating_sub(1)).chain(['…']).collect()
+    };
     let line = match &m.status {
-        Some((text, true)) => Line::styled(format!("! {}", sanitize(text)), theme.error()),
-        Some((text, false)) => Line::raw(sanitize(text).into_owned()),
+        Some((text, true)) => Line::styled(fit(format!("! {}", sanitize(text))), theme.error()),
+        Some((text, false)) => Line::raw(fit(sanitize(text).into_owned())),
         // With no table to start from, where the selected value's users are.
-        None if m.screen == Screen::Mapping && !m.help => Line::raw(m.selection_note().unwrap_or_default()),
-        None => Line::raw(""),
+        None if m.screen == Screen::Mapping && !m.help && m.selection_note().is_some() => {
+            Line::raw(fit(m.selection_note().unwrap_or_default()))
+        }
+        None => match crate::app::notes::status_note(m, area.width as usize) {
+            Some(note) => Line::styled(sanitize(&note).into_owned(), theme.dim()),
+            None => Line::raw(""),
+        },
     };
     f.render_widget(Paragraph::new(line), area);
 }
@@ -175,8 +205,9 @@ pub fn summary(m: &Model) -> String {
     if !p.apply_to_existing && !p.changes.is_empty() {
         s.push_str(" · NOT APPLIED (apply-existing OFF)");
     }
+    // Notes and resolved findings ask nothing of the admin: not counted.
     let errors = p.lint.iter().filter(|l| l.severity == crate::domain::lint::Severity::Error).count();
-    let warnings = p.lint.len() - errors;
+    let warnings = p.lint.iter().filter(|l| l.severity == crate::domain::lint::Severity::Warning).count();
     if errors > 0 {
         s.push_str(&format!(" · {errors} error(s)"));
     }
@@ -235,18 +266,25 @@ fn footer(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     hints.push(Span::raw(" ".repeat((area.width as usize).saturating_sub(used + right_w))));
     hints.extend(right);
     let mut first = Vec::new();
-    match &m.snap().saved {
-        Some(s) => first.push(Span::styled(format!("{} ", s.label()), theme.dim())),
+    let summary = summary(m);
+    let edited = if m.modified() { "edited " } else { "" };
+    let label = match &m.snap().saved {
+        Some(s) => Some(format!("{} ", s.label())),
         // Nothing to compare with: said, so edits are not taken for changes to a known table.
-        None if m.has_data() && m.capabilities().read_only() => {
-            first.push(Span::styled("no table of record ", theme.dim()))
+        None if m.has_data() && m.capabilities().read_only() => Some("no table of record ".to_owned()),
+        None => None,
+    };
+    if let Some(label) = label {
+        // The label gives way when the line would not fit (the counts matter more).
+        let needed = label.chars().count() + edited.len() + summary.chars().count();
+        if needed <= area.width as usize {
+            first.push(Span::styled(label, theme.dim()));
         }
-        None => {}
     }
-    if m.modified() {
-        first.push(Span::styled("edited ", theme.accent()));
+    if !edited.is_empty() {
+        first.push(Span::styled(edited, theme.accent()));
     }
-    first.push(Span::styled(summary(m), Style::new().add_modifier(ratatui::style::Modifier::BOLD)));
+    first.push(Span::styled(summary, Style::new().add_modifier(ratatui::style::Modifier::BOLD)));
     let summary = Line::from(first);
     f.render_widget(Paragraph::new(vec![summary, Line::from(hints)]), area);
 }

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Cell, Gauge, Paragraph, Row, Table, Wrap};
 
 use super::theme::Theme;
 use crate::app::keymap::{Action, HELP_KEY_COLUMN, HelpRow, Scope, help_rows, hint_line, hinted, join_hints};
-use crate::app::layout::{list_rows, scroll, text_rows};
+use crate::app::layout::{findings_split, list_rows, scroll, text_rows};
 use crate::app::model::Model;
 use crate::domain::lint::Severity;
 use crate::domain::text::{sanitize, visible};
@@ -203,4 +203,73 @@ pub fn fields(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
         None => format!(" Fields: which export column is which ({}) ", hint_line(Scope::Fields)),
     }));
     f.render_widget(table, area);
+}
+
+/// Every finding, one a line (errors first, resolved ones marked), and the selected one in full
+/// below with what to do about it.
+pub fn findings(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
+    let (list_area, detail_area) = findings_split(area);
+    let lint = &m.plan.lint;
+    let list = &m.findings;
+    let len = list.filtered.len(lint.len());
+    let rows = text_rows(list_area);
+    let offset = scroll(list.offset, list.selected, rows);
+    let label = |f: &crate::domain::lint::Finding| if f.resolved() { "resolved" } else { f.severity.label() };
+    let style = |f: &crate::domain::lint::Finding| match f.severity {
+        _ if f.resolved() => theme.dim(),
+        Severity::Error => theme.error(),
+        Severity::Warning => theme.warn(),
+        Severity::Info => Style::new(),
+    };
+    let lines: Vec<Line> = (offset..(offset + rows).min(len))
+        .filter_map(|pos| {
+            let finding = &lint[list.filtered.get(pos)?];
+            let selected = pos == list.selected;
+            let text =
+                format!("{} {:<8} {}", if selected { "›" } else { " " }, label(finding), sanitize(&finding.message));
+            let mut style = style(finding);
+            if selected {
+                style = style.patch(theme.selected());
+            }
+            Some(Line::styled(text, style))
+        })
+        .collect();
+    let open = lint.iter().filter(|f| f.actionable()).count();
+    let resolved = lint.iter().filter(|f| f.resolved()).count();
+    let mut counts = format!("{open} to act on");
+    if resolved > 0 {
+        counts.push_str(&format!(", {resolved} resolved"));
+    }
+    let notes = lint.len() - open - resolved;
+    if notes > 0 {
+        counts.push_str(&format!(", {notes} note(s)"));
+    }
+    let filter = if list.editing || !list.filter.is_empty() {
+        format!(" /{}{}", list.filter, if list.editing { "▏" } else { "" })
+    } else {
+        String::new()
+    };
+    let title = format!(" Findings: {counts} ({}){filter} ", hint_line(Scope::Findings));
+    let body = if lint.is_empty() {
+        vec![Line::raw("No findings: nothing in the mapping or the export looks wrong.")]
+    } else if len == 0 {
+        vec![Line::raw("No finding has the filter's text.")]
+    } else {
+        lines
+    };
+    f.render_widget(Paragraph::new(body).block(Block::bordered().title(title)), list_area);
+
+    let selected = list.filtered.get(list.selected).and_then(|i| lint.get(i));
+    let detail: Vec<Line> = match selected {
+        Some(finding) => vec![
+            Line::styled(format!("{}: {}", label(finding), sanitize(&finding.message)), style(finding)),
+            Line::raw(""),
+            Line::raw(format!("What to do: {}", crate::app::findings::advice(finding))),
+        ],
+        None => Vec::new(),
+    };
+    f.render_widget(
+        Paragraph::new(detail).wrap(Wrap { trim: false }).block(Block::bordered().title(" The selected finding ")),
+        detail_area,
+    );
 }

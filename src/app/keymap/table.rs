@@ -21,6 +21,7 @@ const HANDOFF: Scope = Scope::Handoff;
 const IN_HELP: Scope = Scope::Help;
 const FIELDS: Scope = Scope::Fields;
 const PREVIEW: Scope = Scope::Preview;
+const FINDINGS: Scope = Scope::Findings;
 
 const fn bind(
     scope: Scope,
@@ -100,13 +101,41 @@ pub const BINDINGS: &[Binding] = &[
     bind(Mapping, &[Char('e')], "e", ToggleApplyExisting, None, "toggle apply to existing users"),
     bind(Mapping, &[Char('n')], "n", NewGroup, None, "map the selected value to a new group (created on save)"),
     bind(Mapping, &[Char('s')], "s", Suggest, Some("suggest"), "suggest groups for unmapped values"),
+    // Findings: the next one from the Mapping screen, the values pane's views, the list's Enter.
+    bind(Mapping, &[Char(']')], "]", NextFinding, None, "select the next value with a finding"),
+    bind(Mapping, &[Char('[')], "[", PrevFinding, None, "select the previous value with a finding"),
+    bind(
+        Mapping,
+        &[Char('v')],
+        "v",
+        CycleView,
+        None,
+        "list all values, only the unmapped ones, or only those with findings",
+    ),
+    bind(
+        FINDINGS,
+        &[ENTER],
+        "Enter",
+        JumpToFinding,
+        Some("goes to the row"),
+        "go to the finding's value on the Mapping screen",
+    ),
     bind(FIELDS, &[Char('e')], "e", UseAsEmail, Some("email column"), "use the selected column as the login email"),
     bind(FIELDS, &[Char('i')], "i", UseAsIdp, Some("IdP column"), "use the selected column as the IdP group value"),
     bind(PREVIEW, &[Char('h'), LEFT], "h/←", ScrollLeft, None, "scroll the preview left"),
     bind(PREVIEW, &[Char('l'), RIGHT], "l/→", ScrollRight, Some("scroll"), "scroll the preview right (long lines)"),
+    // Preview and findings before undo: at 80 columns the footer has room for them, not undo.
+    bind(Everywhere, &[Char('p')], "p", Action::Preview, Some("preview"), "preview: who moves where"),
+    bind(
+        Everywhere,
+        &[Char('F'), Char('!')],
+        "F/!",
+        Action::Findings,
+        Some("findings"),
+        "findings: what each means and what to do (again: back)",
+    ),
     bind(Everywhere, &[Char('u')], "u", Undo, Some("undo"), "undo"),
     bind(Everywhere, &[Ctrl('r')], "C-r", Redo, None, "redo"),
-    bind(Everywhere, &[Char('p')], "p", Action::Preview, Some("preview"), "preview: who moves where"),
     bind(Everywhere, &[Char('f')], "f", Action::Fields, None, "match the export's fields (email, IdP group)"),
     bind(Everywhere, &[Char('S')], "S", Save, Some("save"), "save the mapping (asks first; read-only: the hand-off)"),
     bind(Everywhere, &[Char('r')], "r", Reload, None, "reload from the server (edits are kept)"),

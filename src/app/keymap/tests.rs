@@ -10,7 +10,7 @@ fn contexts() -> Vec<Vec<Scope>> {
     all.push(vec![Scope::Always, Scope::FilterInput]);
     let phases =
         [Phase::Ready, Phase::Loading { id: 0, status: Default::default() }, Phase::Failed { message: String::new() }];
-    for screen in [Screen::Mapping, Screen::Fields, Screen::Preview, Screen::Handoff] {
+    for screen in [Screen::Mapping, Screen::Fields, Screen::Preview, Screen::Handoff, Screen::Findings] {
         for phase in &phases {
             for too_small in [false, true] {
                 all.push(screen_scopes(screen, phase, too_small));

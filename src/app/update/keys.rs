@@ -6,7 +6,7 @@ use crossterm::event::KeyEvent;
 use super::{after_edit, build_preview, choose_column, edit, refilter, refilter_preview, start_load};
 use crate::app::handoff;
 use crate::app::keymap::{Action, Scope, action_for, binding, help_rows, key_of, live_scopes, typed, unavailable};
-use crate::app::layout::{areas, list_rows, scroll, text_rows};
+use crate::app::layout::{areas, findings_split, list_rows, scroll, text_rows};
 use crate::app::model::{Dialog, GroupEntry, ListView, Model, Pane, Phase, Screen};
 use crate::app::msg::Effect;
 use crate::domain::Target;
@@ -116,9 +116,27 @@ fn on_filter_key(m: &mut Model, action: Option<Action>, text: Option<char>) -> V
         (None, Some(a @ (Action::Up | Action::Down | Action::PageUp | Action::PageDown))) => return act(m, a),
         _ => return Vec::new(),
     };
+    // Typing shows the best match first; erasing or clearing keeps the row that was selected.
+    let kept = if extend { None } else { list.filtered.get(list.selected) };
     list.selected = 0;
     list.offset = 0;
-    apply_filter(m, extend)
+    let effects = apply_filter(m, extend);
+    keep_selected(m, kept);
+    effects
+}
+
+/// Selects item `kept` of the active list again after a re-filter, if it is still listed.
+fn keep_selected(m: &mut Model, kept: Option<usize>) {
+    // A long preview is filtered in the background: its result is not here yet.
+    if m.screen == Screen::Preview {
+        return;
+    }
+    let rows = rows_shown(m);
+    let (list, total) = active_list(m);
+    if let Some(p) = kept.filter(|&i| i < total).and_then(|i| list.filtered.position_of(i)) {
+        list.selected = p;
+        list.offset = scroll(0, p, rows);
+    }
 }
 
 /// The list the keys move in, with its total item count.
@@ -130,6 +148,7 @@ fn active_list(m: &mut Model) -> (&mut ListView, usize) {
             let n = h.steps.len();
             (&mut h.list, n)
         }
+        Screen::Findings => (&mut m.findings, m.plan.lint.len()),
         Screen::Fields => {
             let n = m.column_rows().len();
             (&mut m.columns, n)
@@ -152,6 +171,7 @@ fn rows_shown(m: &Model) -> usize {
     match m.screen {
         Screen::Preview => text_rows(a.body),
         Screen::Handoff => text_rows(crate::app::handoff::split(m, a.body).0),
+        Screen::Findings => text_rows(findings_split(a.body).0),
         Screen::Fields => list_rows(a.body),
         Screen::Mapping if m.focus == Pane::Values => list_rows(a.left),
         Screen::Mapping => list_rows(a.right),
@@ -163,9 +183,10 @@ fn apply_filter(m: &mut Model, extend: bool) -> Vec<Effect> {
     match m.screen {
         Screen::Preview => return refilter_preview(m, extend),
         Screen::Fields | Screen::Handoff => {}
+        Screen::Findings => super::refilter_findings(m),
         Screen::Mapping => {
             let list = if m.focus == Pane::Values { &m.values } else { &m.groups };
-            let narrow = if extend { list.filtered.items.clone() } else { None };
+            let narrow = if extend { list.filtered.narrowing() } else { None };
             refilter(m, m.focus, narrow);
         }
     }
@@ -214,9 +235,15 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
                 GroupEntry::New(n) => Target::New(n.clone()),
             };
             let name = m.group_entry_name(&entry).to_owned();
+            if m.mapping.row(&value).is_some_and(|r| r.target == target) {
+                m.status =
+                    Some((format!("{} already maps to {}: nothing changed", quoted(&value), quoted(&name)), false));
+                return Vec::new();
+            }
             let effects = edit(m, |map| map.set(&value, target));
             m.status = Some((format!("mapped {} → {}", quoted(&value), quoted(&name)), false));
-            if m.focus == Pane::Values {
+            // On to the next value; in the unmapped view the mapped one has left the list already.
+            if m.focus == Pane::Values && m.selected_value().is_some_and(|e| e.value == value) {
                 move_by(m, 1);
             }
             return effects;
@@ -270,6 +297,25 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
                 return build_preview(m);
             }
         }
+        Action::Findings => {
+            m.screen = if m.screen == Screen::Findings { Screen::Mapping } else { Screen::Findings };
+            super::refilter_findings(m);
+        }
+        Action::JumpToFinding => jump_to_finding(m),
+        Action::NextFinding => next_finding(m, true),
+        Action::PrevFinding => next_finding(m, false),
+        Action::CycleView => {
+            m.value_view = m.value_view.next();
+            m.focus = Pane::Values;
+            super::refilter_values_keeping(m);
+            if m.values.filtered.len(m.value_entries.len()) == 0 {
+                let label = m.value_view.label(m.mapping.default_group.is_some()).unwrap_or_default();
+                m.status = Some((
+                    format!("no value is listed {label}; {} shows others", binding(Action::CycleView).label),
+                    false,
+                ));
+            }
+        }
         Action::Fields => m.screen = if m.screen == Screen::Fields { Screen::Mapping } else { Screen::Fields },
         Action::UseAsEmail | Action::UseAsIdp => return choose_column(m, a == Action::UseAsEmail),
         Action::Save if !m.capabilities().save_table => return handoff::open(m),
@@ -289,7 +335,10 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
             let (list, _) = active_list(m);
             if !list.filter.is_empty() {
                 list.filter.clear();
-                return apply_filter(m, false);
+                let kept = list.filtered.get(list.selected);
+                let effects = apply_filter(m, false);
+                keep_selected(m, kept);
+                return effects;
             } else if m.screen != Screen::Mapping {
                 m.screen = Screen::Mapping;
             } else if matches!(m.phase, Phase::Loading { .. }) {
@@ -328,6 +377,79 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
         | Action::Close => {}
     }
     Vec::new()
+}
+
+/// Enter on a finding: the Mapping screen with its value selected in the values pane (the
+/// filter and view cleared when they hide it). The list of unmapped values opens the unmapped view.
+fn jump_to_finding(m: &mut Model) {
+    let i = m.findings.filtered.get(m.findings.selected).expect("checked");
+    let f = m.plan.lint[i].clone();
+    let Some(value) = crate::app::findings::jump_value(m, &f).map(str::to_owned) else {
+        m.status = Some(("this finding is about no value in the list: nothing to go to".into(), false));
+        return;
+    };
+    m.screen = Screen::Mapping;
+    m.focus = Pane::Values;
+    if f.kind == crate::domain::lint::LintKind::UnmappedValue {
+        m.value_view = crate::app::findings::ValueView::Unmapped;
+    }
+    select_value(m, &value);
+}
+
+/// Selects `value` in the values pane, clearing the filter and the view if they hide it.
+fn select_value(m: &mut Model, value: &str) {
+    let Some(i) = m.value_entries.iter().position(|e| e.value == value) else { return };
+    if m.values.filtered.position_of(i).is_none() || m.values.editing {
+        m.values.editing = false;
+        m.values.filter.clear();
+        super::refilter_values_keeping(m);
+        if m.values.filtered.position_of(i).is_none() {
+            m.value_view = crate::app::findings::ValueView::All;
+            super::refilter_values_keeping(m);
+        }
+    }
+    if let Some(p) = m.values.filtered.position_of(i) {
+        m.values.selected = p;
+        let rows = rows_shown(m);
+        m.values.offset = scroll(m.values.offset, p, rows);
+    }
+}
+
+/// `]` / `[`: the next (previous) value listed in the values pane that a finding is about,
+/// round the end of the list.
+fn next_finding(m: &mut Model, forward: bool) {
+    m.focus = Pane::Values;
+    let with = crate::app::findings::by_value(&m.plan.lint);
+    let total = m.value_entries.len();
+    let len = m.values.filtered.len(total);
+    let has = |pos: usize| {
+        m.values.filtered.get(pos).is_some_and(|i| {
+            with.get(m.value_entries[i].value.as_str()).is_some_and(|fs| fs.iter().any(|f| f.actionable()))
+        })
+    };
+    let from = m.values.selected;
+    let found =
+        (1..=len).map(|k| if forward { (from + k) % len } else { (from + len * 2 - k) % len }).find(|&p| has(p));
+    drop(with);
+    match found {
+        Some(p) => {
+            m.values.selected = p;
+            let rows = rows_shown(m);
+            m.values.offset = scroll(m.values.offset, p, rows);
+        }
+        None => {
+            let hidden = !m.values.filter.is_empty() || m.value_view != crate::app::findings::ValueView::All;
+            m.status = Some((
+                if hidden {
+                    "no value listed here has a finding (the filter or view hides some values)"
+                } else {
+                    "no value has a finding"
+                }
+                .into(),
+                false,
+            ));
+        }
+    }
 }
 
 /// Undo (`back`) or redo one change, saying which it was (a column choice says itself).
