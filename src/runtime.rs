@@ -72,9 +72,19 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<Ended> {
     let base_url = session.engine.base_url();
     let organization =
         session.engine.configured_organization().map(str::to_owned).or_else(|| session.store.last_organization());
-    if let Some(cached) = organization.and_then(|org| session.store.read_cached(base_url, &org)) {
-        let age_secs = cached.age().as_secs();
-        let _ = tx.send(Msg::Cached { loaded: Arc::new(cached.organization), age_secs });
+    // Read off the loop, so that the first frame does not wait for the file.
+    if let Some(org) = organization {
+        let (store, base_url, tx) = (session.store.clone(), base_url.to_owned(), tx.clone());
+        tokio::task::spawn_blocking(move || match store.read_cache_checked(&base_url, &org) {
+            Ok(Some(cached)) => {
+                let age_secs = cached.age().as_secs();
+                let _ = tx.send(Msg::Cached { loaded: Arc::new(cached.organization), age_secs });
+            }
+            Ok(None) => {}
+            Err(ignored) => {
+                let _ = tx.send(Msg::Notice { text: ignored.to_string(), error: false });
+            }
+        });
     }
     let mut dirty = true;
     loop {
