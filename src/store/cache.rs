@@ -51,16 +51,17 @@ impl Cached {
     }
 }
 
-/// Why a cache file that is there was not used.
+/// Why a cache file that is there was not used. The path comes last: a status line keeps the
+/// reason when it cuts a long path short.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Ignored {
     #[error(
-        "the snapshot cache {path} was written by another version of groupmap (format {found}; this one reads {FORMAT}): ignored, a fresh load replaces it"
+        "ignored the snapshot cache of another version of groupmap (format {found}; this one reads {FORMAT}); a fresh load replaces it: {path}"
     )]
     OtherFormat { path: String, found: u32 },
-    #[error("the snapshot cache {path} is in an earlier version's JSON format: ignored, a fresh load replaces it")]
+    #[error("ignored the snapshot cache in an earlier version's JSON format; a fresh load replaces it: {path}")]
     Legacy { path: String },
-    #[error("the snapshot cache {path} is corrupt ({why}): ignored, a fresh load replaces it")]
+    #[error("ignored a corrupt snapshot cache ({why}); a fresh load replaces it: {path}")]
     Corrupt { path: String, why: &'static str },
 }
 
