@@ -77,13 +77,22 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<Ended> {
         session.engine.configured_organization().map(str::to_owned).or_else(|| session.store.last_organization());
     // The cache holds Calendly's export only: values read from an identity provider are not shown from it.
     let cacheable = !session.engine.reads_idp();
-    if let Some(mut cached) =
-        organization.filter(|_| cacheable).and_then(|org| session.store.read_cached(base_url, &org))
-    {
-        let age_secs = cached.age().as_secs();
-        // The table of record is the store's, not the cache's; the fresh load reports its trouble.
-        let _ = session.engine.read_table_of_record(&mut cached.organization);
-        let _ = tx.send(Msg::Cached { loaded: Arc::new(cached.organization), age_secs });
+    // Read off the loop, so that the first frame does not wait for the file.
+    if let Some(org) = organization.filter(|_| cacheable) {
+        let (store, engine, base_url, tx) =
+            (session.store.clone(), session.engine.clone(), base_url.to_owned(), tx.clone());
+        tokio::task::spawn_blocking(move || match store.read_cache_checked(&base_url, &org) {
+            Ok(Some(mut cached)) => {
+                let age_secs = cached.age().as_secs();
+                // The table of record is the store's, not the cache's; the fresh load reports its trouble.
+                let _ = engine.read_table_of_record(&mut cached.organization);
+                let _ = tx.send(Msg::Cached { loaded: Arc::new(cached.organization), age_secs });
+            }
+            Ok(None) => {}
+            Err(ignored) => {
+                let _ = tx.send(Msg::Notice { text: ignored.to_string(), error: false });
+            }
+        });
     }
     let mut dirty = true;
     loop {

@@ -1,4 +1,5 @@
-//! The snapshot cache: a round trip gives the same load back; anything else reads as no cache.
+//! The snapshot cache: a round trip gives the same load back; anything else reads as no cache,
+//! and a file of another format or a corrupt one says so.
 
 use std::time::Duration;
 
@@ -6,8 +7,9 @@ use groupmap::domain::FieldChoice;
 use groupmap::engine::{Engine, LoadOptions, Organization};
 use groupmap::sandbox::{Options, Sandbox};
 use groupmap::service::calendly::{Client, Secret};
-use groupmap::store::cache::{self, Cached, FORMAT};
+use groupmap::store::cache::{self, Cached, FORMAT, Ignored, MAGIC};
 use groupmap::store::key;
+use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 async fn loaded(users: Option<usize>) -> Organization {
@@ -56,46 +58,65 @@ async fn the_file_is_private() {
 }
 
 #[tokio::test]
-async fn missing_corrupt_old_or_foreign_caches_are_ignored() {
+async fn missing_corrupt_old_or_foreign_caches_are_ignored_and_said_so() {
     let dir = tempfile::tempdir().unwrap();
     let l = loaded(None).await;
     let (base, org) = (l.base_url().to_owned(), l.uri().to_owned());
     assert!(read_from(dir.path(), &base, &org).is_none(), "nothing written yet");
+    assert!(matches!(checked(dir.path(), &base, &org), Ok(None)), "no file is no cache, without a notice");
 
     let path = write_to(dir.path(), &l).unwrap();
     let good = std::fs::read(&path).unwrap();
+    assert!(good.starts_with(MAGIC));
+    let shown = path.display().to_string();
+    let corrupt = |bytes: &[u8]| {
+        std::fs::write(&path, bytes).unwrap();
+        assert!(read_from(dir.path(), &base, &org).is_none());
+        match checked(dir.path(), &base, &org) {
+            Err(e @ Ignored::Corrupt { .. }) => {
+                assert!(e.to_string().contains(&shown), "{e}");
+                e.to_string()
+            }
+            other => panic!("{other:?}"),
+        }
+    };
 
-    // Truncated (a crash mid-write by another tool) and garbage.
-    std::fs::write(&path, &good[..good.len() / 2]).unwrap();
-    assert!(read_from(dir.path(), &base, &org).is_none());
-    std::fs::write(&path, b"\x00\xffnot json").unwrap();
-    assert!(read_from(dir.path(), &base, &org).is_none());
-    std::fs::write(&path, b"").unwrap();
-    assert!(read_from(dir.path(), &base, &org).is_none());
+    // Truncated (a crash mid-write by another tool), garbage, empty, and one byte altered.
+    assert!(corrupt(&good[..good.len() / 2]).contains("checksum"));
+    assert!(corrupt(b"\x00\xffnot a cache").contains("not a groupmap snapshot cache"));
+    corrupt(b"");
+    corrupt(&good[..MAGIC.len() + 2]);
+    let mut flipped = good.clone();
+    let at = good.len() - 10;
+    flipped[at] ^= 0x20;
+    assert!(corrupt(&flipped).contains("checksum"));
+    // A body that checks but is not a cache of this shape.
+    let mut forged = good[..MAGIC.len() + 4].to_vec();
+    let body = b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff";
+    forged.extend_from_slice(&Sha256::digest(body));
+    forged.extend_from_slice(body);
+    assert!(corrupt(&forged).contains("does not decode"));
 
-    // An older (or newer) format, even one that would otherwise decode.
-    let mut v: serde_json::Value = serde_json::from_slice(&good).unwrap();
-    v["format"] = serde_json::json!(FORMAT - 1);
-    std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
-    assert!(read_from(dir.path(), &base, &org).is_none());
-    v["format"] = serde_json::json!(FORMAT + 1);
-    std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
-    assert!(read_from(dir.path(), &base, &org).is_none());
-    // The right format with a field of the wrong shape.
-    let mut v: serde_json::Value = serde_json::from_slice(&good).unwrap();
-    v["people"] = serde_json::json!([{"uri": "x"}]);
-    std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
-    assert!(read_from(dir.path(), &base, &org).is_none());
+    // An older (or newer) format is not decoded, even with its checksum right.
+    for found in [FORMAT - 1, FORMAT + 1] {
+        let mut other = good.clone();
+        other[MAGIC.len()..MAGIC.len() + 4].copy_from_slice(&found.to_le_bytes());
+        std::fs::write(&path, &other).unwrap();
+        assert!(read_from(dir.path(), &base, &org).is_none());
+        let e = checked(dir.path(), &base, &org).unwrap_err();
+        assert_eq!(e, Ignored::OtherFormat { path: shown.clone(), found });
+        assert!(e.to_string().contains("another version of groupmap"), "{e}");
+    }
 
-    // A file that claims another organization or server (copied by hand) is not this one's.
-    let mut v: serde_json::Value = serde_json::from_slice(&good).unwrap();
-    v["organization"] = serde_json::json!("https://api.calendly.com/organizations/OTHER");
-    std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
-    assert!(read_from(dir.path(), &base, &org).is_none());
-    assert!(read_from(dir.path(), "http://127.0.0.1:1", &org).is_none());
+    // A file that holds another organization or server (copied by hand) is not this one's.
+    let mut other = l.clone();
+    other.directory.organization = "https://api.calendly.com/organizations/OTHER".into();
+    cache::write(&path, &other).unwrap();
+    assert!(matches!(checked(dir.path(), &base, &org), Ok(None)));
+    std::fs::write(&path, &good).unwrap();
+    assert!(matches!(checked(dir.path(), "http://127.0.0.1:1", &org), Ok(None)));
 
     // Restored, it reads again.
-    std::fs::write(&path, &good).unwrap();
     assert!(read_from(dir.path(), &base, &org).is_some());
 }
 
@@ -113,7 +134,7 @@ fn organizations_and_servers_get_separate_files() {
 }
 
 fn path_in(dir: &Path, base: &str, org: &str) -> PathBuf {
-    key::path_in(dir, base, org, "json")
+    key::path_in(dir, base, org, cache::EXTENSION)
 }
 
 fn write_to(dir: &Path, l: &Organization) -> std::io::Result<PathBuf> {
@@ -124,4 +145,8 @@ fn write_to(dir: &Path, l: &Organization) -> std::io::Result<PathBuf> {
 
 fn read_from(dir: &Path, base: &str, org: &str) -> Option<Cached> {
     cache::read(&path_in(dir, base, org), base, org)
+}
+
+fn checked(dir: &Path, base: &str, org: &str) -> Result<Option<Cached>, Ignored> {
+    cache::read_checked(&path_in(dir, base, org), base, org)
 }

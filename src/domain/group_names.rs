@@ -4,8 +4,6 @@
 //! Names equal ignoring case and spaces are the same group (`text::fold_name`); this module is
 //! about names that are not equal but close.
 
-use std::collections::HashMap;
-
 use super::finding::{Finding, LintKind, Severity};
 use super::mapping::{Mapping, Target};
 use super::snapshot::{GroupId, Snapshot};
@@ -105,7 +103,7 @@ pub fn new_names_like_existing(snap: &Snapshot, mapping: &Mapping) -> Vec<LikeEx
         .map(|t| (Place::DefaultGroup, t))
         .chain(mapping.rows.iter().enumerate().map(|(i, r)| (Place::Row(i), &r.target)));
     // Rows often share a new group: each name is compared with the groups once.
-    let mut seen: HashMap<String, Option<GroupId>> = HashMap::new();
+    let mut seen: super::FastMap<String, Option<GroupId>> = super::FastMap::default();
     let mut out = Vec::new();
     for (place, target) in places {
         let Target::New(name) = target else { continue };

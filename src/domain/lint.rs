@@ -1,7 +1,5 @@
 //! Findings about a mapping that Calendly would accept silently (the field is case-sensitive).
 
-use std::collections::{HashMap, HashSet};
-
 pub use super::finding::{Finding, LintKind, Severity};
 use super::lookalike;
 use super::mapping::{Mapping, Target};
@@ -53,7 +51,7 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
     // Rows whose value no user has, looked up once for this and the unused-row findings.
     let unused: Vec<&str> =
         mapping.rows.iter().map(|r| r.idp_value.as_str()).filter(|v| snap.value_id(v).is_none()).collect();
-    let mut extra: HashMap<String, Vec<&str>> = HashMap::new();
+    let mut extra: super::FastMap<String, Vec<&str>> = super::FastMap::default();
     for &v in &unused {
         let fam = extra.entry(lookalike::family_key(v)).or_default();
         if !fam.contains(&v) {
@@ -97,7 +95,7 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
         ));
     }
     if mapping.default_group.is_none() {
-        let with_row: HashSet<&str> = mapping.rows.iter().map(|r| r.idp_value.as_str()).collect();
+        let with_row: super::FastSet<&str> = mapping.rows.iter().map(|r| r.idp_value.as_str()).collect();
         let unmapped: Vec<(usize, &String)> =
             snap.values.iter().enumerate().filter(|(_, v)| !with_row.contains(v.as_str())).collect();
         if !unmapped.is_empty() {
@@ -225,6 +223,7 @@ fn resolve_near_duplicates(snap: &Snapshot, mapping: &Mapping, found: &mut [Find
 mod tests {
     use super::*;
     use crate::domain::people::StaleRow;
+    use std::collections::HashMap;
 
     /// The near-duplicate findings as worked out before the snapshot kept its families: every
     /// value keyed on every plan.

@@ -9,7 +9,6 @@
 //! is worked out only inside the rare families of two or more.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -90,14 +89,15 @@ pub struct Family {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Families {
     /// Every value's key, and the values (indices, in order) that have it.
-    by_key: HashMap<String, Vec<u32>>,
+    by_key: super::FastMap<String, Vec<u32>>,
     /// The families of two or more, sorted by key.
     multi: Vec<Family>,
 }
 
 impl Families {
     pub fn new(values: &[String]) -> Families {
-        let mut by_key: HashMap<String, Vec<u32>> = HashMap::with_capacity(values.len());
+        let mut by_key: super::FastMap<String, Vec<u32>> =
+            super::FastMap::with_capacity_and_hasher(values.len(), Default::default());
         for (i, v) in values.iter().enumerate() {
             by_key.entry(family_key(v)).or_default().push(i as u32);
         }

@@ -72,7 +72,7 @@ impl Mapping {
 
     /// Names of groups to be created on save, each once, in first-use order.
     pub fn new_groups(&self) -> Vec<String> {
-        let mut seen = HashSet::new();
+        let mut seen = super::FastSet::default();
         self.rows
             .iter()
             .map(|r| &r.target)
@@ -93,8 +93,8 @@ impl Mapping {
                 message: format!("{} rows; at most {MAX_ROWS} are allowed", self.rows.len()),
             });
         }
-        let mut seen: std::collections::HashMap<&str, usize> =
-            std::collections::HashMap::with_capacity(self.rows.len());
+        let mut seen: super::FastMap<&str, usize> =
+            super::FastMap::with_capacity_and_hasher(self.rows.len(), Default::default());
         for (i, row) in self.rows.iter().enumerate() {
             if row.idp_value.is_empty() {
                 out.push(Problem { parameter: format!("rows[{i}].idp_value"), message: "must not be empty".into() });

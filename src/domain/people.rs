@@ -1,7 +1,7 @@
 //! The people of an organization (members and pending invitees) and how each gets the group
 //! value a source of IdP values holds for them: joined by email, ASCII case-insensitively.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 
 use super::coverage::{Coverage, FileCoverage};
 use super::export::{Export, FieldChoice};
@@ -81,13 +81,50 @@ pub struct Joined {
     pub coverage: Coverage,
 }
 
+/// The join as `Snapshot::from_parts` takes it: nothing of a person copied.
+pub struct JoinedValues<'a> {
+    /// Each person's value (in the order of `people`), borrowed from the exports.
+    pub values: Vec<Option<&'a str>>,
+    pub stale: Vec<StaleRow>,
+    pub conflicting: Vec<StaleRow>,
+    pub coverage: Coverage,
+}
+
+/// An email as the join compares it: ASCII-lowercased, copied only when it has capitals.
+fn email_key(email: &str) -> Cow<'_, str> {
+    if email.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(email.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(email)
+    }
+}
+
 /// Joins export rows to people by email (ASCII case-insensitive). Exports whose columns cannot
 /// be found must be rejected by the caller first (see `Export::columns`); here they are skipped.
 pub fn join(people: &[Person], exports: &[Export], fields: &FieldChoice) -> Joined {
+    let j = join_values(people, exports, fields);
+    let owners = people
+        .iter()
+        .zip(j.values)
+        .map(|(p, value)| OwnerInput {
+            kind: p.kind,
+            uri: p.uri.clone(),
+            name: p.name.clone(),
+            email: p.email.clone(),
+            value: value.map(str::to_owned),
+            group: p.group.clone(),
+        })
+        .collect();
+    Joined { owners, stale: j.stale, conflicting: j.conflicting, coverage: j.coverage }
+}
+
+/// As `join`, each person's value borrowed from the exports instead of copied with the person.
+pub fn join_values<'a>(people: &[Person], exports: &'a [Export], fields: &FieldChoice) -> JoinedValues<'a> {
     // Members win over invitees when the same address is both.
-    let mut by_email: HashMap<String, usize> = HashMap::with_capacity(people.len());
+    let mut by_email: super::FastMap<Cow<'_, str>, usize> =
+        super::FastMap::with_capacity_and_hasher(people.len(), Default::default());
     for (i, p) in people.iter().enumerate() {
-        let key = p.email.to_ascii_lowercase();
+        let key = email_key(&p.email);
         match by_email.get(&key) {
             Some(&j) if people[j].kind == OwnerKind::Member => {}
             _ => {
@@ -95,7 +132,7 @@ pub fn join(people: &[Person], exports: &[Export], fields: &FieldChoice) -> Join
             }
         }
     }
-    let mut values: Vec<Option<String>> = vec![None; people.len()];
+    let mut values: Vec<Option<&'a str>> = vec![None; people.len()];
     let mut stale = Vec::new();
     let mut conflicting = Vec::new();
     let mut coverage = Coverage::default();
@@ -106,23 +143,27 @@ pub fn join(people: &[Person], exports: &[Export], fields: &FieldChoice) -> Join
         let mut file = FileCoverage { file: export.file.clone(), ..FileCoverage::default() };
         for (line, record) in &export.records {
             let email = record.get(email_col).map(|s| s.trim()).unwrap_or("");
-            let value = record.get(idp_col).unwrap_or_default().to_owned();
+            let value: &'a str = record.get(idp_col).unwrap_or_default();
             if email.is_empty() {
                 continue;
             }
-            let row =
-                || StaleRow { file: export.file.clone(), line: *line, email: email.to_owned(), value: value.clone() };
-            match by_email.get(&email.to_ascii_lowercase()) {
+            let row = || StaleRow {
+                file: export.file.clone(),
+                line: *line,
+                email: email.to_owned(),
+                value: value.to_owned(),
+            };
+            match by_email.get(email_key(email).as_ref()) {
                 None => stale.push(row()),
                 Some(&i) => {
                     match people[i].kind {
                         OwnerKind::Member => file.members += 1,
                         OwnerKind::Invitee => file.invitees += 1,
                     }
-                    match &values[i] {
-                        Some(prev) if *prev != value => conflicting.push(row()),
+                    match values[i] {
+                        Some(prev) if prev != value => conflicting.push(row()),
                         Some(_) => {}
-                        None => values[i] = Some(value.clone()),
+                        None => values[i] = Some(value),
                     }
                 }
             }
@@ -137,19 +178,7 @@ pub fn join(people: &[Person], exports: &[Export], fields: &FieldChoice) -> Join
         *listed += 1;
         *without += usize::from(v.is_none());
     }
-    let owners = people
-        .iter()
-        .zip(values)
-        .map(|(p, value)| OwnerInput {
-            kind: p.kind,
-            uri: p.uri.clone(),
-            name: p.name.clone(),
-            email: p.email.clone(),
-            value,
-            group: p.group.clone(),
-        })
-        .collect();
-    Joined { owners, stale, conflicting, coverage }
+    JoinedValues { values, stale, conflicting, coverage }
 }
 
 #[cfg(test)]
@@ -182,8 +211,10 @@ mod tests {
         }];
         let e =
             Export::parse("a.csv", b"Login email,Identity Provider Group\nANA@X.com,Sales \ngone@x.com,Ops\n").unwrap();
-        let j = join(&people, &[e], &FieldChoice::default());
+        let exports = [e];
+        let j = join(&people, &exports, &FieldChoice::default());
         assert_eq!(j.owners[0].value.as_deref(), Some("Sales "));
+        assert_eq!(join_values(&people, &exports, &FieldChoice::default()).values, [Some("Sales ")]);
         assert_eq!(j.stale.len(), 1);
         assert_eq!((j.stale[0].line, j.stale[0].email.as_str()), (3, "gone@x.com"));
     }

@@ -4,7 +4,7 @@ use sha2::{Digest, Sha256};
 
 use super::finding::Finding;
 use super::mapping::{Mapping, Target};
-use super::snapshot::{GroupId, OwnerId, Snapshot};
+use super::snapshot::{GroupId, NONE, OwnerId, Snapshot};
 use super::text::fold_name;
 
 /// A resolved destination: an existing group, or the n-th group of `Plan::new_groups`.
@@ -83,28 +83,114 @@ impl Plan {
 
     /// SHA-256 (lowercase hex) of the sorted change lines; the empty plan hashes "".
     ///
-    /// Hashed without building the lines: each line's parts are compared and hashed where they are.
+    /// Hashed without building the lines: the changes are sorted by a fixed-width key (16 bytes
+    /// of the line after the prefix all lines share, which for URIs is the part that differs),
+    /// lines with equal keys compared in full, and each line's parts are hashed where they are.
     pub fn digest(&self, snap: &Snapshot) -> String {
-        let parts = |c: &Change| -> [&[u8]; 6] {
+        let parts = |c: &Change| -> [&[u8]; 7] {
             let from = c.from.map_or("-", |g| snap.group(g).uri.as_str());
             let to: &str = match c.to {
                 Dest::Group(g) => &snap.group(g).uri,
                 Dest::New(i) => &self.new_groups[i as usize],
             };
             let new = if matches!(c.to, Dest::New(_)) { "new:" } else { "" };
-            [snap.owner(c.owner).uri.as_bytes(), b"\t", from.as_bytes(), b"\t", new.as_bytes(), to.as_bytes()]
+            [snap.owner(c.owner).uri.as_bytes(), b"\t", from.as_bytes(), b"\t", new.as_bytes(), to.as_bytes(), b"\n"]
         };
-        let mut order: Vec<&Change> = self.changes.iter().collect();
-        order.sort_unstable_by(|a, b| cmp_concat(&parts(a), &parts(b)));
-        let mut hasher = Sha256::new();
-        for c in order {
-            for p in parts(c) {
-                hasher.update(p);
-            }
-            hasher.update(b"\n");
+        // The prefix every owner URI shares: no line differs from another before it.
+        let mut shared: Option<&[u8]> = None;
+        for c in &self.changes {
+            let uri = snap.owner(c.owner).uri.as_bytes();
+            shared = Some(match shared {
+                None => uri,
+                Some(s) => &s[..s.iter().zip(uri).take_while(|(a, b)| a == b).count()],
+            });
         }
+        let skip = shared.map_or(0, <[u8]>::len);
+        let mut order: Vec<(u128, u32)> = (0..self.changes.len() as u32).map(|i| (0, i)).collect();
+        sort_lines(&mut order, skip, &|i| parts(&self.changes[i as usize]));
+        // Lines are gathered into one buffer and hashed in large updates.
+        let mut hasher = Sha256::new();
+        let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+        for (_, i) in order {
+            for p in parts(&self.changes[i as usize]) {
+                buf.extend_from_slice(p);
+            }
+            if buf.len() >= (1 << 16) - 1024 {
+                hasher.update(&buf);
+                buf.clear();
+            }
+        }
+        hasher.update(&buf);
         hex(&hasher.finalize())
     }
+}
+
+/// Sorts line indices by their lines (given as parts), most significant 16 bytes first: each
+/// run of lines alike so far is sorted by its next 16 bytes (a radix sort on fixed-width keys),
+/// without building a line.
+fn sort_lines<'a, const N: usize>(order: &mut [(u128, u32)], at: usize, parts: &impl Fn(u32) -> [&'a [u8]; N]) {
+    if order.len() < 2 {
+        return;
+    }
+    // What the run's lines share from `at` on orders nothing: the key starts after it.
+    let first = parts(order[0].1);
+    let mut same = usize::MAX;
+    for slot in &order[1..] {
+        same = same.min(shared_from(&first, &parts(slot.1), at, same));
+        if same == 0 {
+            break;
+        }
+    }
+    let at = at + if same == usize::MAX { 0 } else { same };
+    for slot in order.iter_mut() {
+        slot.0 = key_at(&parts(slot.1), at);
+    }
+    order.sort_unstable();
+    let mut start = 0;
+    while start < order.len() {
+        let key = order[start].0;
+        let mut end = start + 1;
+        while end < order.len() && order[end].0 == key {
+            end += 1;
+        }
+        if end - start > 1 {
+            if key == 0 {
+                // Ended lines, or NUL bytes: compared whole.
+                order[start..end].sort_by(|a, b| cmp_concat(&parts(a.1), &parts(b.1)));
+            } else {
+                sort_lines(&mut order[start..end], at + 16, parts);
+            }
+        }
+        start = end;
+    }
+}
+
+/// How many bytes two concatenations share from byte `at` on, counting at most `limit`.
+fn shared_from(a: &[&[u8]], b: &[&[u8]], at: usize, limit: usize) -> usize {
+    let a = a.iter().flat_map(|p| p.iter()).skip(at);
+    let b = b.iter().flat_map(|p| p.iter()).skip(at);
+    a.zip(b).take(limit).take_while(|(x, y)| x == y).count()
+}
+
+/// The 16 bytes of the concatenated `parts` from byte `skip` on, big-endian, zero-padded: keys
+/// order as the strings do, except that equal keys need a full comparison.
+fn key_at(parts: &[&[u8]], mut skip: usize) -> u128 {
+    let mut key = [0u8; 16];
+    let mut n = 0;
+    for p in parts {
+        if skip >= p.len() {
+            skip -= p.len();
+            continue;
+        }
+        let take = (p.len() - skip).min(16 - n);
+        key[n..n + take].copy_from_slice(&p[skip..skip + take]);
+        n += take;
+        skip = 0;
+        if n == 16 {
+            break;
+        }
+    }
+    u128::from_be_bytes(key)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -204,15 +290,16 @@ pub fn impact(snap: &Snapshot, mapping: &Mapping) -> Plan {
     let mut unmapped = Vec::new();
     let mut unchanged = 0;
     // One pass over the owners (the only per-user work): counts now and after, and the changes.
-    for (i, o) in snap.owners.iter().enumerate() {
-        if let Some(g) = o.group {
+    for (i, &[value, group]) in snap.placements().iter().enumerate() {
+        let group = (group != NONE).then_some(GroupId(group));
+        if let Some(g) = group {
             group_now[g.0 as usize] += 1;
         }
-        let dest = match o.value {
-            Some(v) if mapping.enabled => value_dest[v.0 as usize],
+        let dest = match value {
+            v if v != NONE && mapping.enabled => value_dest[v as usize],
             // Out of scope, or mapping off: stays where they are.
             _ => {
-                if let Some(g) = o.group {
+                if let Some(g) = group {
                     group_after[g.0 as usize] += 1;
                 }
                 continue;
@@ -221,11 +308,11 @@ pub fn impact(snap: &Snapshot, mapping: &Mapping) -> Plan {
         match dest {
             None => {
                 unmapped.push(OwnerId(i as u32));
-                if let Some(g) = o.group {
+                if let Some(g) = group {
                     group_after[g.0 as usize] += 1;
                 }
             }
-            Some((Dest::Group(g), _)) if o.group == Some(g) => {
+            Some((Dest::Group(g), _)) if group == Some(g) => {
                 unchanged += 1;
                 group_after[g.0 as usize] += 1;
             }
@@ -233,7 +320,7 @@ pub fn impact(snap: &Snapshot, mapping: &Mapping) -> Plan {
                 if changes.capacity() == 0 {
                     changes.reserve(snap.owners.len() - i);
                 }
-                changes.push(Change { owner: OwnerId(i as u32), from: o.group, to, via_default });
+                changes.push(Change { owner: OwnerId(i as u32), from: group, to, via_default });
                 match to {
                     Dest::Group(g) => group_after[g.0 as usize] += 1,
                     Dest::New(n) => new_group_after[n as usize] += 1,
@@ -282,6 +369,60 @@ mod tests {
             assert_eq!(cmp_concat(&pa, &pb), join(a).as_bytes().cmp(join(b).as_bytes()), "{a:?} vs {b:?}");
             assert_eq!(cmp_concat(&pb, &pa), join(b).as_bytes().cmp(join(a).as_bytes()), "{b:?} vs {a:?}");
         }
+    }
+
+    #[test]
+    fn the_digest_hashes_the_lines_sorted_as_strings_whatever_the_uris_share() {
+        use crate::domain::mapping::Row;
+        use crate::domain::snapshot::{OwnerInput, OwnerKind};
+        // URIs that are prefixes of others, alike for more than the key's 16 bytes after the
+        // shared part, with bytes below a tab, and owners appearing twice.
+        let long = "x".repeat(40);
+        let uris = [
+            format!("u/{long}"),
+            format!("u/{long}1"),
+            format!("u/{long}\u{1}"),
+            format!("u/{long}\t"),
+            "u/".to_owned(),
+            "u/a".to_owned(),
+            "u/a".to_owned(),
+            format!("u/{long}"),
+        ];
+        let owners = uris
+            .iter()
+            .enumerate()
+            .map(|(i, uri)| OwnerInput {
+                kind: OwnerKind::Member,
+                uri: uri.clone(),
+                name: String::new(),
+                email: format!("{i}@x"),
+                value: Some(["A", "B"][i % 2].to_owned()),
+                group: (i % 3 == 0).then(|| format!("g/{}", i % 2)),
+            })
+            .collect();
+        let snap = Snapshot::new("b", "o", Vec::new(), owners, None);
+        let mapping = Mapping {
+            enabled: true,
+            rows: vec![
+                Row { idp_value: "A".into(), target: Target::New("New".into()) },
+                Row { idp_value: "B".into(), target: Target::Group("g/0".into()) },
+            ],
+            default_group: None,
+            apply_to_existing: true,
+        };
+        let p = impact(&snap, &mapping);
+        assert!(p.changes.len() >= 6, "{:?}", p.changes);
+        let mut lines: Vec<String> = p
+            .changes
+            .iter()
+            .map(|c| {
+                let from = c.from.map_or("-", |g| snap.group(g).uri.as_str());
+                format!("{}\t{}\t{}\n", snap.owner(c.owner).uri, from, p.dest_wire(&snap, c.to))
+            })
+            .collect();
+        lines.sort_unstable();
+        assert_eq!(p.digest(&snap), hex(&Sha256::digest(lines.concat().as_bytes())));
+        assert_eq!(Plan::default().digest(&snap), hex(&Sha256::digest(b"")));
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! One immutable picture of an organization: who is there, in which group, with which IdP value.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use super::FastMap as HashMap;
 pub use super::coverage::{Coverage, MissingExport};
 use super::export::{Export, FieldChoice};
 use super::lookalike::Families;
 use super::mapping::{Mapping, Target};
-use super::people::join;
+use super::people::join_values;
 pub use super::people::{MembershipConflict, OwnerInput, OwnerKind, Person, StaleRow};
 use super::text::fold_name;
 
@@ -17,6 +17,9 @@ pub struct GroupId(pub u32);
 pub struct ValueId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct OwnerId(pub u32);
+
+/// No value, or no group, in `Snapshot::placements`.
+pub const NONE: u32 = u32::MAX;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Group {
@@ -117,6 +120,9 @@ pub struct Snapshot {
     /// With values read from an identity provider: who it has that Calendly lacks, and where the
     /// two differ (see `domain::sync`).
     pub idp: Option<super::sync::IdpView>,
+    /// Each owner's value and group (`NONE` for none), apart from the owners' strings: the plan's
+    /// pass over every user reads 8 bytes a user instead of the whole record.
+    placement: Vec<[u32; 2]>,
     group_by_uri: HashMap<String, GroupId>,
     group_by_name: HashMap<String, GroupId>,
     value_by_str: HashMap<String, ValueId>,
@@ -127,6 +133,7 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Joins the people with the exports (by email, case-insensitively) and interns the result.
+    /// Only each person's strings are copied: values and group URIs are looked up where they are.
     pub fn from_parts(
         base_url: &str,
         organization: &str,
@@ -136,8 +143,20 @@ impl Snapshot {
         fields: &FieldChoice,
         saved: Option<SavedMapping>,
     ) -> Snapshot {
-        let joined = join(people, exports, fields);
-        let mut snap = Snapshot::new(base_url, organization, groups, joined.owners, saved);
+        let joined = join_values(people, exports, fields);
+        let mut snap = Snapshot::build(
+            base_url,
+            organization,
+            groups,
+            people.len(),
+            |i| joined.values[i],
+            |i| people[i].group.as_deref(),
+            |i| {
+                let p = &people[i];
+                (p.kind, p.uri.clone(), p.name.clone(), p.email.clone())
+            },
+            saved,
+        );
         snap.stale_rows = joined.stale;
         snap.conflicting_rows = joined.conflicting;
         snap.coverage = joined.coverage;
@@ -147,39 +166,79 @@ impl Snapshot {
     pub fn new(
         base_url: &str,
         organization: &str,
-        mut groups: Vec<Group>,
+        groups: Vec<Group>,
         owners: Vec<OwnerInput>,
         saved: Option<SavedMapping>,
     ) -> Snapshot {
-        let mut group_by_uri: HashMap<String, GroupId> = HashMap::with_capacity(groups.len());
+        let mut places = Vec::with_capacity(owners.len());
+        let mut strings = Vec::with_capacity(owners.len());
+        for o in owners {
+            places.push((o.value, o.group));
+            strings.push(Some((o.kind, o.uri, o.name, o.email)));
+        }
+        Snapshot::build(
+            base_url,
+            organization,
+            groups,
+            places.len(),
+            |i| places[i].0.as_deref(),
+            |i| places[i].1.as_deref(),
+            |i| strings[i].take().expect("each owner once"),
+            saved,
+        )
+    }
+
+    /// Interns `n` owners: the i-th one's value, current group URI and own strings.
+    #[allow(clippy::too_many_arguments)]
+    fn build<'a>(
+        base_url: &str,
+        organization: &str,
+        mut groups: Vec<Group>,
+        n: usize,
+        value_of: impl Fn(usize) -> Option<&'a str>,
+        group_of: impl Fn(usize) -> Option<&'a str>,
+        mut strings_of: impl FnMut(usize) -> (OwnerKind, String, String, String),
+        saved: Option<SavedMapping>,
+    ) -> Snapshot {
+        let mut group_by_uri: HashMap<String, GroupId> =
+            HashMap::with_capacity_and_hasher(groups.len(), Default::default());
         for (i, g) in groups.iter().enumerate() {
             group_by_uri.insert(g.uri.clone(), GroupId(i as u32));
         }
-        let mut values: Vec<String> =
-            owners.iter().filter_map(|o| o.value.as_deref()).filter(|v| !v.is_empty()).map(str::to_owned).collect();
-        values.sort_unstable();
-        values.dedup();
-        let value_by_str: HashMap<String, ValueId> =
-            values.iter().enumerate().map(|(i, v)| (v.clone(), ValueId(i as u32))).collect();
+        let mut distinct: Vec<&str> = (0..n).filter_map(&value_of).filter(|v| !v.is_empty()).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let values: Vec<String> = distinct.into_iter().map(str::to_owned).collect();
+        let mut value_by_str: HashMap<String, ValueId> =
+            HashMap::with_capacity_and_hasher(values.len(), Default::default());
+        for (i, v) in values.iter().enumerate() {
+            value_by_str.insert(v.clone(), ValueId(i as u32));
+        }
         let mut value_users = vec![0u32; values.len()];
-        let mut interned = Vec::with_capacity(owners.len());
-        for o in owners {
-            let value = o.value.as_deref().filter(|v| !v.is_empty()).map(|v| value_by_str[v]);
+        let mut interned = Vec::with_capacity(n);
+        let mut placement = Vec::with_capacity(n);
+        for i in 0..n {
+            let value = value_of(i).filter(|v| !v.is_empty()).map(|v| value_by_str[v]);
             if let Some(v) = value {
                 value_users[v.0 as usize] += 1;
             }
-            let group = o.group.map(|uri| {
-                // A relationship to a group the list did not return still counts as a current group.
-                let next = GroupId(groups.len() as u32);
-                *group_by_uri.entry(uri.clone()).or_insert_with(|| {
-                    let name = uri.rsplit('/').next().unwrap_or(&uri).to_owned();
-                    groups.push(Group { uri: uri.clone(), name, member_count: None });
-                    next
-                })
+            let group = group_of(i).map(|uri| match group_by_uri.get(uri) {
+                Some(&g) => g,
+                None => {
+                    // A relationship to a group the list did not return still counts as a current group.
+                    let g = GroupId(groups.len() as u32);
+                    let name = uri.rsplit('/').next().unwrap_or(uri).to_owned();
+                    groups.push(Group { uri: uri.to_owned(), name, member_count: None });
+                    group_by_uri.insert(uri.to_owned(), g);
+                    g
+                }
             });
-            interned.push(Owner { kind: o.kind, uri: o.uri, name: o.name, email: o.email, value, group });
+            placement.push([value.map_or(NONE, |v| v.0), group.map_or(NONE, |g| g.0)]);
+            let (kind, uri, name, email) = strings_of(i);
+            interned.push(Owner { kind, uri, name, email, value, group });
         }
-        let mut group_by_name: HashMap<String, GroupId> = HashMap::with_capacity(groups.len());
+        let mut group_by_name: HashMap<String, GroupId> =
+            HashMap::with_capacity_and_hasher(groups.len(), Default::default());
         for (i, g) in groups.iter().enumerate() {
             group_by_name.entry(fold_name(&g.name)).or_insert(GroupId(i as u32));
         }
@@ -196,11 +255,17 @@ impl Snapshot {
             membership_conflicts: Vec::new(),
             coverage: Coverage::default(),
             idp: None,
+            placement,
             group_by_uri,
             group_by_name,
             value_by_str,
             value_families: OnceLock::new(),
         }
+    }
+
+    /// Each owner's value and group id in owner order, `NONE` for none.
+    pub fn placements(&self) -> &[[u32; 2]] {
+        &self.placement
     }
 
     pub fn group(&self, id: GroupId) -> &Group {

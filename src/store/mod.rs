@@ -172,12 +172,27 @@ impl Store {
     }
 
     fn cache_path(&self, organization: &str) -> Option<PathBuf> {
-        Some(key::path_in(self.cache.as_ref()?, &self.place, organization, "json"))
+        Some(key::path_in(self.cache.as_ref()?, &self.place, organization, cache::EXTENSION))
     }
 
     /// The last load of this organization, if one is cached from the same server.
     pub fn read_cached(&self, base_url: &str, organization: &str) -> Option<cache::Cached> {
-        cache::read(&self.cache_path(organization)?, base_url, organization)
+        self.read_cache_checked(base_url, organization).ok().flatten()
+    }
+
+    /// As `read_cached`, with why a cache file that is there could not be used.
+    pub fn read_cache_checked(
+        &self,
+        base_url: &str,
+        organization: &str,
+    ) -> Result<Option<cache::Cached>, cache::Ignored> {
+        let Some(dir) = self.cache.as_ref() else { return Ok(None) };
+        // The JSON file of earlier versions is not read again; it goes when this one is written.
+        let legacy = key::path_in(dir, &self.place, organization, "json");
+        if legacy.exists() && !self.cache_path(organization).is_some_and(|p| p.exists()) {
+            return Err(cache::Ignored::Legacy { path: legacy.display().to_string() });
+        }
+        cache::read_checked(&self.cache_path(organization).expect("a cache directory"), base_url, organization)
     }
 
     /// Caches a load and remembers its organization as the last one opened here.
@@ -188,6 +203,9 @@ impl Store {
         }
         let path = self.cache_path(loaded.uri()).ok_or_else(|| io::Error::other("no cache directory"))?;
         cache::write(&path, loaded)?;
+        if let Some(dir) = self.cache.as_ref() {
+            let _ = std::fs::remove_file(key::path_in(dir, &self.place, loaded.uri(), "json"));
+        }
         match self.last_organization_path() {
             Some(last) => crate::private_file::write(&last, loaded.uri().as_bytes()),
             None => Ok(()),
@@ -252,6 +270,37 @@ mod tests {
         assert_eq!(std::fs::read_to_string(b.draft_path(org)).unwrap(), "b", "a's delete leaves b's draft");
         let aside = b.set_aside(&b.draft_path(org)).unwrap();
         assert!(aside.exists() && a.other_drafts(org).is_empty(), "set aside: kept, not offered");
+    }
+
+    #[test]
+    fn an_earlier_versions_json_cache_is_said_to_be_ignored_and_goes_when_a_load_is_cached() {
+        let d = tempfile::tempdir().unwrap();
+        let org = "https://x/organizations/O";
+        let s = store("https://x", d.path());
+        assert!(matches!(s.read_cache_checked("https://x", org), Ok(None)));
+        let legacy = key::path_in(&d.path().join("cache"), "https://x", org, "json");
+        std::fs::create_dir_all(legacy.parent().unwrap()).unwrap();
+        std::fs::write(&legacy, br#"{"format":2}"#).unwrap();
+        let e = s.read_cache_checked("https://x", org).unwrap_err();
+        assert_eq!(e, cache::Ignored::Legacy { path: legacy.display().to_string() });
+        let mut loaded = Organization::new(
+            crate::service::Directory {
+                base_url: "https://x".into(),
+                organization: org.into(),
+                groups: Vec::new(),
+                people: Vec::new(),
+                table: None,
+                capabilities: crate::service::Capabilities::READ_ONLY,
+                revision: None,
+                membership_conflicts: Vec::new(),
+            },
+            Vec::new(),
+        );
+        s.write_cache(&loaded).unwrap();
+        assert!(!legacy.exists(), "the old file is removed");
+        assert_eq!(s.read_cached("https://x", org).unwrap().organization, loaded);
+        loaded.directory.revision = Some("r".into());
+        assert_ne!(s.read_cached("https://x", org).unwrap().organization, loaded);
     }
 
     #[test]
