@@ -141,9 +141,11 @@ fn on_loaded(m: &mut Model, loaded: Arc<Organization>) -> Vec<Effect> {
         m.status = Some((said.into(), false));
         return Vec::new();
     }
-    let (rebased, conflicts) = rebase(&older, &m.mapping, &m.base());
     let kept = m.mapping != older;
-    let (rebased, adopted) = m.snap().adopt_new_groups(&rebased);
+    // A new group that now exists is that group before the merge: a row of mine naming it and
+    // the same row of theirs (the table recorded or saved meanwhile) agree.
+    let (mine, adopted) = m.snap().adopt_new_groups(&m.mapping);
+    let (rebased, conflicts) = rebase(&older, &mine, &m.base());
     m.mapping = rebased;
     let mut status = if kept {
         format!("reloaded; your edits were kept on top of {}", m.base_described())

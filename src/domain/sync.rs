@@ -71,9 +71,11 @@ pub fn snapshot(
 ) -> Result<Snapshot, ExportError> {
     let mut attribute = String::new();
     for e in t.idp {
+        // An attribute asked for by name is that one: never another detected in its place.
+        let asked = t.idp_fields.idp_value.as_deref().filter(|a| e.named(a).is_none());
         match e.columns(t.idp_fields) {
-            Ok((_, c)) => attribute = e.headers[c].clone(),
-            Err(ExportError::MissingColumn { .. }) => {
+            Ok((_, c)) if asked.is_none() => attribute = e.headers[c].clone(),
+            Ok(_) | Err(ExportError::MissingColumn { .. }) => {
                 let wanted = t.idp_fields.idp_value.clone().unwrap_or_else(|| "department".to_owned());
                 let mut found: Vec<&str> = e.headers.iter().map(String::as_str).collect();
                 found.sort_unstable_by_key(|h| h.to_lowercase());

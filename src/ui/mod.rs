@@ -125,10 +125,14 @@ fn header(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
             |note: &str, label: &str| used + note.chars().count() + 3 + label.chars().count() <= area.width as usize;
         let long = "a made-up organization on this machine; nothing reaches Calendly";
         let short = "made up; nothing reaches Calendly";
-        let (note, label) = [(long, &org), (short, &org), (short, &host)]
+        // With values from an identity provider, its name outlasts the organization and the host.
+        let source =
+            snap.idp.as_ref().map(|i| format!("values: {} · {}", sanitize(&i.provider), sanitize(&i.attribute)));
+        let last = source.as_ref().unwrap_or(&host);
+        let (note, label) = [(long, &org), (short, &org), (short, org_short.as_ref().unwrap_or(&org)), (short, last)]
             .into_iter()
             .find(|(n, l)| fits(n, l))
-            .unwrap_or((short, &host));
+            .unwrap_or((short, last));
         first.push(Span::styled(format!("{note} · "), theme.dim()));
         first.push(Span::raw(label.clone()));
     } else {
