@@ -290,7 +290,14 @@ fn hand_off_screen() {
     update(&mut m, groupmap::app::Msg::TableRecorded(Ok(path.into())));
     let effects = update(&mut m, key('v'));
     let [groupmap::app::Effect::Load { id }] = effects[..] else { panic!("{effects:?}") };
-    update(&mut m, groupmap::app::Msg::Loaded { id, result: Ok(read_only_loaded(true)) });
+    // The engine's reload brings the table just recorded, as the table of record.
+    let mut reloaded = (*read_only_loaded(true)).clone();
+    let at = time::macros::datetime!(2026-12-02 00:41:05 UTC);
+    let groups_now = reloaded.snapshot(m.fields()).unwrap();
+    let (as_resolved, _) = groups_now.adopt_new_groups(&m.mapping);
+    reloaded.recorded = Some(groupmap::domain::SavedMapping::recorded(as_resolved, at, path.into()));
+    update(&mut m, groupmap::app::Msg::Loaded { id, result: Ok(std::sync::Arc::new(reloaded)) });
+    assert!(!m.modified(), "the recorded table is what the edits are compared with now");
     insta::assert_snapshot!("handoff_verified_80x24", render(&mut m, 80, 24, &COLOR).backend());
 }
 
