@@ -60,6 +60,7 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<Ended> {
     let mut model = Model::new(session.sandbox, session.fields.clone());
     model.start_mapping = session.start_mapping.clone();
     model.sandbox_kept = session.sandbox_file.as_deref().map(shown_path);
+    model.handoff_dir = Some(shown_path(&session.store.handoff_dir()));
     let size = terminal.size()?;
     model.size = (size.width, size.height);
     let mut events = EventStream::new();

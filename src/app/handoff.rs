@@ -369,9 +369,8 @@ pub fn info_lines(m: &Model, width: usize) -> Vec<String> {
     let mut say = |text: String| out.extend(wrap(&text, width));
     match &h.files {
         Files::NotWritten => {
-            say("w writes the mapping file (TOML) and the admin-center CSV to $XDG_STATE_HOME/groupmap/handoff/ \
-             (owner-only)"
-                .into())
+            let dir = m.handoff_dir.as_deref().unwrap_or("the state directory's handoff/");
+            say(format!("w writes the mapping file (TOML) and the admin-center CSV to {dir}/ (owner-only)"))
         }
         Files::Writing => say("writing the files…".into()),
         Files::Written { toml, csv } => say(format!("Written (owner-only): {} {}", toml.display(), csv.display())),

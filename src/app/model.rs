@@ -185,6 +185,8 @@ pub struct Model {
     /// Where the bundled sandbox keeps its changes, as the status line shows the path (`~` for
     /// the home directory); said there when nothing else is.
     pub sandbox_kept: Option<String>,
+    /// Where the hand-off's files are written, as shown (`~` for the home directory).
+    pub handoff_dir: Option<String>,
 }
 
 impl Model {
@@ -221,6 +223,7 @@ impl Model {
             next_id: 0,
             start_mapping: None,
             sandbox_kept: None,
+            handoff_dir: None,
             draft_file: DraftFile::None,
             drafts_read: false,
             stale: None,

@@ -9,6 +9,11 @@ use time::OffsetDateTime;
 use super::{Store, key};
 
 impl Store {
+    /// Where the hand-off's files go.
+    pub fn handoff_dir(&self) -> PathBuf {
+        self.state.join("handoff")
+    }
+
     /// Writes both files under one name no earlier hand-off of this organization has.
     pub fn write_handoff(
         &self,
@@ -27,7 +32,7 @@ impl Store {
             at.minute(),
             at.second()
         );
-        let dir = self.state.join("handoff");
+        let dir = self.handoff_dir();
         let base = format!("{}-{stamp}", key(&self.place, organization));
         let mut name = base.clone();
         let mut n = 1;
