@@ -213,7 +213,8 @@ impl Http {
     /// The same for another method (`POST /oauth2/v2.0/token`).
     pub fn endpoint_of(&self, method: &str, url: &reqwest::Url) -> String {
         let base_path = self.base.path().trim_end_matches('/');
-        let path = url.path().strip_prefix(base_path).unwrap_or(url.path());
+        // A base that is the whole address (a token endpoint) shows its path.
+        let path = url.path().strip_prefix(base_path).filter(|p| !p.is_empty()).unwrap_or(url.path());
         let shown = match url.query() {
             Some(q) => format!("{path}?{q}"),
             None => path.to_owned(),

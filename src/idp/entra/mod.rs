@@ -28,8 +28,9 @@ use crate::service::{LoadError, Progress};
 pub const GRAPH: &str = "https://graph.microsoft.com";
 pub const SCOPE: &str = "https://graph.microsoft.com/.default";
 
-/// The properties asked for; an attribute named with `--idp-attribute` outside them (a
-/// directory extension `extension_<appid>_<name>`) is asked for too.
+/// The properties asked for; a directory extension named with `--idp-attribute`
+/// (`extension_<appid>_<name>`) is asked for too. (Graph refuses a `$select` naming a property
+/// it does not have, so nothing else is added.)
 pub const SELECT: &[&str] = &[
     "id",
     "mail",
@@ -47,6 +48,7 @@ pub const SELECT: &[&str] = &[
     "state",
     "country",
     "usageLocation",
+    "employeeOrgData",
     "onPremisesExtensionAttributes",
 ];
 
@@ -255,8 +257,7 @@ pub fn open(s: &Settings, env: &dyn Fn(&str) -> Option<String>) -> Result<IdpSou
     let label = format!("Entra ID {}", label.unwrap_or_else(|| api.host()));
     let mut select: Vec<String> = SELECT.iter().map(|s| (*s).to_owned()).collect();
     if let Some(root) = s.attribute.as_deref().and_then(|a| a.split('.').next()).map(str::trim)
-        && !root.is_empty()
-        && root != USER_NAME
+        && root.starts_with("extension_")
         && !select.iter().any(|p| p.eq_ignore_ascii_case(root))
         && root.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     {

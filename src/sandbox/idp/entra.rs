@@ -105,6 +105,7 @@ pub fn props(n: usize, first: &str, last: &str, email: &str, department: Option<
         "companyName": "Northwind", "officeLocation": null, "employeeType": "Employee", "employeeId": format!("E{n:05}"),
         "city": null, "state": null, "country": null, "usageLocation": "US",
         "businessPhones": [], "mobilePhone": null, "preferredLanguage": "en-US",
+        "employeeOrgData": {"division": null, "costCenter": null},
         "onPremisesExtensionAttributes": ext,
         EXTENSION: format!("CC-{:03}", n % 7),
     });
@@ -356,6 +357,13 @@ async fn users(State(fake): State<Arc<Fake>>, headers: HeaderMap, Query(q): Quer
         Some(s) => s.split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
         None => DEFAULT_SELECT.iter().map(|s| (*s).to_owned()).collect(),
     };
+    let known = props(0, "", "", "", None);
+    if let Some(p) =
+        select.iter().find(|p| !p.starts_with("extension_") && !known.keys().any(|k| k.eq_ignore_ascii_case(p)))
+    {
+        let m = format!("Could not find a property named '{p}' on type 'microsoft.graph.user'.");
+        return error(StatusCode::BAD_REQUEST, "Request_BadRequest", &m);
+    }
     let rows = fake
         .users()
         .into_iter()
