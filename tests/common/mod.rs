@@ -1,6 +1,7 @@
 //! The fixture organization shared by the editor's tests.
 #![allow(dead_code)]
 
+pub mod fuzz;
 pub mod idp;
 pub mod tmux;
 
