@@ -254,7 +254,9 @@ pub fn open(s: &Settings, env: &dyn Fn(&str) -> Option<String>) -> Result<IdpSou
         ));
     };
     let api = Http::new(url, "--idp-url", Auth { scheme: "Bearer", token }, opts)?;
-    let label = format!("Entra ID {}", label.unwrap_or_else(|| api.host()));
+    // A tenant id (a GUID) by its start, as the header has little room; a domain as it is.
+    let tenant_shown = label.map(|t| if t.contains('.') { t } else { t.chars().take(8).collect() });
+    let label = format!("Entra ID {}", tenant_shown.unwrap_or_else(|| api.host()));
     let mut select: Vec<String> = SELECT.iter().map(|s| (*s).to_owned()).collect();
     if let Some(root) = s.attribute.as_deref().and_then(|a| a.split('.').next()).map(str::trim)
         && root.starts_with("extension_")
