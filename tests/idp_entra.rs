@@ -218,3 +218,62 @@ async fn pending_sync_and_not_provisioned_with_non_ascii_and_near_equal_values()
     assert_near_people(&org, "arrives@northwind.example", "Développement");
     sb.shutdown().await;
 }
+
+/// A server of our own that answers every request with `reply("AUTHORIZATION BODY")`, counting requests.
+async fn hostile(
+    reply: fn(&str) -> axum::response::Response,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = hits.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+        counted.fetch_add(1, Ordering::Relaxed);
+        let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        async move {
+            let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
+            reply(&format!("{auth} {}", String::from_utf8_lossy(&body)))
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, hits)
+}
+
+#[tokio::test]
+async fn a_next_link_on_another_origin_is_refused_and_an_echoed_secret_is_redacted() {
+    use axum::response::IntoResponse;
+    let (elsewhere, elsewhere_hits) = hostile(|_| axum::Json(json!({"value": []})).into_response()).await;
+    static ELSEWHERE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ELSEWHERE.set(elsewhere.clone()).unwrap();
+    let (base, _) = hostile(|_| {
+        let next = format!("{}/v1.0/users?$skiptoken=X", ELSEWHERE.get().unwrap());
+        axum::Json(json!({"@odata.nextLink": next, "value": [{"id": "1", "mail": "a@x.test", "department": "S"}]}))
+            .into_response()
+    })
+    .await;
+    let s = Settings { source: Kind::Entra, url: Some(base), http: Some(quick(999)), ..Settings::default() };
+    let token = "eyJ0eXAiOiJKV1QifQ.secret-graph-token-0123456789";
+    let err = read_with(&s, vec![("AZURE_ACCESS_TOKEN", token.into())]).await.unwrap_err();
+    assert!(err.contains(&format!("its next page is on {elsewhere}")), "{err}");
+    assert_eq!(elsewhere_hits.load(Ordering::Relaxed), 0, "nothing was sent to the other origin");
+
+    // A token endpoint that echoes the secret back: never shown.
+    let (base, _) = hostile(|auth| {
+        let body = json!({"error": "invalid_client", "error_description": format!("bad secret {auth}")});
+        (axum::http::StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+    })
+    .await;
+    let s = Settings {
+        source: Kind::Entra,
+        url: Some(base.clone()),
+        token_url: Some(format!("{base}/t/oauth2/v2.0/token")),
+        http: Some(quick(999)),
+        ..Settings::default()
+    };
+    let secret = "Zx9~very.secret-client-secret_value";
+    let vars =
+        vec![("AZURE_TENANT_ID", "t".into()), ("AZURE_CLIENT_ID", "c".into()), ("AZURE_CLIENT_SECRET", secret.into())];
+    let err = read_with(&s, vars).await.unwrap_err();
+    assert!(err.contains("401 invalid_client: bad secret  client_id=c&client_secret=[redacted]"), "{err}");
+    assert!(!err.contains("very.secret") && !err.contains("client-secret_value"), "{err}");
+}

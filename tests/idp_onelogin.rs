@@ -15,6 +15,7 @@ use groupmap::domain::{Export, FieldChoice};
 use groupmap::idp::{Kind, Settings};
 use groupmap::sandbox::idp::onelogin::{APP_ID, object};
 use groupmap::sandbox::{Options, Sandbox};
+use serde_json::json;
 
 fn settings(sb: &Sandbox, app: bool, page_size: u32) -> Settings {
     Settings {
@@ -164,4 +165,25 @@ async fn pending_sync_and_not_provisioned_with_non_ascii_and_near_equal_values()
     let org = load(&sb, &settings(&sb, true, 50), &env(sb.onelogin().env())).await;
     assert_near_people(&org, "arrives@northwind.example", "Développement");
     sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_token_endpoint_echoing_the_basic_credentials_has_them_redacted() {
+    use axum::response::IntoResponse;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().fallback(|req: axum::extract::Request| async move {
+        let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let body = json!({"statusCode": 401, "name": "UnauthorizedError", "message": format!("refused {auth}")});
+        (axum::http::StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let s = Settings { source: Kind::Onelogin, url: Some(base), http: Some(quick(50)), ..Settings::default() };
+    let secret = "s3cr3t-0neLogin-value-0123456789";
+    let vars = vec![("ONELOGIN_CLIENT_ID", "cid".to_owned()), ("ONELOGIN_CLIENT_SECRET", secret.to_owned())];
+    let err = read_with(&s, vars).await.unwrap_err();
+    assert!(err.contains("POST /auth/oauth2/v2/token: 401 UnauthorizedError: refused Basic [redacted]"), "{err}");
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("cid:{secret}"));
+    assert!(!err.contains(secret) && !err.contains(&basic[..12]), "{err}");
 }

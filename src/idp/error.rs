@@ -62,6 +62,21 @@ fn causes_text(causes: &[String]) -> String {
     format!(" ({})", shown.join("; "))
 }
 
+/// A JSON answer decoded as `T`; an error names the endpoint, the field (`[3].profile`) and
+/// what was expected (`a JSON array of users`).
+pub fn decode_json<T: serde::de::DeserializeOwned>(endpoint: &str, body: &[u8], expected: &str) -> Result<T, IdpError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let syntax = !matches!(e.inner().classify(), serde_json::error::Category::Data);
+        let message = if syntax {
+            format!("not valid JSON ({})", e.inner())
+        } else {
+            format!("{} (expected {expected})", e.inner())
+        };
+        IdpError::Decode { endpoint: endpoint.to_owned(), path: e.path().to_string(), message }
+    })
+}
+
 /// What an error body says, in whichever shape the provider uses: Microsoft Graph's
 /// `{"error": {"code", "message", "innerError": {"request-id"}}}`, an OAuth token endpoint's
 /// `{"error", "error_description", "trace_id"}`, OneLogin's `{"statusCode", "name", "message"}`

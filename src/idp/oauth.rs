@@ -48,6 +48,17 @@ impl ClientCredentials {
         fix: String,
     ) -> ClientCredentials {
         endpoint.keep_secret(secret.clone());
+        // As it went in the form, should the endpoint echo the request back.
+        let encoded = Body::form(&[("s", secret.expose())]).bytes;
+        let encoded = String::from_utf8_lossy(&encoded[2..]).into_owned();
+        if encoded != secret.expose() {
+            endpoint.keep_secret(Secret::new(encoded));
+        }
+        if request == Request::BasicJson {
+            use base64::Engine;
+            let basic = base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{}", secret.expose()));
+            endpoint.keep_secret(Secret::new(basic));
+        }
         ClientCredentials { endpoint, url, client_id, secret, request, source, fix, cached: Arc::default() }
     }
 

@@ -36,16 +36,7 @@ pub struct Member {
 
 /// A page of a collection; errors name the endpoint and the field (`value[3].principalId`).
 pub fn decode<T: serde::de::DeserializeOwned>(endpoint: &str, body: &[u8]) -> Result<Collection<T>, IdpError> {
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let syntax = !matches!(e.inner().classify(), serde_json::error::Category::Data);
-        let message = if syntax {
-            format!("not valid JSON ({})", e.inner())
-        } else {
-            format!("{} (expected a collection: {{\"value\": [...]}})", e.inner())
-        };
-        IdpError::Decode { endpoint: endpoint.to_owned(), path: e.path().to_string(), message }
-    })
+    crate::idp::error::decode_json(endpoint, body, "a collection: {\"value\": [...]}")
 }
 
 /// A page of users.

@@ -53,16 +53,7 @@ pub struct ErrorCause {
 
 /// A page of users, decoded; errors name the endpoint and the field (`[3].credentials.userName`).
 pub fn decode_page(endpoint: &str, body: &[u8]) -> Result<Vec<Item>, IdpError> {
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let syntax = !matches!(e.inner().classify(), serde_json::error::Category::Data);
-        let message = if syntax {
-            format!("not valid JSON ({})", e.inner())
-        } else {
-            format!("{} (expected a JSON array of users)", e.inner())
-        };
-        IdpError::Decode { endpoint: endpoint.to_owned(), path: e.path().to_string(), message }
-    })
+    crate::idp::error::decode_json(endpoint, body, "a JSON array of users")
 }
 
 /// The error body, when the answer has one (else all fields empty).

@@ -50,16 +50,7 @@ fn wait(h: &HeaderMap) -> Option<Duration> {
 
 /// A page of users: a JSON array of objects; errors name the endpoint and the field.
 pub fn decode_page(endpoint: &str, body: &[u8]) -> Result<Vec<Map<String, Value>>, IdpError> {
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let syntax = !matches!(e.inner().classify(), serde_json::error::Category::Data);
-        let message = if syntax {
-            format!("not valid JSON ({})", e.inner())
-        } else {
-            format!("{} (expected a JSON array of users)", e.inner())
-        };
-        IdpError::Decode { endpoint: endpoint.to_owned(), path: e.path().to_string(), message }
-    })
+    super::error::decode_json(endpoint, body, "a JSON array of users")
 }
 
 /// The users as one table, joined by `email` (what OneLogin sends Calendly as `userName`).

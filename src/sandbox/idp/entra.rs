@@ -7,7 +7,7 @@
 //! `Retry-After` (seconds); errors are `{"error": {"code", "message", "innerError"}}`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
-use super::{Faults, Tokens, Window, bearer, form};
+use super::{Controls, bearer, form};
 use crate::sandbox::lock;
 use crate::sandbox::state::OrgState;
 
@@ -75,11 +75,15 @@ impl User {
 pub struct Fake {
     opts: Mutex<Options>,
     users: Mutex<Vec<User>>,
-    limit: Mutex<Window>,
-    faults: Faults,
-    pub tokens: Tokens,
-    pub requests: AtomicU64,
-    pub rate_limited: AtomicU64,
+    pub controls: Controls,
+}
+
+impl std::ops::Deref for Fake {
+    type Target = Controls;
+
+    fn deref(&self) -> &Controls {
+        &self.controls
+    }
 }
 
 fn guid(n: usize) -> String {
@@ -123,16 +127,8 @@ impl Fake {
                 in_group: true,
             })
             .collect();
-        let limit = Window::new(opts.rate_limit, opts.window);
-        Fake {
-            opts: Mutex::new(opts),
-            users: Mutex::new(users),
-            limit: Mutex::new(limit),
-            faults: Faults::default(),
-            tokens: Tokens::default(),
-            requests: AtomicU64::new(0),
-            rate_limited: AtomicU64::new(0),
-        }
+        let controls = Controls::new(opts.rate_limit, opts.window, opts.token_lifetime);
+        Fake { opts: Mutex::new(opts), users: Mutex::new(users), controls }
     }
 
     pub fn client_secret(&self) -> String {
@@ -150,19 +146,6 @@ impl Fake {
             ("AZURE_CLIENT_ID", CLIENT_ID.to_owned()),
             ("AZURE_CLIENT_SECRET", self.client_secret()),
         ]
-    }
-
-    pub fn set_rate_limit(&self, limit: u32, window: Duration) {
-        *lock(&self.limit) = Window::new(limit, window);
-    }
-
-    pub fn set_token_lifetime(&self, lifetime: Duration) {
-        lock(&self.opts).token_lifetime = lifetime;
-    }
-
-    /// The next `n` Graph requests answer `status` with Graph's error body.
-    pub fn fail_next(&self, n: u32, status: u16) {
-        self.faults.fail_next(n, status);
     }
 
     /// Adds a user with these properties (an `id` is given), assigned to the app when `assigned`.
@@ -197,8 +180,8 @@ impl Fake {
         if let Some(r) = self.unauthorized(headers) {
             return Some(r);
         }
-        let q = lock(&self.limit).take();
-        let status = if !q.allowed { Some(429) } else { self.faults.take() };
+        let q = self.controls.take();
+        let status = if !q.allowed { Some(429) } else { self.controls.fault() };
         match status {
             None => None,
             Some(429) => {
@@ -223,6 +206,11 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
     let body = json!({"error": {"code": code, "message": message,
         "innerError": {"date": "2026-12-02T01:00:00", "request-id": id, "client-request-id": id}}});
     (status, Json(body)).into_response()
+}
+
+fn not_found(id: &str) -> Response {
+    let m = format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present.");
+    error(StatusCode::NOT_FOUND, "Request_ResourceNotFound", &m)
 }
 
 /// The token endpoint's error body.
@@ -275,8 +263,7 @@ async fn token(State(fake): State<Arc<Fake>>, Path(tenant): Path<String>, body: 
         let d = format!("AADSTS1002012: The provided value for scope {} is not valid.", get("scope"));
         return token_error(StatusCode::BAD_REQUEST, "invalid_scope", &d);
     }
-    let lifetime = lock(&fake.opts).token_lifetime;
-    let token = fake.tokens.issue("eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.sandbox.", lifetime);
+    let (token, lifetime) = fake.issue("eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.sandbox.");
     let secs = lifetime.as_secs();
     Json(json!({"token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": token}))
         .into_response()
@@ -392,9 +379,7 @@ async fn assignments(
         return r;
     }
     if id != APP_ID {
-        let m =
-            format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present.");
-        return error(StatusCode::NOT_FOUND, "Request_ResourceNotFound", &m);
+        return not_found(&id);
     }
     let assignment = |n: usize, kind: &str, principal: &str, name: &str| {
         json!({"id": format!("a{n:x}"), "deletedDateTime": null, "appRoleId": "00000000-0000-0000-0000-000000000000",
@@ -419,9 +404,7 @@ async fn members(
         return r;
     }
     if id != GROUP_ID {
-        let m =
-            format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present.");
-        return error(StatusCode::NOT_FOUND, "Request_ResourceNotFound", &m);
+        return not_found(&id);
     }
     let rows = fake
         .users()

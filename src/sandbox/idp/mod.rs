@@ -8,6 +8,7 @@ pub mod entra;
 pub mod okta;
 pub mod onelogin;
 
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -224,6 +225,61 @@ impl Tokens {
 
     pub fn count(&self) -> usize {
         lock(&self.0).len()
+    }
+}
+
+/// The test controls and counters of a fake with a token endpoint: its rate limit, injected
+/// faults, the tokens issued and their lifetime.
+pub struct Controls {
+    limit: Mutex<Window>,
+    faults: Faults,
+    lifetime: Mutex<Duration>,
+    pub tokens: Tokens,
+    pub requests: AtomicU64,
+    pub rate_limited: AtomicU64,
+}
+
+impl Controls {
+    pub fn new(limit: u32, window: Duration, lifetime: Duration) -> Controls {
+        Controls {
+            limit: Mutex::new(Window::new(limit, window)),
+            faults: Faults::default(),
+            lifetime: Mutex::new(lifetime),
+            tokens: Tokens::default(),
+            requests: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
+        }
+    }
+
+    /// Changes the rate limit (and starts a new window).
+    pub fn set_rate_limit(&self, limit: u32, window: Duration) {
+        *lock(&self.limit) = Window::new(limit, window);
+    }
+
+    /// The `expires_in` of tokens issued from now on.
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        *lock(&self.lifetime) = lifetime;
+    }
+
+    /// The next `n` API requests answer `status` with the provider's error body.
+    pub fn fail_next(&self, n: u32, status: u16) {
+        self.faults.fail_next(n, status);
+    }
+
+    /// Counts one API request against the window.
+    pub fn take(&self) -> Quota {
+        lock(&self.limit).take()
+    }
+
+    /// The status this request fails with, if one is injected.
+    pub fn fault(&self) -> Option<u16> {
+        self.faults.take()
+    }
+
+    /// A new token and its lifetime.
+    pub fn issue(&self, prefix: &str) -> (String, Duration) {
+        let lifetime = *lock(&self.lifetime);
+        (self.tokens.issue(prefix, lifetime), lifetime)
     }
 }
 

@@ -7,7 +7,7 @@
 //! window); errors are `{"statusCode", "name", "message"}`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
-use super::{Faults, Tokens, Window, bearer, form};
+use super::{Controls, bearer, form};
 use crate::sandbox::lock;
 use crate::sandbox::state::OrgState;
 
@@ -58,11 +58,15 @@ pub struct User {
 pub struct Fake {
     opts: Mutex<Options>,
     users: Mutex<Vec<User>>,
-    limit: Mutex<Window>,
-    faults: Faults,
-    pub tokens: Tokens,
-    pub requests: AtomicU64,
-    pub rate_limited: AtomicU64,
+    pub controls: Controls,
+}
+
+impl std::ops::Deref for Fake {
+    type Target = Controls;
+
+    fn deref(&self) -> &Controls {
+        &self.controls
+    }
 }
 
 /// A user object: `department` and a custom attribute `cost_center`.
@@ -90,16 +94,8 @@ impl Fake {
                 assigned: true,
             })
             .collect();
-        let limit = Window::new(opts.rate_limit, opts.window);
-        Fake {
-            opts: Mutex::new(opts),
-            users: Mutex::new(users),
-            limit: Mutex::new(limit),
-            faults: Faults::default(),
-            tokens: Tokens::default(),
-            requests: AtomicU64::new(0),
-            rate_limited: AtomicU64::new(0),
-        }
+        let controls = Controls::new(opts.rate_limit, opts.window, opts.token_lifetime);
+        Fake { opts: Mutex::new(opts), users: Mutex::new(users), controls }
     }
 
     pub fn client_secret(&self) -> String {
@@ -109,19 +105,6 @@ impl Fake {
     /// The environment a client needs: the API credential's id and secret.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![("ONELOGIN_CLIENT_ID", CLIENT_ID.to_owned()), ("ONELOGIN_CLIENT_SECRET", self.client_secret())]
-    }
-
-    pub fn set_rate_limit(&self, limit: u32, window: Duration) {
-        *lock(&self.limit) = Window::new(limit, window);
-    }
-
-    pub fn set_token_lifetime(&self, lifetime: Duration) {
-        lock(&self.opts).token_lifetime = lifetime;
-    }
-
-    /// The next `n` API requests answer `status` with OneLogin's error body.
-    pub fn fail_next(&self, n: u32, status: u16) {
-        self.faults.fail_next(n, status);
     }
 
     /// Adds a user (its `id` given when missing), with the Calendly app when `assigned`.
@@ -190,8 +173,7 @@ async fn token(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Bytes) -
                 .into_response();
         }
     }
-    let lifetime = lock(&fake.opts).token_lifetime;
-    let token = fake.tokens.issue("ol", lifetime);
+    let (token, lifetime) = fake.issue("ol");
     Json(json!({"access_token": token, "created_at": "2026-12-02T01:00:00.000Z", "expires_in": lifetime.as_secs(),
                 "refresh_token": format!("r{:016x}", fastrand::u64(..)), "token_type": "bearer", "account_id": 555555}))
     .into_response()
@@ -220,10 +202,10 @@ fn read_cursor(c: &str) -> Option<(usize, usize)> {
 async fn users(State(fake): State<Arc<Fake>>, headers: HeaderMap, Query(q): Query<Q>) -> Response {
     fake.requests.fetch_add(1, Ordering::Relaxed);
     let token = bearer(&headers, "Bearer").unwrap_or_default();
-    let quota = lock(&fake.limit).take();
+    let quota = fake.take();
     let mut res = if !fake.tokens.valid(token) {
         error(StatusCode::UNAUTHORIZED, "UnauthorizedError", "Unauthorized")
-    } else if !quota.allowed || fake.faults.take().is_some_and(|s| s == 429) {
+    } else if !quota.allowed || fake.fault().is_some_and(|s| s == 429) {
         fake.rate_limited.fetch_add(1, Ordering::Relaxed);
         error(StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsError", "Rate limit exceeded")
     } else {
