@@ -65,9 +65,9 @@ pub enum Kind {
     Export,
     /// Okta: the Calendly app's app users, or all users
     Okta,
-    /// Microsoft Entra ID (Microsoft Graph)
+    /// Microsoft Entra ID (Microsoft Graph): the users, or those assigned to the Calendly app
     Entra,
-    /// OneLogin
+    /// OneLogin: the users, or those of the Calendly app
     Onelogin,
 }
 
