@@ -4,23 +4,14 @@
 //! as many fields as its header; any `Link` header text is parsed without a panic.
 //! `PROPTEST_CASES=100000 cargo test --test fuzz_okta` for a long run.
 
+mod common;
+
+use common::fuzz::{any_json, config, replaced, unsafe_char};
 use groupmap::idp::okta::{table, wire};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-fn config() -> ProptestConfig {
-    let mut c = ProptestConfig::default();
-    if std::env::var("PROPTEST_CASES").is_err() {
-        c.cases = 256;
-    }
-    c
-}
-
 const EP: &str = "GET /api/v1/apps/0oa1/users?limit=200";
-
-fn unsafe_char(c: char) -> bool {
-    c.is_control() && c != '\n' || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
 
 fn check(body: &[u8]) {
     match wire::decode_page(EP, body) {
@@ -48,33 +39,6 @@ fn app_user(n: u32) -> Value {
         "_links": {"user": {"href": "https://x.okta.com/api/v1/users/00u1"}}})
 }
 
-fn any_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| json!(n)),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
-        any::<String>().prop_map(Value::String),
-        Just(json!("\u{1b}[2J\u{202e}")),
-    ];
-    leaf.prop_recursive(3, 16, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map("[a-zA-Z_]{1,8}", inner, 0..4)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
-}
-
-fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
-    out.push(at.clone());
-    match v {
-        Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| pointers(x, format!("{at}/{i}"), out)),
-        Value::Object(o) => o.iter().for_each(|(k, x)| pointers(x, format!("{at}/{k}"), out)),
-        _ => {}
-    }
-}
-
 proptest! {
     #![proptest_config(config())]
 
@@ -85,13 +49,7 @@ proptest! {
 
     #[test]
     fn a_valid_page_with_any_value_replaced_never_panics(at in any::<prop::sample::Index>(), with in any_json()) {
-        let mut page = json!([app_user(1), app_user(2)]);
-        let mut all = Vec::new();
-        pointers(&page, String::new(), &mut all);
-        let p = at.get(&all).clone();
-        if let Some(slot) = page.pointer_mut(&p) {
-            *slot = with;
-        }
+        let page = replaced(json!([app_user(1), app_user(2)]), &at, with);
         check(&serde_json::to_vec(&page).unwrap());
     }
 

@@ -225,9 +225,6 @@ async fn a_plain_http_address_off_this_machine_is_refused_before_the_token_is_se
     let s = Settings { source: Kind::Okta, ..Settings::default() };
     let err = groupmap::idp::open(&s, &with_token("t".into())).unwrap_err().to_string();
     assert!(err.contains("--idp-url https://YOUR-ORG.okta.com"), "{err}");
-    let s = Settings { source: Kind::Entra, ..Settings::default() };
-    let err = groupmap::idp::open(&s, &|_| None).unwrap_err().to_string();
-    assert!(err.contains("not built yet"), "{err}");
 }
 
 /// A server of our own that answers every request with `reply`, counting requests.

@@ -64,10 +64,12 @@ pub struct Global {
     #[arg(long, global = true, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
     /// Where the IdP values come from: Calendly's user export (default), or the identity provider
-    /// itself (its token from the environment, e.g. OKTA_API_TOKEN, or `token_file` in [idp])
+    /// itself (its credentials from the environment: OKTA_API_TOKEN; AZURE_TENANT_ID, AZURE_CLIENT_ID,
+    /// AZURE_CLIENT_SECRET; ONELOGIN_CLIENT_ID, ONELOGIN_CLIENT_SECRET; or owner-only files in [idp])
     #[arg(long, global = true, value_enum, value_name = "SOURCE")]
     pub idp: Option<crate::idp::Kind>,
-    /// The identity provider's address (Okta: the org URL, https://acme.okta.com)
+    /// The identity provider's address (Okta: https://acme.okta.com; Entra ID: Graph's, default
+    /// https://graph.microsoft.com; OneLogin: https://acme.onelogin.com)
     #[arg(long, global = true, value_name = "URL")]
     pub idp_url: Option<String>,
     /// The identity provider's token endpoint, where it is not derived from --idp-url
@@ -76,7 +78,8 @@ pub struct Global {
     /// The profile attribute holding the group value (default: detected, e.g. department)
     #[arg(long, global = true, value_name = "NAME")]
     pub idp_attribute: Option<String>,
-    /// The Calendly app's id in the identity provider (Okta: read its app users; without: all users)
+    /// The Calendly app's id in the identity provider, to read only its users (Okta: the app id;
+    /// Entra ID: the enterprise app's Object ID; OneLogin: the app id); without: all users
     #[arg(long, global = true, value_name = "ID")]
     pub idp_app: Option<String>,
     /// Where the IdP and Calendly's record differ (pending sync), plan with Calendly's recorded

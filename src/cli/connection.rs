@@ -83,19 +83,9 @@ impl Connection {
             sb.base_url(),
         );
         let client = Client::new(sb.base_url(), Secret::new(sb.token()))?;
-        let load = if idp.source == crate::idp::Kind::Okta && idp.url.is_none() {
-            let fake = crate::idp::Settings {
-                url: Some(sb.okta_url()),
-                app: idp.app.clone().or_else(|| Some(sandbox::idp::okta::APP_ID.to_owned())),
-                token_file: None,
-                access_token_file: None,
-                ..idp.clone()
-            };
-            let token = sb.okta().api_token();
-            eprintln!("Reading the IdP values from the sandbox's fake Okta org at {} (not Okta).", sb.okta_url());
-            with_idp(load, &fake, &|k| (k == "OKTA_API_TOKEN").then(|| token.clone()))?
-        } else {
-            with_idp(load, idp, &|k| std::env::var(k).ok())?
+        let load = match sandbox_idp(&sb, idp) {
+            Some((fake, env)) => with_idp(load, &fake, &|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))?,
+            None => with_idp(load, idp, &|k| std::env::var(k).ok())?,
         };
         Ok(Connection::new(Engine::calendly(client, &load), load.fields, Some(sb)))
     }
@@ -159,6 +149,61 @@ impl Connection {
             sb.shutdown().await;
         }
     }
+}
+
+/// The sandbox's fake of the identity provider the settings name when no URL is configured:
+/// its settings and the environment its credentials are in (never the process's).
+fn sandbox_idp(
+    sb: &Sandbox,
+    idp: &crate::idp::Settings,
+) -> Option<(crate::idp::Settings, Vec<(&'static str, String)>)> {
+    use crate::idp::Kind;
+    if idp.url.is_some() {
+        return None;
+    }
+    let fake = crate::idp::Settings {
+        token_file: None,
+        access_token_file: None,
+        client_secret_file: None,
+        tenant: None,
+        client_id: None,
+        ..idp.clone()
+    };
+    let (name, fake, env) = match idp.source {
+        Kind::Export => return None,
+        Kind::Okta => (
+            "Okta org",
+            crate::idp::Settings {
+                url: Some(sb.okta_url()),
+                app: idp.app.clone().or_else(|| Some(sandbox::idp::okta::APP_ID.to_owned())),
+                ..fake
+            },
+            vec![("OKTA_API_TOKEN", sb.okta().api_token())],
+        ),
+        Kind::Entra => (
+            "Entra ID tenant",
+            crate::idp::Settings {
+                url: Some(sb.entra_url()),
+                token_url: Some(sb.entra_token_url()),
+                app: idp.app.clone().or_else(|| Some(sandbox::idp::entra::APP_ID.to_owned())),
+                ..fake
+            },
+            sb.entra().env(),
+        ),
+        Kind::Onelogin => (
+            "OneLogin account",
+            crate::idp::Settings {
+                url: Some(sb.onelogin_url()),
+                token_url: None,
+                app: idp.app.clone().or_else(|| Some(sandbox::idp::onelogin::APP_ID.to_owned())),
+                ..fake
+            },
+            sb.onelogin().env(),
+        ),
+    };
+    let at = fake.url.clone().unwrap_or_default();
+    eprintln!("Reading the IdP values from the sandbox's fake {name} at {at} (not the real service).");
+    Some((fake, env))
 }
 
 /// The load with the identity provider the settings name, if any: its table's columns become

@@ -306,6 +306,22 @@ async fn run_sandbox(args: SandboxArgs) -> Result<u8> {
         sb.okta_url(),
         sandbox::idp::okta::APP_ID
     );
+    println!("Its fake Entra ID tenant (not Microsoft's):");
+    let env = |e: Vec<(&str, String)>| e.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
+    println!(
+        "  export {}; groupmap plan --idp entra --idp-url {} --idp-token-url {} --idp-app {}",
+        env(sb.entra().env()),
+        sb.entra_url(),
+        sb.entra_token_url(),
+        sandbox::idp::entra::APP_ID
+    );
+    println!("Its fake OneLogin account (not OneLogin):");
+    println!(
+        "  export {}; groupmap plan --idp onelogin --idp-url {} --idp-app {}",
+        env(sb.onelogin().env()),
+        sb.onelogin_url(),
+        sandbox::idp::onelogin::APP_ID
+    );
     println!("Press Ctrl-C to stop.");
     std::io::stdout().flush().ok();
     wait_for_shutdown().await;

@@ -2,7 +2,10 @@
 //! (redirects and next-page links elsewhere are refused before anything is sent), answers are
 //! read up to a cap, each request has a deadline, and transport failures and 5xx are retried
 //! with backoff. Rate limits differ per provider, so 429 is left to the provider's module.
+//! A token that is refreshed (OAuth client credentials) is swapped in place; every secret the
+//! client has held is kept out of the texts it returns.
 
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
@@ -66,8 +69,30 @@ pub struct Http {
     http: reqwest::Client,
     base: reqwest::Url,
     origin: String,
-    auth: Auth,
+    /// None for a token endpoint (the credentials go in the request itself).
+    auth: Arc<RwLock<Option<Auth>>>,
+    /// Secrets to keep out of messages besides the token: a client secret, earlier tokens.
+    secrets: Arc<RwLock<Vec<Secret>>>,
     pub opts: HttpOptions,
+}
+
+/// A request body: its content type and bytes.
+pub struct Body {
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+impl Body {
+    /// `application/x-www-form-urlencoded`.
+    pub fn form(pairs: &[(&str, &str)]) -> Body {
+        let mut u = reqwest::Url::parse("http://form.invalid/").expect("a URL");
+        u.query_pairs_mut().extend_pairs(pairs);
+        Body { content_type: "application/x-www-form-urlencoded", bytes: u.query().unwrap_or_default().into() }
+    }
+
+    pub fn json(v: &serde_json::Value) -> Body {
+        Body { content_type: "application/json", bytes: v.to_string().into_bytes() }
+    }
 }
 
 impl std::fmt::Debug for Http {
@@ -90,6 +115,15 @@ fn loopback(url: &reqwest::Url) -> bool {
 impl Http {
     /// `what` names the setting for messages (`--idp-url`).
     pub fn new(base_url: &str, what: &str, auth: Auth, opts: HttpOptions) -> Result<Http, IdpError> {
+        Http::build(base_url, what, Some(auth), opts)
+    }
+
+    /// A client that sends no `Authorization` of its own (a token endpoint).
+    pub fn anonymous(base_url: &str, what: &str, opts: HttpOptions) -> Result<Http, IdpError> {
+        Http::build(base_url, what, None, opts)
+    }
+
+    fn build(base_url: &str, what: &str, auth: Option<Auth>, opts: HttpOptions) -> Result<Http, IdpError> {
         let bad = |why: &str| IdpError::Settings(format!("{what} {}: {why}", sanitize(base_url)));
         let base = reqwest::Url::parse(base_url.trim_end_matches('/')).map_err(|e| bad(&format!("not a URL ({e})")))?;
         let origin = origin_of(&base).ok_or_else(|| bad("not an http(s) URL"))?;
@@ -114,7 +148,25 @@ impl Http {
             .user_agent(concat!("groupmap/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| bad(&e.to_string()))?;
-        Ok(Http { http, base, origin, auth, opts })
+        let auth = Arc::new(RwLock::new(auth));
+        Ok(Http { http, base, origin, auth, secrets: Arc::default(), opts })
+    }
+
+    /// Sends this token from now on (a refreshed access token); the old one stays redacted.
+    pub fn set_token(&self, scheme: &'static str, token: Secret) {
+        let mut auth = self.auth.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(old) = auth.replace(Auth { scheme, token }) {
+            self.keep_secret(old.token);
+        }
+    }
+
+    /// Keeps this secret out of every message too (a client secret).
+    pub fn keep_secret(&self, secret: Secret) {
+        self.secrets.write().unwrap_or_else(|e| e.into_inner()).push(secret);
+    }
+
+    fn auth(&self) -> Option<Auth> {
+        self.auth.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn origin(&self) -> &str {
@@ -155,8 +207,14 @@ impl Http {
 
     /// `GET /api/v1/users?limit=200`: the path and query on the provider, for messages.
     pub fn endpoint(&self, url: &reqwest::Url) -> String {
+        self.endpoint_of("GET", url)
+    }
+
+    /// The same for another method (`POST /oauth2/v2.0/token`).
+    pub fn endpoint_of(&self, method: &str, url: &reqwest::Url) -> String {
         let base_path = self.base.path().trim_end_matches('/');
-        let path = url.path().strip_prefix(base_path).unwrap_or(url.path());
+        // A base that is the whole address (a token endpoint) shows its path.
+        let path = url.path().strip_prefix(base_path).filter(|p| !p.is_empty()).unwrap_or(url.path());
         let shown = match url.query() {
             Some(q) => format!("{path}?{q}"),
             None => path.to_owned(),
@@ -165,27 +223,59 @@ impl Http {
             Some((cut, _)) => format!("{}…", &shown[..cut]),
             None => shown,
         };
-        format!("GET {}", sanitize(&self.redact(&shown)))
+        format!("{method} {}", sanitize(&self.redact(&shown)))
     }
 
-    /// Provider text with the token blanked out, should a server echo it back.
+    /// Provider text with the token (and every other secret held) blanked out, should a server
+    /// echo it back.
     pub fn redact(&self, text: &str) -> String {
-        redact(self.auth.token.expose(), text)
+        let mut out = match self.auth() {
+            Some(a) => redact(a.token.expose(), text),
+            None => text.to_owned(),
+        };
+        for s in self.secrets.read().unwrap_or_else(|e| e.into_inner()).iter() {
+            out = redact(s.expose(), &out);
+        }
+        out
     }
 
     /// One GET, retried on transport failures and 5xx; any other status is returned as is.
     pub async fn get(&self, url: &reqwest::Url) -> Result<Reply, IdpError> {
-        let endpoint = self.endpoint(url);
+        self.send(reqwest::Method::GET, url, None, None).await
+    }
+
+    /// One POST of `body` (with HTTP Basic credentials when given), retried like a GET.
+    pub async fn post(
+        &self,
+        url: &reqwest::Url,
+        body: Body,
+        basic: Option<(&str, &Secret)>,
+    ) -> Result<Reply, IdpError> {
+        self.send(reqwest::Method::POST, url, Some(body), basic).await
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &reqwest::Url,
+        body: Option<Body>,
+        basic: Option<(&str, &Secret)>,
+    ) -> Result<Reply, IdpError> {
+        let endpoint = self.endpoint_of(method.as_str(), url);
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let sent = self
-                .http
-                .get(url.clone())
-                .header("authorization", format!("{} {}", self.auth.scheme, self.auth.token.expose()))
-                .header("accept", "application/json")
-                .send()
-                .await;
+            let mut req = self.http.request(method.clone(), url.clone()).header("accept", "application/json");
+            if let Some(a) = self.auth() {
+                req = req.header("authorization", format!("{} {}", a.scheme, a.token.expose()));
+            }
+            if let Some((user, secret)) = basic {
+                req = req.basic_auth(user, Some(secret.expose()));
+            }
+            if let Some(b) = &body {
+                req = req.header("content-type", b.content_type).body(b.bytes.clone());
+            }
+            let sent = req.send().await;
             let result = match sent {
                 Ok(resp) => {
                     let status = resp.status();

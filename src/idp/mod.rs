@@ -9,12 +9,17 @@
 //! table whose columns are its users' attributes) plus its `Kind` and a line in `open`. Its
 //! values are then compared with Calendly's record of them (`domain::sync`) by the engine.
 
+pub mod entra;
 pub mod error;
 pub mod export;
 pub mod http;
+pub mod oauth;
 pub mod okta;
+pub mod onelogin;
+pub mod paging;
 pub mod report;
 pub mod settings;
+pub mod table;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,9 +65,9 @@ pub enum Kind {
     Export,
     /// Okta: the Calendly app's app users, or all users
     Okta,
-    /// Microsoft Entra ID (Microsoft Graph)
+    /// Microsoft Entra ID (Microsoft Graph): the users, or those assigned to the Calendly app
     Entra,
-    /// OneLogin
+    /// OneLogin: the users, or those of the Calendly app
     Onelogin,
 }
 
@@ -87,8 +92,8 @@ pub fn open(settings: &Settings, env: &dyn Fn(&str) -> Option<String>) -> Result
     match settings.source {
         Kind::Export => Ok(None),
         Kind::Okta => okta::open(settings, env).map(Some),
-        Kind::Entra => Err(IdpError::NotBuilt { kind: "entra", name: "Microsoft Entra ID" }),
-        Kind::Onelogin => Err(IdpError::NotBuilt { kind: "onelogin", name: "OneLogin" }),
+        Kind::Entra => entra::open(settings, env).map(Some),
+        Kind::Onelogin => onelogin::open(settings, env).map(Some),
     }
 }
 

@@ -24,6 +24,13 @@ pub struct FileSettings {
     pub token_file: Option<PathBuf>,
     /// An owner-only file holding an OAuth access token (sent as `Bearer`).
     pub access_token_file: Option<PathBuf>,
+    /// Entra ID: the directory (tenant) id or domain; or `AZURE_TENANT_ID`.
+    pub tenant: Option<String>,
+    /// The OAuth client id (Entra ID's application id, OneLogin's API credential); or the
+    /// provider's environment variable.
+    pub client_id: Option<String>,
+    /// An owner-only file holding the OAuth client secret; or the provider's environment variable.
+    pub client_secret_file: Option<PathBuf>,
     /// `calendly` (default) or `idp`: which value the plan uses where the two differ.
     pub values: Option<ValuesFrom>,
 }
@@ -49,6 +56,9 @@ pub struct Settings {
     pub app: Option<String>,
     pub token_file: Option<PathBuf>,
     pub access_token_file: Option<PathBuf>,
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret_file: Option<PathBuf>,
     pub values_from: ValuesFrom,
     /// Patience and page size; None: the provider's defaults (tests shorten them).
     pub http: Option<HttpOptions>,
@@ -66,6 +76,9 @@ impl Settings {
             app: flags.app.clone().or(file.app),
             token_file: file.token_file,
             access_token_file: file.access_token_file,
+            tenant: file.tenant,
+            client_id: file.client_id,
+            client_secret_file: file.client_secret_file,
             values_from: flags.values.or(file.values).unwrap_or_default(),
             http: None,
         }

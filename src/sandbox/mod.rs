@@ -55,7 +55,7 @@ pub struct Options {
     pub read_only: bool,
     /// Fault modes (all off by default); `Sandbox::set_faults` re-arms them.
     pub faults: Faults,
-    /// The identity providers' fakes (`/okta/...`).
+    /// The identity providers' fakes (`/okta/...`, `/entra/...`, `/onelogin/...`).
     pub idp: idp::Options,
 }
 
@@ -278,6 +278,31 @@ impl Sandbox {
     /// The fake Okta org's URL (what `--idp-url` names for a real one).
     pub fn okta_url(&self) -> String {
         format!("{}{}", self.shared.base, idp::okta::PREFIX)
+    }
+
+    /// The fake Entra ID tenant (its test controls: secret, tokens, rate limit, faults, users).
+    pub fn entra(&self) -> &idp::entra::Fake {
+        &self.fakes.entra
+    }
+
+    /// The fake tenant's Microsoft Graph (what `--idp-url` names; Microsoft's by default).
+    pub fn entra_url(&self) -> String {
+        format!("{}{}/graph", self.shared.base, idp::entra::PREFIX)
+    }
+
+    /// The fake tenant's token endpoint (`--idp-token-url`).
+    pub fn entra_token_url(&self) -> String {
+        format!("{}{}/login/{}/oauth2/v2.0/token", self.shared.base, idp::entra::PREFIX, idp::entra::TENANT_ID)
+    }
+
+    /// The fake OneLogin account (its test controls).
+    pub fn onelogin(&self) -> &idp::onelogin::Fake {
+        &self.fakes.onelogin
+    }
+
+    /// The fake OneLogin account's URL (what `--idp-url` names for a real one).
+    pub fn onelogin_url(&self) -> String {
+        format!("{}{}", self.shared.base, idp::onelogin::PREFIX)
     }
 
     pub fn organization(&self) -> String {

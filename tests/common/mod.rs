@@ -1,6 +1,8 @@
 //! The fixture organization shared by the editor's tests.
 #![allow(dead_code)]
 
+pub mod fuzz;
+pub mod idp;
 pub mod inferred;
 pub mod tmux;
 
@@ -129,6 +131,8 @@ pub const HANDOFF_TABLE: &str = "enabled = true\ndefault_group = \"Everyone\"\n\
 /// A model on the read-only organization, started from `HANDOFF_TABLE`.
 pub fn read_only_ready() -> Model {
     let mut m = Model::new(false, FieldChoice::default());
+    // As the runtime sets it from the store.
+    m.handoff_dir = Some("~/.local/state/groupmap/handoff".into());
     m.start_mapping = Some(groupmap::domain::mapping_file::MappingFile::parse("m.toml", HANDOFF_TABLE).unwrap());
     let effects = groupmap::app::update::start_load(&mut m);
     let Effect::Load { id } = effects[0] else { panic!("load first") };

@@ -9,10 +9,10 @@ use reqwest::header::HeaderMap;
 use super::wire::{self, Item};
 use crate::idp::error::IdpError;
 use crate::idp::http::Http;
+// The longest wait believed from a reset header (Okta's windows are a minute).
+use crate::idp::paging::MAX_WAIT;
+use crate::idp::paging::{Page, get_waiting, pause_if_used_up, read_all};
 use crate::service::Progress;
-
-/// The longest wait believed from a reset header (Okta's windows are a minute).
-const MAX_WAIT: Duration = Duration::from_secs(90);
 
 #[derive(Clone, Debug)]
 pub struct OktaClient {
@@ -44,71 +44,40 @@ fn quota(headers: &HeaderMap) -> Quota {
     Quota { remaining: num("x-rate-limit-remaining"), reset_in }
 }
 
-/// A short random wait on top, so that clients waiting for the same reset do not all return at once.
-fn jitter() -> Duration {
-    Duration::from_millis(100 + fastrand::u64(0..400))
-}
-
 impl OktaClient {
     /// Reads a whole list from `path` (e.g. `/api/v1/users`), following `rel="next"` links on
     /// Okta's origin only.
     pub async fn list(&self, path: &str, progress: Option<&Progress>) -> Result<Vec<Item>, IdpError> {
-        let mut url = self.http.url(path)?;
-        url.query_pairs_mut().append_pair("limit", &self.http.opts.page_size.to_string());
-        let first = self.http.endpoint(&url);
-        let mut seen = std::collections::HashSet::new();
-        let mut out = Vec::new();
-        let mut pages = 0;
-        loop {
+        let mut first = self.http.url(path)?;
+        first.query_pairs_mut().append_pair("limit", &self.http.opts.page_size.to_string());
+        read_all(&self.http, first, progress, |url| async move {
             let reply = self.get(&url).await?;
             let endpoint = self.http.endpoint(&url);
-            pages += 1;
-            out.extend(wire::decode_page(&endpoint, &reply.body).map_err(|e| self.redacted(e))?);
-            let next = wire::next_link(&reply.headers);
-            if let Some(p) = progress {
-                p.page(crate::service::loading::List::IdpUsers, out.len(), next.is_none(), None);
+            let rows = wire::decode_page(&endpoint, &reply.body).map_err(|e| self.redacted(e))?;
+            let next = match wire::next_link(&reply.headers) {
+                Some(next) => Some(url.join(&next).map_err(|e| IdpError::Decode {
+                    endpoint: endpoint.clone(),
+                    path: "Link".into(),
+                    message: format!("the next link is not an address ({e})"),
+                })?),
+                None => None,
+            };
+            if next.is_some() {
+                let q = quota(&reply.headers);
+                pause_if_used_up(q.remaining, q.reset_in).await;
             }
-            let Some(next) = next else { return Ok(out) };
-            let next = url.join(&next).map_err(|e| IdpError::Decode {
-                endpoint: endpoint.clone(),
-                path: "Link".into(),
-                message: format!("the next link is not an address ({e})"),
-            })?;
-            self.http.on_origin(&next, &endpoint, "its next page is on")?;
-            if !seen.insert(next.to_string()) {
-                let shown = self.http.endpoint(&next);
-                return Err(IdpError::PageLoop { endpoint: first, url: shown, pages });
-            }
-            if pages >= self.http.opts.max_pages {
-                return Err(IdpError::TooManyPages { endpoint: first, pages, rows: out.len() });
-            }
-            // Used up: wait for the window to reset rather than provoke a 429.
-            let q = quota(&reply.headers);
-            if q.remaining == Some(0)
-                && let Some(wait) = q.reset_in
-            {
-                tokio::time::sleep(wait + jitter()).await;
-            }
-            url = next;
-        }
+            Ok(Page { rows, next })
+        })
+        .await
     }
 
     /// One page: 429 waited out until `X-Rate-Limit-Reset`, other errors worded.
     async fn get(&self, url: &reqwest::Url) -> Result<crate::idp::http::Reply, IdpError> {
-        let mut waits = 0;
-        loop {
-            let reply = self.http.get(url).await?;
-            if reply.status == 429 && waits < self.http.opts.max_rate_limit_waits {
-                waits += 1;
-                let wait = quota(&reply.headers).reset_in.unwrap_or(Duration::from_secs(1));
-                tokio::time::sleep(wait + jitter()).await;
-                continue;
-            }
-            if (200..300).contains(&reply.status) {
-                return Ok(reply);
-            }
-            return Err(self.status_error(url, &reply, waits));
+        let (reply, waits) = get_waiting(&self.http, url, |h| quota(h).reset_in).await?;
+        if (200..300).contains(&reply.status) {
+            return Ok(reply);
         }
+        Err(self.status_error(url, &reply, waits))
     }
 
     fn redacted(&self, e: IdpError) -> IdpError {

@@ -14,15 +14,14 @@ use super::http::{Auth, Http, HttpOptions};
 use super::settings::Settings;
 use super::{IdpSource, ValueSource};
 use crate::config::read_token_file;
-use crate::domain::export::Record;
 use crate::domain::{Export, FieldChoice};
 use crate::service::calendly::Secret;
 use crate::service::{LoadError, Progress};
 pub use client::OktaClient;
 use wire::Item;
 
-/// The column holding the login email.
-pub const USER_NAME: &str = "userName";
+pub use super::table::USER_NAME;
+use super::table::url_segment;
 
 #[derive(Clone, Debug)]
 pub struct Okta {
@@ -46,16 +45,6 @@ impl Okta {
     fn label(&self) -> String {
         format!("Okta {}", self.client.http.host())
     }
-}
-
-/// An id as one path segment (an id with `/` or `?` must not change the request).
-fn url_segment(id: &str) -> String {
-    id.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 impl ValueSource for Okta {
@@ -98,43 +87,14 @@ fn user_name(item: &Item, app_user: bool) -> String {
 /// The users as one table: `userName`, then every attribute seen, sorted (a profile attribute
 /// itself named `userName` is shown as `profile.userName`).
 pub fn table(source: &str, items: Vec<Item>, app_users: bool) -> Export {
-    let mut rows: Vec<(String, Vec<(String, String)>)> = Vec::with_capacity(items.len());
-    let mut names: Vec<String> = Vec::new();
-    let mut index = std::collections::HashMap::new();
-    for item in &items {
-        let mut attrs = item.profile.as_ref().map(wire::flatten).unwrap_or_default();
-        for (k, _) in &mut attrs {
-            if k == USER_NAME {
-                *k = format!("profile.{USER_NAME}");
-            }
-            if !index.contains_key(k.as_str()) {
-                index.insert(k.clone(), names.len());
-                names.push(k.clone());
-            }
-        }
-        rows.push((user_name(item, app_users), attrs));
-    }
-    let mut order: Vec<usize> = (0..names.len()).collect();
-    order.sort_by(|&a, &b| names[a].to_lowercase().cmp(&names[b].to_lowercase()).then(names[a].cmp(&names[b])));
-    let mut column = vec![0; names.len()];
-    for (pos, &i) in order.iter().enumerate() {
-        column[i] = pos + 1;
-    }
-    let mut headers = vec![USER_NAME.to_owned()];
-    headers.extend(order.iter().map(|&i| names[i].clone()));
-    let records = rows
-        .into_iter()
-        .enumerate()
-        .filter_map(|(n, (email, attrs))| {
-            let mut fields = vec![String::new(); headers.len()];
-            fields[0] = email;
-            for (k, v) in attrs {
-                fields[column[index[k.as_str()]]] = v;
-            }
-            Some((n as u64 + 1, Record::new(&fields)?))
+    let users = items
+        .iter()
+        .map(|item| {
+            let attrs = item.profile.as_ref().map(|p| super::table::attributes(p, "profile")).unwrap_or_default();
+            (user_name(item, app_users), attrs)
         })
         .collect();
-    Export { file: source.to_owned(), headers, records }
+    super::table::table(source, users)
 }
 
 /// Okta from the settings: the org URL, a token from the environment or an owner-only file.

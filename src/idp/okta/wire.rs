@@ -53,16 +53,7 @@ pub struct ErrorCause {
 
 /// A page of users, decoded; errors name the endpoint and the field (`[3].credentials.userName`).
 pub fn decode_page(endpoint: &str, body: &[u8]) -> Result<Vec<Item>, IdpError> {
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let syntax = !matches!(e.inner().classify(), serde_json::error::Category::Data);
-        let message = if syntax {
-            format!("not valid JSON ({})", e.inner())
-        } else {
-            format!("{} (expected a JSON array of users)", e.inner())
-        };
-        IdpError::Decode { endpoint: endpoint.to_owned(), path: e.path().to_string(), message }
-    })
+    crate::idp::error::decode_json(endpoint, body, "a JSON array of users")
 }
 
 /// The error body, when the answer has one (else all fields empty).
@@ -70,35 +61,7 @@ pub fn decode_error(body: &[u8]) -> ErrorBody {
     serde_json::from_slice(body).unwrap_or_default()
 }
 
-/// A profile's attributes as text: nested objects as `outer.inner`, a list as its items joined
-/// by `, `, null as empty, numbers and booleans as written.
-pub fn flatten(profile: &Map<String, Value>) -> Vec<(String, String)> {
-    let mut out = Vec::with_capacity(profile.len());
-    for (k, v) in profile {
-        flatten_into(k, v, &mut out);
-    }
-    out
-}
-
-fn flatten_into(key: &str, v: &Value, out: &mut Vec<(String, String)>) {
-    match v {
-        Value::Object(m) => {
-            for (k, inner) in m {
-                flatten_into(&format!("{key}.{k}"), inner, out);
-            }
-        }
-        other => out.push((key.to_owned(), text(other))),
-    }
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(", "),
-        other => other.to_string(),
-    }
-}
+pub use crate::idp::table::flatten;
 
 /// The `rel="next"` target among the answer's `Link` headers (Okta sends one header per link;
 /// a proxy may join them with commas).

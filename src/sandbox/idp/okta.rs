@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -16,6 +16,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
+use super::{Faults, Window};
 use crate::sandbox::lock;
 use crate::sandbox::state::OrgState;
 
@@ -56,17 +57,11 @@ pub struct User {
     pub assigned: bool,
 }
 
-struct Limit {
-    started: Option<Instant>,
-    used: u32,
-}
-
 pub struct Fake {
     opts: Mutex<Options>,
     users: Mutex<Vec<User>>,
-    limit: Mutex<Limit>,
-    /// Requests still to fail, and with which status.
-    faults: Mutex<(u32, u16)>,
+    limit: Mutex<Window>,
+    faults: Faults,
     pub requests: AtomicU64,
     pub rate_limited: AtomicU64,
 }
@@ -89,66 +84,28 @@ fn profile(first: &str, last: &str, email: &str, department: Option<&str>) -> Ma
     p
 }
 
-/// People the IdP has that Calendly has not provisioned yet: (name, email, department).
-const NOT_PROVISIONED: [(&str, &str, &str); 4] = [
-    ("Noor Haddad", "noor.haddad@northwind.example", "Engineering"),
-    ("Mikael Lindqvist", "mikael.lindqvist@northwind.example", "Sales EMEA"),
-    ("Zoë Okonkwo", "zoe.okonkwo@northwind.example", "Marketing"),
-    ("Hiroshi Sato", "hiroshi.sato@northwind.example", "Ventes Île-de-France"),
-];
-
 impl Fake {
     /// The fake org from the sandbox organization: its members and pending invitees, by email,
     /// with Calendly's recorded value as `department`, but for a few changes that have not
     /// reached Calendly yet (another department, a case change, a trailing space, a non-ASCII
     /// name), a few people not provisioned yet, and some addresses capitalized.
     pub fn seeded(opts: Options, st: &OrgState) -> Fake {
-        let mut people: Vec<(String, String, Option<String>)> =
-            st.members.iter().map(|m| (m.user.name.clone(), m.user.email.clone(), m.idp_value.clone())).collect();
-        people.extend(
-            st.invitations
-                .iter()
-                .filter(|i| i.status == "pending")
-                .map(|i| (String::new(), i.email.clone(), i.idp_value.clone())),
-        );
-        let mut changed = 0;
-        let mut users = Vec::with_capacity(people.len() + NOT_PROVISIONED.len());
-        for (n, (name, email, value)) in people.into_iter().enumerate() {
-            let value = match value {
-                Some(v) if n % 29 == 11 && changed < 4 => {
-                    changed += 1;
-                    Some(match changed {
-                        1 => if v == "Customer Success" { "Support" } else { "Customer Success" }.to_owned(),
-                        2 => v.to_lowercase(),
-                        3 => format!("{v} "),
-                        _ => "Ventes Île-de-France".to_owned(),
-                    })
-                }
-                other => other,
-            };
-            let (first, last) = name.split_once(' ').unwrap_or((&name, ""));
-            let user_name = if n % 17 == 5 { capitalized(&email) } else { email.clone() };
-            users.push(User {
-                id: okta_id("00u", n + 1),
-                profile: profile(first, last, &email, value.as_deref()),
-                user_name,
+        let users = super::people(st)
+            .into_iter()
+            .enumerate()
+            .map(|(n, p)| User {
+                id: okta_id("00u", if p.provisioned { n + 1 } else { 100_000 + n }),
+                profile: profile(&p.first, &p.last, &p.email, p.value.as_deref()),
+                user_name: p.user_name,
                 assigned: true,
-            });
-        }
-        for (k, (name, email, dept)) in NOT_PROVISIONED.iter().enumerate() {
-            let (first, last) = name.split_once(' ').unwrap_or((name, ""));
-            users.push(User {
-                id: okta_id("00u", 100_000 + k),
-                user_name: (*email).to_owned(),
-                profile: profile(first, last, email, Some(dept)),
-                assigned: true,
-            });
-        }
+            })
+            .collect();
+        let limit = Window::new(opts.rate_limit, opts.window);
         Fake {
             opts: Mutex::new(opts),
             users: Mutex::new(users),
-            limit: Mutex::new(Limit { started: None, used: 0 }),
-            faults: Mutex::new((0, 500)),
+            limit: Mutex::new(limit),
+            faults: Faults::default(),
             requests: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
         }
@@ -167,12 +124,12 @@ impl Fake {
         let mut o = lock(&self.opts);
         o.rate_limit = limit;
         o.window = window;
-        *lock(&self.limit) = Limit { started: None, used: 0 };
+        *lock(&self.limit) = Window::new(limit, window);
     }
 
     /// The next `n` requests answer `status` with Okta's error body.
     pub fn fail_next(&self, n: u32, status: u16) {
-        *lock(&self.faults) = (n, status);
+        self.faults.fail_next(n, status);
     }
 
     /// Adds a user (assigned to the Calendly app when `assigned`) with this profile.
@@ -199,37 +156,16 @@ impl Fake {
         lock(&self.users).clone()
     }
 
-    /// Counts one request; the quota as the headers tell it, and whether it is allowed.
+    /// Counts one request; the quota as the headers tell it (the reset in epoch seconds), and
+    /// whether it is allowed.
     fn take(&self) -> (u32, u32, u64, bool) {
-        let (limit, window) = {
-            let o = lock(&self.opts);
-            (o.rate_limit, o.window)
-        };
-        let mut l = lock(&self.limit);
-        let now = Instant::now();
-        let start = match l.started {
-            Some(s) if now.duration_since(s) < window => s,
-            _ => {
-                l.started = Some(now);
-                l.used = 0;
-                now
-            }
-        };
-        let allowed = l.used < limit;
-        if allowed {
-            l.used += 1;
-        }
+        let q = lock(&self.limit).take();
         // The window's end in epoch seconds, rounded up: a client that waits until then is in the next one.
-        let left = window.saturating_sub(now.duration_since(start));
-        let end_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000 + left.as_millis() as i128;
+        let end_ms =
+            time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000 + q.reset_in.as_millis() as i128;
         let reset = (end_ms.max(0) as u64).div_ceil(1000);
-        (limit, limit.saturating_sub(l.used), reset, allowed)
+        (q.limit, q.remaining, reset, q.allowed)
     }
-}
-
-fn capitalized(email: &str) -> String {
-    let mut chars = email.chars();
-    chars.next().map_or_else(String::new, |c| c.to_ascii_uppercase().to_string() + chars.as_str())
 }
 
 /// Okta's error body.
@@ -261,7 +197,7 @@ async fn gate(State(fake): State<Arc<Fake>>, req: Request, next: axum::middlewar
     } else if !allowed {
         fake.rate_limited.fetch_add(1, Ordering::Relaxed);
         error(StatusCode::TOO_MANY_REQUESTS, "E0000047", "API call exceeded rate limit due to too many requests.")
-    } else if let Some(status) = take_fault(&fake) {
+    } else if let Some(status) = fake.faults.take() {
         if status == 429 {
             fake.rate_limited.fetch_add(1, Ordering::Relaxed);
             error(StatusCode::TOO_MANY_REQUESTS, "E0000047", "API call exceeded rate limit due to too many requests.")
@@ -277,14 +213,6 @@ async fn gate(State(fake): State<Arc<Fake>>, req: Request, next: axum::middlewar
     h.insert("x-rate-limit-remaining", HeaderValue::from(remaining));
     h.insert("x-rate-limit-reset", HeaderValue::from(reset));
     res
-}
-
-fn take_fault(fake: &Fake) -> Option<u16> {
-    let mut f = lock(&fake.faults);
-    (f.0 > 0).then(|| {
-        f.0 -= 1;
-        f.1
-    })
 }
 
 #[derive(serde::Deserialize)]
