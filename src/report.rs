@@ -1,5 +1,7 @@
 //! The plan for a person (terraform-like text) and for a program (JSON). Pure functions.
 
+pub mod idp;
+
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
@@ -187,7 +189,7 @@ pub fn plan_lines(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &TableD
         ),
     );
 
-    out.0.extend(crate::idp::report::lines(snap, mapping));
+    out.0.extend(crate::report::idp::lines(snap, mapping));
     match &snap.saved {
         None => out.push(
             LineKind::Heading,
@@ -370,7 +372,7 @@ pub fn render_json(snap: &Snapshot, plan: &Plan, ctx: Context, file: Option<&str
         "unmapped": unmapped,
         "lint": plan.lint.iter().map(|f| json!({"kind": f.kind, "message": f.message})).collect::<Vec<_>>(),
     });
-    crate::idp::report::add_json(snap, &mut out);
+    crate::report::idp::add_json(snap, &mut out);
     out
 }
 

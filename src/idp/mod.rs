@@ -17,7 +17,6 @@ pub mod oauth;
 pub mod okta;
 pub mod onelogin;
 pub mod paging;
-pub mod report;
 pub mod settings;
 pub mod table;
 

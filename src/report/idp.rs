@@ -4,10 +4,10 @@
 
 use serde_json::{Value, json};
 
+use super::{LineKind, PreviewLine};
 use crate::domain::sync::{IdpView, ValuesFrom};
 use crate::domain::text::{quoted, sanitize};
 use crate::domain::{Mapping, Snapshot};
-use crate::report::{LineKind, PreviewLine};
 
 /// Where a value lands under the mapping: its row's group, else the default group.
 fn lands(snap: &Snapshot, mapping: &Mapping, value: &str) -> String {
