@@ -228,7 +228,12 @@ fn footer(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     let always = |a: Action| matches!(a, Action::Help | Action::Quit);
     let hint = |b: &Binding| -> (Vec<Span<'static>>, usize) {
         let off = unavailable(m, b.action).is_some();
-        let text = format!(" {}  ", b.hint.unwrap_or_default());
+        // Where the service cannot save the table, the same key hands it off.
+        let word = match b.action {
+            Action::Save if m.has_data() && m.capabilities().read_only() => "hand-off",
+            _ => b.hint.unwrap_or_default(),
+        };
+        let text = format!(" {word}  ");
         // The first key is enough in the footer; help lists them all.
         let label =
             b.label.split_once('/').map_or(b.label, |(first, _)| if first.is_empty() { b.label } else { first });
