@@ -318,8 +318,7 @@ fn digest_of_sorted_lines(p: &groupmap::domain::Plan, snap: &Snapshot) -> String
 
 /// One string per user, as a per-user preview row shows them.
 fn user_lines(snap: &Snapshot) -> Vec<String> {
-    snap.owners
-        .iter()
+    snap.owners()
         .map(|o| {
             format!(
                 "{} <{}> {} {}",

@@ -465,7 +465,7 @@ mod tests {
                 base_url: "https://svc.test".into(),
                 organization: org.to_owned(),
                 groups: Vec::new(),
-                people: vec![person],
+                people: std::sync::Arc::new(vec![person]),
                 table: Some(table),
                 capabilities: Capabilities {
                     save_table: true,

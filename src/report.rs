@@ -128,9 +128,9 @@ impl Lines {
 fn user_line(snap: &Snapshot, plan: &Plan, out: &mut Lines, c: &crate::domain::Change) {
     let o = snap.owner(c.owner);
     let who = if o.name.is_empty() {
-        format!("<{}> (invitee)", sanitize(&o.email))
+        format!("<{}> (invitee)", sanitize(o.email))
     } else {
-        format!("{} <{}>", sanitize(&o.name), sanitize(&o.email))
+        format!("{} <{}>", sanitize(o.name), sanitize(o.email))
     };
     let from = c.from.map_or_else(|| "(no group)".to_owned(), |g| sanitize(&snap.group(g).name).into_owned());
     let mark = if c.from.is_some() { '~' } else { '+' };
@@ -327,7 +327,7 @@ pub fn render_json(snap: &Snapshot, plan: &Plan, ctx: Context, file: Option<&str
         Some(path) => json!({"kind": "file", "path": path}),
         None => saved_table.clone().unwrap_or_else(|| json!({"kind": "none"})),
     };
-    let value_of = |o: &crate::domain::Owner| o.value.map(|v| snap.value(v).to_owned());
+    let value_of = |o: crate::domain::Owner| o.value.map(|v| snap.value(v).to_owned());
     let mut changes: Vec<Value> = plan
         .changes
         .iter()

@@ -117,7 +117,7 @@ fn csv_duplicate_emails_keep_the_first_row_and_report_a_conflicting_one() {
         "https://h",
         "https://h/organizations/O",
         vec![],
-        &people,
+        &std::sync::Arc::new(people.to_vec()),
         &[parse(b"Login email,Identity Provider Group\nbo@x.test,Ops\nBO@X.TEST,Eng\n").unwrap()],
         &FieldChoice::default(),
         None,
@@ -468,18 +468,16 @@ async fn an_owner_in_two_member_groups_is_a_finding_and_the_plan_takes_the_group
     // One owner gets a second group sorting before theirs, another one sorting after: the list
     // order (by creation) is the other way round for one of them.
     let in_group = |not: &str| {
-        before.owners.iter().filter(|o| o.value.is_some()).find(|o| o.group.is_some_and(|g| before.group(g).uri != not))
+        before.owners().filter(|o| o.value.is_some()).find(|o| o.group.is_some_and(|g| before.group(g).uri != not))
     };
-    let a = in_group(&first.uri).unwrap().clone();
+    let a = in_group(&first.uri).unwrap();
     let b = before
-        .owners
-        .iter()
+        .owners()
         .filter(|o| o.value.is_some() && o.email != a.email)
         .find(|o| o.group.is_some_and(|g| before.group(g).uri != last.uri))
-        .unwrap()
-        .clone();
-    sb.add_member_relationship(&a.email, &first.name);
-    sb.add_member_relationship(&b.email, &last.name);
+        .unwrap();
+    sb.add_member_relationship(a.email, &first.name);
+    sb.add_member_relationship(b.email, &last.name);
     let expected = |o: &groupmap::domain::Owner, added: &groupmap::domain::Group| {
         let mut two = [before.group(o.group.unwrap()).clone(), added.clone()];
         two.sort_by(|x, y| x.uri.cmp(&y.uri));
@@ -492,11 +490,11 @@ async fn an_owner_in_two_member_groups_is_a_finding_and_the_plan_takes_the_group
     let loaded = engine.load(None).await.unwrap();
     let snap = loaded.snapshot(&FieldChoice::default()).unwrap();
     let group_of = |email: &str| {
-        let o = snap.owners.iter().find(|o| o.email == email).unwrap();
+        let o = snap.owners().find(|o| o.email == email).unwrap();
         snap.group(o.group.unwrap()).uri.clone()
     };
-    assert_eq!(group_of(&a.email), ea[0].uri, "the group sorting first is taken");
-    assert_eq!(group_of(&b.email), eb[0].uri, "the group sorting first is taken");
+    assert_eq!(group_of(a.email), ea[0].uri, "the group sorting first is taken");
+    assert_eq!(group_of(b.email), eb[0].uri, "the group sorting first is taken");
 
     let mut m = snap.saved_mapping();
     m.enabled = true;
@@ -708,7 +706,7 @@ fn look_alike_values_are_near_duplicate_findings_and_still_match_exactly() {
         "https://h",
         "https://h/organizations/O",
         vec![group],
-        &people,
+        &std::sync::Arc::new(people.clone()),
         &[parse(csv.as_bytes()).unwrap()],
         &FieldChoice::default(),
         None,
@@ -717,7 +715,7 @@ fn look_alike_values_are_near_duplicate_findings_and_still_match_exactly() {
     let mut m = Mapping { enabled: true, ..Mapping::default() };
     m.set(nfc, groupmap::domain::Target::Group("https://h/groups/G".into()));
     let p = plan(&snap, &m);
-    let moved: Vec<&str> = p.changes.iter().map(|c| snap.owner(c.owner).email.as_str()).collect();
+    let moved: Vec<&str> = p.changes.iter().map(|c| snap.owner(c.owner).email).collect();
     assert_eq!(moved, ["a@x.test"], "matching stays exact: the NFD spelling is not matched");
 
     let near: Vec<&groupmap::domain::lint::Finding> =

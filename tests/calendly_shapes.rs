@@ -213,7 +213,7 @@ async fn calendly_shaped_answers_with_floats_nulls_and_unknown_fields_load_and_p
     m.set("Support", uri("G2"));
     m.set("Ops", uri("G3"));
     let p = plan(&snap, &m);
-    let moves: Vec<&str> = p.changes.iter().map(|c| snap.owner(c.owner).email.as_str()).collect();
+    let moves: Vec<&str> = p.changes.iter().map(|c| snap.owner(c.owner).email).collect();
     assert_eq!(moves, ["U3@X.test", "i1@x.test", "i2@x.test"], "{:?}", p.changes);
 }
 

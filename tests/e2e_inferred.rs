@@ -21,10 +21,10 @@ async fn a_read_only_service_starts_the_editor_from_the_inferred_table() {
     for (kind, name) in [(OwnerKind::Member, "active.csv"), (OwnerKind::Invitee, "pending.csv")] {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(["Name", "Login email", "Role", "Calendly link", "Identity Provider Group", "Group"]).unwrap();
-        for o in snap.owners.iter().filter(|o| o.kind == kind) {
+        for o in snap.owners().filter(|o| o.kind == kind) {
             let value = o.value.map_or("", |v| snap.value(v));
             let group = o.group.map_or("", |g| snap.group(g).name.as_str());
-            w.write_record([o.name.as_str(), &o.email, "user", "", value, group]).unwrap();
+            w.write_record([o.name, o.email, "user", "", value, group]).unwrap();
         }
         let path = dir.path().join(name);
         std::fs::write(&path, w.into_inner().unwrap()).unwrap();

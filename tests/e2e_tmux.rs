@@ -12,10 +12,9 @@ async fn filter_map_preview_and_save_moves_users_on_the_server() {
     let sb = Sandbox::start(Options { job_step: Duration::from_millis(1), ..Options::default() }).await.unwrap();
     let snap = sb.snapshot();
     let movers: Vec<String> = snap
-        .owners
-        .iter()
+        .owners()
         .filter(|o| o.value.is_some_and(|v| snap.value(v) == "eng-platform"))
-        .map(|o| o.email.clone())
+        .map(|o| o.email.to_owned())
         .collect();
     assert!(!movers.is_empty());
     let dir = tempfile::tempdir().unwrap();
@@ -169,8 +168,8 @@ async fn a_whole_hand_off_to_the_admin_center_at_80x24() {
         .unwrap();
     let snap = sb.snapshot();
     let members: Vec<String> =
-        snap.owners.iter().filter(|o| o.kind == OwnerKind::Member).take(4).map(|o| o.email.clone()).collect();
-    let invitee = snap.owners.iter().find(|o| o.kind == OwnerKind::Invitee).map(|o| o.email.clone()).unwrap();
+        snap.owners().filter(|o| o.kind == OwnerKind::Member).take(4).map(|o| o.email.to_owned()).collect();
+    let invitee = snap.owners().find(|o| o.kind == OwnerKind::Invitee).map(|o| o.email.to_owned()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let head = "Name,Login email,Role,Calendly link,Identity Provider Group,Group\r\n";
     let row = |email: &str, value: &str| format!("Someone,{email},user,https://calendly.com/x,{value},\r\n");

@@ -202,7 +202,7 @@ async fn pending_sync_and_not_provisioned_with_non_ascii_and_near_equal_values()
         view.not_provisioned
     );
     let value_of = |snap: &groupmap::domain::Snapshot, email: &str| {
-        let o = snap.owners.iter().find(|o| o.email == email).unwrap();
+        let o = snap.owners().find(|o| o.email == email).unwrap();
         o.value.map(|v| snap.value(v).to_owned())
     };
     assert_eq!(value_of(&snap, "case@northwind.example").as_deref(), Some("Sales EMEA"), "Calendly's by default");

@@ -86,8 +86,7 @@ proptest! {
         // A value has a row exactly when all its users are members of one group, and it is that group.
         for (i, value) in snap.values.iter().enumerate() {
             let places: BTreeSet<Option<String>> = snap
-                .owners
-                .iter()
+                .owners()
                 .filter(|o| o.value.is_some_and(|v| v.0 as usize == i))
                 .map(|o| o.group.map(|g| snap.group(g).uri.clone()))
                 .collect();

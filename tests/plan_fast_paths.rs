@@ -14,7 +14,7 @@ fn reference_changes(snap: &Snapshot, p: &Plan, m: &Mapping) -> (Vec<Change>, Ve
     let mut unmapped = Vec::new();
     let mut unchanged = 0;
     let mut after: Vec<u32> = vec![0; snap.groups.len()];
-    for o in &snap.owners {
+    for o in snap.owners() {
         if let Some(g) = o.group {
             after[g.0 as usize] += 1;
         }
@@ -22,7 +22,7 @@ fn reference_changes(snap: &Snapshot, p: &Plan, m: &Mapping) -> (Vec<Change>, Ve
     if !m.enabled {
         return (changes, unmapped, unchanged, after);
     }
-    for (i, o) in snap.owners.iter().enumerate() {
+    for (i, o) in snap.owners().enumerate() {
         let Some(v) = o.value else { continue };
         let value = snap.value(v);
         let row = m.rows.iter().position(|r| r.idp_value == value);

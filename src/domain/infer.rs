@@ -50,7 +50,7 @@ pub struct Inference {
 impl Inference {
     pub fn new(snap: &Snapshot) -> Inference {
         let mut counts: HashMap<(ValueId, Option<GroupId>), u32> = HashMap::new();
-        for o in &snap.owners {
+        for o in snap.owners() {
             if let Some(v) = o.value {
                 *counts.entry((v, o.group)).or_default() += 1;
             }

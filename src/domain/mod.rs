@@ -27,7 +27,7 @@ pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 pub use export::{Export, FieldChoice};
 pub use mapping::{Mapping, Row, Target};
-pub use people::{OwnerKind, Person};
+pub use people::{OwnerKind, People, Person};
 pub use plan::{Change, Dest, Plan};
 pub use review::plan;
 pub use snapshot::{Group, GroupId, Owner, OwnerId, SavedMapping, Snapshot, TableOrigin, ValueId};

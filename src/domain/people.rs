@@ -25,6 +25,9 @@ pub struct Person {
     pub group: Option<String>,
 }
 
+/// The people of an organization as loaded, shared (never copied) by every snapshot of it.
+pub type People = std::sync::Arc<Vec<Person>>;
+
 /// An owner before interning: the value and group as strings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OwnerInput {

@@ -318,7 +318,7 @@ pub fn impact(snap: &Snapshot, mapping: &Mapping) -> Plan {
             }
             Some((to, via_default)) => {
                 if changes.capacity() == 0 {
-                    changes.reserve(snap.owners.len() - i);
+                    changes.reserve(snap.owner_count() - i);
                 }
                 changes.push(Change { owner: OwnerId(i as u32), from: group, to, via_default });
                 match to {

@@ -1,6 +1,6 @@
 //! One immutable picture of an organization: who is there, in which group, with which IdP value.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use super::FastMap as HashMap;
 pub use super::coverage::{Coverage, MissingExport};
@@ -8,7 +8,7 @@ use super::export::{Export, FieldChoice};
 use super::lookalike::Families;
 use super::mapping::{Mapping, Target};
 use super::people::join_values;
-pub use super::people::{MembershipConflict, OwnerInput, OwnerKind, Person, StaleRow};
+pub use super::people::{MembershipConflict, OwnerInput, OwnerKind, People, Person, StaleRow};
 use super::text::fold_name;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -29,12 +29,14 @@ pub struct Group {
     pub member_count: Option<u32>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Owner {
+/// A person as the snapshot sees them: their strings where the load keeps them, with the value
+/// and group interned here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Owner<'a> {
     pub kind: OwnerKind,
-    pub uri: String,
-    pub name: String,
-    pub email: String,
+    pub uri: &'a str,
+    pub name: &'a str,
+    pub email: &'a str,
     /// None when the user has no (or an empty) IdP value: out of scope.
     pub value: Option<ValueId>,
     pub group: Option<GroupId>,
@@ -103,7 +105,9 @@ pub struct Snapshot {
     pub base_url: String,
     pub organization: String,
     pub groups: Vec<Group>,
-    pub owners: Vec<Owner>,
+    /// The people, shared with what was loaded (never copied): the snapshot adds only each
+    /// one's interned value and group (`placement`).
+    people: People,
     /// Distinct non-empty IdP values, sorted by byte value.
     pub values: Vec<String>,
     /// Users holding each value (indexed by ValueId).
@@ -133,30 +137,20 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Joins the people with the exports (by email, case-insensitively) and interns the result.
-    /// Only each person's strings are copied: values and group URIs are looked up where they are.
+    /// Nothing of a person is copied: the snapshot shares `people`, and values are looked up
+    /// where the exports hold them.
     pub fn from_parts(
         base_url: &str,
         organization: &str,
         groups: Vec<Group>,
-        people: &[Person],
+        people: &People,
         exports: &[Export],
         fields: &FieldChoice,
         saved: Option<SavedMapping>,
     ) -> Snapshot {
         let joined = join_values(people, exports, fields);
-        let mut snap = Snapshot::build(
-            base_url,
-            organization,
-            groups,
-            people.len(),
-            |i| joined.values[i],
-            |i| people[i].group.as_deref(),
-            |i| {
-                let p = &people[i];
-                (p.kind, p.uri.clone(), p.name.clone(), p.email.clone())
-            },
-            saved,
-        );
+        let mut snap =
+            Snapshot::with_values(base_url, organization, groups, people.clone(), |i| joined.values[i], saved);
         snap.stale_rows = joined.stale;
         snap.conflicting_rows = joined.conflicting;
         snap.coverage = joined.coverage;
@@ -170,36 +164,26 @@ impl Snapshot {
         owners: Vec<OwnerInput>,
         saved: Option<SavedMapping>,
     ) -> Snapshot {
-        let mut places = Vec::with_capacity(owners.len());
-        let mut strings = Vec::with_capacity(owners.len());
+        let mut values = Vec::with_capacity(owners.len());
+        let mut people = Vec::with_capacity(owners.len());
         for o in owners {
-            places.push((o.value, o.group));
-            strings.push(Some((o.kind, o.uri, o.name, o.email)));
+            values.push(o.value);
+            people.push(Person { kind: o.kind, uri: o.uri, name: o.name, email: o.email, group: o.group });
         }
-        Snapshot::build(
-            base_url,
-            organization,
-            groups,
-            places.len(),
-            |i| places[i].0.as_deref(),
-            |i| places[i].1.as_deref(),
-            |i| strings[i].take().expect("each owner once"),
-            saved,
-        )
+        Snapshot::with_values(base_url, organization, groups, Arc::new(people), |i| values[i].as_deref(), saved)
     }
 
-    /// Interns `n` owners: the i-th one's value, current group URI and own strings.
-    #[allow(clippy::too_many_arguments)]
-    fn build<'a>(
+    /// Interns the people with the i-th one's value (`value_of(i)`); their current groups are
+    /// their own.
+    pub fn with_values<'a>(
         base_url: &str,
         organization: &str,
         mut groups: Vec<Group>,
-        n: usize,
+        people: People,
         value_of: impl Fn(usize) -> Option<&'a str>,
-        group_of: impl Fn(usize) -> Option<&'a str>,
-        mut strings_of: impl FnMut(usize) -> (OwnerKind, String, String, String),
         saved: Option<SavedMapping>,
     ) -> Snapshot {
+        let n = people.len();
         let mut group_by_uri: HashMap<String, GroupId> =
             HashMap::with_capacity_and_hasher(groups.len(), Default::default());
         for (i, g) in groups.iter().enumerate() {
@@ -215,14 +199,13 @@ impl Snapshot {
             value_by_str.insert(v.clone(), ValueId(i as u32));
         }
         let mut value_users = vec![0u32; values.len()];
-        let mut interned = Vec::with_capacity(n);
         let mut placement = Vec::with_capacity(n);
-        for i in 0..n {
+        for (i, person) in people.iter().enumerate() {
             let value = value_of(i).filter(|v| !v.is_empty()).map(|v| value_by_str[v]);
             if let Some(v) = value {
                 value_users[v.0 as usize] += 1;
             }
-            let group = group_of(i).map(|uri| match group_by_uri.get(uri) {
+            let group = person.group.as_deref().map(|uri| match group_by_uri.get(uri) {
                 Some(&g) => g,
                 None => {
                     // A relationship to a group the list did not return still counts as a current group.
@@ -234,8 +217,6 @@ impl Snapshot {
                 }
             });
             placement.push([value.map_or(NONE, |v| v.0), group.map_or(NONE, |g| g.0)]);
-            let (kind, uri, name, email) = strings_of(i);
-            interned.push(Owner { kind, uri, name, email, value, group });
         }
         let mut group_by_name: HashMap<String, GroupId> =
             HashMap::with_capacity_and_hasher(groups.len(), Default::default());
@@ -246,7 +227,7 @@ impl Snapshot {
             base_url: base_url.trim_end_matches('/').to_owned(),
             organization: organization.to_owned(),
             groups,
-            owners: interned,
+            people,
             values,
             value_users,
             saved,
@@ -272,8 +253,35 @@ impl Snapshot {
         &self.groups[id.0 as usize]
     }
 
-    pub fn owner(&self, id: OwnerId) -> &Owner {
-        &self.owners[id.0 as usize]
+    pub fn owner(&self, id: OwnerId) -> Owner<'_> {
+        self.owner_at(id.0 as usize)
+    }
+
+    fn owner_at(&self, i: usize) -> Owner<'_> {
+        let p = &self.people[i];
+        let [value, group] = self.placement[i];
+        Owner {
+            kind: p.kind,
+            uri: &p.uri,
+            name: &p.name,
+            email: &p.email,
+            value: (value != NONE).then_some(ValueId(value)),
+            group: (group != NONE).then_some(GroupId(group)),
+        }
+    }
+
+    /// Every owner, in owner order.
+    pub fn owners(&self) -> impl ExactSizeIterator<Item = Owner<'_>> + DoubleEndedIterator + Clone + '_ {
+        (0..self.people.len()).map(|i| self.owner_at(i))
+    }
+
+    /// The people as loaded, shared by every snapshot of them.
+    pub fn people(&self) -> &People {
+        &self.people
+    }
+
+    pub fn owner_count(&self) -> usize {
+        self.people.len()
     }
 
     pub fn value(&self, id: ValueId) -> &str {

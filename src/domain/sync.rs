@@ -3,7 +3,7 @@
 //! Calendly yet (pending sync). Pure: the tables are read elsewhere.
 
 use super::export::{Export, ExportError, FieldChoice};
-use super::people::{Person, join};
+use super::people::{People, join_values};
 use super::snapshot::{Group, SavedMapping, Snapshot};
 
 /// Which value the plan uses for a person the two sources disagree on.
@@ -65,7 +65,7 @@ pub fn snapshot(
     base_url: &str,
     organization: &str,
     groups: Vec<Group>,
-    people: &[Person],
+    people: &People,
     saved: Option<SavedMapping>,
     t: &Tables<'_>,
 ) -> Result<Snapshot, ExportError> {
@@ -89,36 +89,36 @@ pub fn snapshot(
             e.columns(t.record_fields)?;
         }
     }
-    let from_idp = join(people, t.idp, t.idp_fields);
+    let from_idp = join_values(people, t.idp, t.idp_fields);
     let not_provisioned =
         from_idp.stale.iter().map(|r| NotProvisioned { email: r.email.clone(), value: r.value.clone() }).collect();
     let mut conflicting = from_idp.conflicting;
     let mut stale = Vec::new();
     let mut pending_sync = Vec::new();
-    let mut owners = from_idp.owners;
+    let mut values = from_idp.values;
     if let Some(rec) = t.recorded {
-        let recorded = join(people, rec, t.record_fields);
+        let recorded = join_values(people, rec, t.record_fields);
         stale = recorded.stale;
         conflicting.extend(recorded.conflicting);
-        for (o, r) in owners.iter_mut().zip(recorded.owners) {
-            if let Some(idp) = &o.value
-                && idp.as_str() != r.value.as_deref().unwrap_or("")
+        for ((v, r), p) in values.iter_mut().zip(recorded.values).zip(people.iter()) {
+            if let Some(idp) = *v
+                && idp != r.unwrap_or("")
             {
                 pending_sync.push(PendingSync {
-                    owner: o.uri.clone(),
-                    email: o.email.clone(),
-                    idp: idp.clone(),
-                    calendly: r.value.clone().filter(|v| !v.is_empty()),
+                    owner: p.uri.clone(),
+                    email: p.email.clone(),
+                    idp: idp.to_owned(),
+                    calendly: r.filter(|v| !v.is_empty()).map(str::to_owned),
                 });
             }
-            o.value = match t.values_from {
-                ValuesFrom::Calendly => r.value,
+            *v = match t.values_from {
+                ValuesFrom::Calendly => r,
                 // Someone the IdP does not have keeps Calendly's value: no sync will change it.
-                ValuesFrom::Idp => o.value.take().or(r.value),
+                ValuesFrom::Idp => v.or(r),
             };
         }
     }
-    let mut snap = Snapshot::new(base_url, organization, groups, owners, saved);
+    let mut snap = Snapshot::with_values(base_url, organization, groups, people.clone(), |i| values[i], saved);
     snap.stale_rows = stale;
     snap.conflicting_rows = conflicting;
     snap.idp = Some(IdpView {
@@ -135,7 +135,7 @@ pub fn snapshot(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::OwnerKind;
+    use crate::domain::{OwnerKind, Person};
 
     fn person(email: &str) -> Person {
         Person {
@@ -169,7 +169,7 @@ mod tests {
             record_fields: &FieldChoice::default(),
             values_from: ValuesFrom::Calendly,
         };
-        let snap = snapshot("b", "o", Vec::new(), &people, None, &t).unwrap();
+        let snap = snapshot("b", "o", Vec::new(), &std::sync::Arc::new(people.to_vec()), None, &t).unwrap();
         let view = snap.idp.as_ref().unwrap();
         assert_eq!(view.attribute, "department");
         assert_eq!(view.not_provisioned, [NotProvisioned { email: "new@x".into(), value: "Sales".into() }]);
@@ -178,11 +178,12 @@ mod tests {
             (view.pending_sync[0].idp.as_str(), view.pending_sync[0].calendly.as_deref()),
             ("Sales ", Some("Sales"))
         );
-        let value = |s: &Snapshot, i: usize| s.owners[i].value.map(|v| s.value(v).to_owned());
+        let value =
+            |s: &Snapshot, i: usize| s.owner(crate::domain::OwnerId(i as u32)).value.map(|v| s.value(v).to_owned());
         assert_eq!(value(&snap, 0).as_deref(), Some("Sales"));
         assert_eq!(value(&snap, 2).as_deref(), Some("Legal"), "Calendly's record counts for someone the IdP lacks");
         t.values_from = ValuesFrom::Idp;
-        let snap = snapshot("b", "o", Vec::new(), &people, None, &t).unwrap();
+        let snap = snapshot("b", "o", Vec::new(), &std::sync::Arc::new(people.to_vec()), None, &t).unwrap();
         assert_eq!(value(&snap, 0).as_deref(), Some("Sales "));
         assert_eq!(value(&snap, 2).as_deref(), Some("Legal"));
     }
@@ -203,7 +204,7 @@ mod tests {
             record_fields: &FieldChoice::default(),
             values_from: ValuesFrom::Calendly,
         };
-        let err = snapshot("b", "o", Vec::new(), &[], None, &t).unwrap_err().to_string();
+        let err = snapshot("b", "o", Vec::new(), &People::default(), None, &t).unwrap_err().to_string();
         assert!(err.starts_with("Okta o.test: no user has the attribute \"costCenter\""), "{err}");
         assert!(err.contains("attributes seen: department, title, userName"), "{err}");
     }

@@ -79,23 +79,13 @@ pub async fn user_export(State(s): State<Arc<Shared>>, Path(org): Path<String>, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Export, FieldChoice, Person, Snapshot, plan};
+    use crate::domain::{Export, FieldChoice, Snapshot, plan};
 
     #[test]
     fn the_export_joined_as_a_client_does_gives_the_servers_digest() {
         let st = crate::sandbox::seed::demo();
         let (server, _) = st.snapshot("http://h", true);
-        let people: Vec<Person> = server
-            .owners
-            .iter()
-            .map(|o| Person {
-                kind: o.kind,
-                uri: o.uri.clone(),
-                name: o.name.clone(),
-                email: o.email.clone(),
-                group: o.group.map(|g| server.group(g).uri.clone()),
-            })
-            .collect();
+        let people = server.people().clone();
         let active = Export::parse("active", &render_csv(&st, true, false)).unwrap();
         let pending = Export::parse("pending", &render_csv(&st, false, true)).unwrap();
         assert!(String::from_utf8(render_csv(&st, true, false)).unwrap().contains("\r\n"));

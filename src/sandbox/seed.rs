@@ -484,10 +484,10 @@ mod tests {
         assert_eq!(a.groups.len(), 50);
         let (snap, _) = a.snapshot("http://x", true);
         assert_eq!(snap.values.len(), 200);
-        assert_eq!(snap.owners.len(), 10_000);
-        let no_value = snap.owners.iter().filter(|o| o.value.is_none()).count();
+        assert_eq!(snap.owner_count(), 10_000);
+        let no_value = snap.owners().filter(|o| o.value.is_none()).count();
         assert!((150..=450).contains(&no_value), "{no_value}");
-        let grouped = snap.owners.iter().filter(|o| o.group.is_some()).count();
+        let grouped = snap.owners().filter(|o| o.group.is_some()).count();
         assert!(grouped > 7_000, "{grouped}");
         assert!(!a.mapping.enabled && a.mapping.rows.is_empty() && a.mapping.version == 0);
         assert_ne!(generated(100, 1).org_uuid, generated(100, 2).org_uuid);

@@ -12,7 +12,7 @@ pub mod stage;
 use futures_util::future::BoxFuture;
 
 use crate::domain::people::MembershipConflict;
-use crate::domain::{Group, Mapping, Person, SavedMapping};
+use crate::domain::{Group, Mapping, SavedMapping};
 pub use failure::{FailureKind, LoadError, SaveError};
 pub use loading::{LoadStatus, Progress};
 pub use stage::{SaveProgress, SaveStage};
@@ -46,7 +46,7 @@ pub struct Directory {
     pub base_url: String,
     pub organization: String,
     pub groups: Vec<Group>,
-    pub people: Vec<Person>,
+    pub people: crate::domain::People,
     /// The table the service holds; None when it cannot show one.
     pub table: Option<SavedMapping>,
     pub capabilities: Capabilities,

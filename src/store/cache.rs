@@ -251,11 +251,12 @@ impl FileIn<'_> {
                 .into_iter()
                 .map(|(uri, name, member_count)| Group { uri, name, member_count })
                 .collect(),
-            people: self
-                .people
-                .into_iter()
-                .map(|(kind, uri, name, email, group)| Person { kind, uri, name, email, group })
-                .collect(),
+            people: std::sync::Arc::new(
+                self.people
+                    .into_iter()
+                    .map(|(kind, uri, name, email, group)| Person { kind, uri, name, email, group })
+                    .collect(),
+            ),
             table: self.saved.map(|s| SavedMapping {
                 mapping: Mapping {
                     enabled: s.enabled,

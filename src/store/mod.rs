@@ -288,7 +288,7 @@ mod tests {
                 base_url: "https://x".into(),
                 organization: org.into(),
                 groups: Vec::new(),
-                people: Vec::new(),
+                people: Default::default(),
                 table: None,
                 capabilities: crate::service::Capabilities::READ_ONLY,
                 revision: None,

@@ -48,7 +48,8 @@ pub fn loaded_read_only(settled: bool) -> Arc<Organization> {
                 group: group.map(g),
             }
         })
-        .collect();
+        .collect::<Vec<_>>()
+        .into();
     let directory = Directory {
         base_url: B.into(),
         organization: format!("{B}/organizations/ORG"),

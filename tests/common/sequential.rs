@@ -62,7 +62,7 @@ pub async fn load_sequential(client: &Client, opts: &LoadOptions) -> Result<Orga
         base_url: client.base_url().to_owned(),
         organization,
         groups,
-        people,
+        people: people.into(),
         table,
         revision,
         capabilities,

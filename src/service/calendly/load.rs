@@ -174,7 +174,7 @@ fn assemble(client: &Client, organization: String, lists: Lists) -> Directory {
         base_url: client.base_url().to_owned(),
         organization,
         groups,
-        people,
+        people: std::sync::Arc::new(people),
         table,
         revision,
         capabilities,
