@@ -499,7 +499,7 @@ fn choosing_a_column_after_a_save_plans_on_the_saved_organization() {
     let mut after = (*loaded(4, &[("Engineering", "G2")])).clone();
     for p in std::sync::Arc::make_mut(&mut after.directory.people) {
         if p.email == "u2@x.test" || p.email == "u5@x.test" {
-            p.group = Some(g("G2"));
+            p.group = Some(g("G2").into());
         }
     }
     let outcome =

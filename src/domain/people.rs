@@ -21,8 +21,8 @@ pub struct Person {
     pub uri: String,
     pub name: String,
     pub email: String,
-    /// Current `member` group URI.
-    pub group: Option<String>,
+    /// Current `member` group URI, shared by everyone in the group.
+    pub group: Option<std::sync::Arc<str>>,
 }
 
 /// The people of an organization as loaded, shared (never copied) by every snapshot of it.
@@ -115,7 +115,7 @@ pub fn join(people: &[Person], exports: &[Export], fields: &FieldChoice) -> Join
             name: p.name.clone(),
             email: p.email.clone(),
             value: value.map(str::to_owned),
-            group: p.group.clone(),
+            group: p.group.as_deref().map(str::to_owned),
         })
         .collect();
     Joined { owners, stale: j.stale, conflicting: j.conflicting, coverage: j.coverage }

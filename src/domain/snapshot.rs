@@ -168,7 +168,13 @@ impl Snapshot {
         let mut people = Vec::with_capacity(owners.len());
         for o in owners {
             values.push(o.value);
-            people.push(Person { kind: o.kind, uri: o.uri, name: o.name, email: o.email, group: o.group });
+            people.push(Person {
+                kind: o.kind,
+                uri: o.uri,
+                name: o.name,
+                email: o.email,
+                group: o.group.map(Arc::from),
+            });
         }
         Snapshot::with_values(base_url, organization, groups, Arc::new(people), |i| values[i].as_deref(), saved)
     }

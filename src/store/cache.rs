@@ -143,7 +143,7 @@ struct FileIn<'a> {
     base_url: String,
     organization: String,
     groups: Vec<(String, String, Option<u32>)>,
-    people: Vec<(OwnerKind, String, String, String, Option<String>)>,
+    people: Vec<(OwnerKind, String, String, String, Option<&'a str>)>,
     #[serde(borrow)]
     exports: Vec<ExportIn<'a>>,
     saved: Option<SavedRec>,
@@ -243,6 +243,8 @@ impl FileIn<'_> {
                 .collect::<Option<Vec<_>>>()?;
             exports.push(Export { file: e.file, headers: e.headers, records });
         }
+        // Each group's URI once, shared by its people, as a load keeps it.
+        let mut shared: std::collections::HashMap<&str, std::sync::Arc<str>> = Default::default();
         let directory = Directory {
             base_url: self.base_url,
             organization: self.organization,
@@ -254,7 +256,13 @@ impl FileIn<'_> {
             people: std::sync::Arc::new(
                 self.people
                     .into_iter()
-                    .map(|(kind, uri, name, email, group)| Person { kind, uri, name, email, group })
+                    .map(|(kind, uri, name, email, group)| Person {
+                        kind,
+                        uri,
+                        name,
+                        email,
+                        group: group.map(|g| shared.entry(g).or_insert_with(|| g.into()).clone()),
+                    })
                     .collect(),
             ),
             table: self.saved.map(|s| SavedMapping {

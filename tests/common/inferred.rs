@@ -45,7 +45,7 @@ pub fn loaded_read_only(settled: bool) -> Arc<Organization> {
                 },
                 name: format!("User {id}"),
                 email: format!("{id}@x.test"),
-                group: group.map(g),
+                group: group.map(|id| g(id).into()),
             }
         })
         .collect::<Vec<_>>()

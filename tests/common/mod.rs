@@ -34,7 +34,7 @@ pub fn loaded(version: u64, rows: &[(&str, &str)]) -> Arc<Organization> {
             uri: format!("{B}/organization_memberships/M{i}"),
             name: format!("User {i}"),
             email: format!("u{i}@x.test"),
-            group: if i == 0 { Some(g("G2")) } else { None },
+            group: if i == 0 { Some(g("G2").into()) } else { None },
         })
         .collect::<Vec<_>>()
         .into();
@@ -117,9 +117,9 @@ pub fn read_only_loaded(moved: bool) -> Arc<Organization> {
     d.revision = None;
     if moved {
         d.groups.push(Group { uri: g("G4"), name: "Marketing".into(), member_count: None });
-        std::sync::Arc::make_mut(&mut d.people)[0].group = Some(g("G1"));
-        std::sync::Arc::make_mut(&mut d.people)[1].group = Some(g("G1"));
-        std::sync::Arc::make_mut(&mut d.people)[2].group = Some(g("G4"));
+        std::sync::Arc::make_mut(&mut d.people)[0].group = Some(g("G1").into());
+        std::sync::Arc::make_mut(&mut d.people)[1].group = Some(g("G1").into());
+        std::sync::Arc::make_mut(&mut d.people)[2].group = Some(g("G4").into());
     }
     let csv = "Name,Login email,Identity Provider Group\nU0,u0@x.test,Sales EMEA\nU1,u1@x.test,Sales EMEA\nU2,u2@x.test,Marketing \nU3,u3@x.test,Ops\u{a0}\nU4,u4@x.test,\n,u5@x.test,Engineering\n";
     org.exports = vec![Export::parse("active.csv", csv.as_bytes()).unwrap()];

@@ -35,7 +35,7 @@ pub async fn load_sequential(client: &Client, opts: &LoadOptions) -> Result<Orga
             uri: m.uri.clone(),
             name: m.user.name.clone(),
             email: m.user.email.clone(),
-            group: group_of(&m.uri),
+            group: group_of(&m.uri).map(Into::into),
         });
     }
     for i in invitees.iter().filter(|i| i.status.is_empty() || i.status == "pending") {
@@ -44,7 +44,7 @@ pub async fn load_sequential(client: &Client, opts: &LoadOptions) -> Result<Orga
             uri: i.uri.clone(),
             name: String::new(),
             email: i.email.clone(),
-            group: group_of(&i.uri),
+            group: group_of(&i.uri).map(Into::into),
         });
     }
     let groups = groups.into_iter().map(|g| Group { uri: g.uri, name: g.name, member_count: g.member_count }).collect();

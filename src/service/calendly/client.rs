@@ -411,8 +411,24 @@ impl Client {
         what: &str,
         progress: Option<(&Progress, List)>,
     ) -> Result<Vec<T>, ApiError> {
-        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
         let mut out = Vec::new();
+        self.get_pages(path, query, what, progress, |page| out.extend(page)).await?;
+        Ok(out)
+    }
+
+    /// As `get_all`, each page handed to `sink` as it is read: a caller keeping less than the
+    /// rows (people from memberships, placements from relationships) never holds the whole list
+    /// as decoded. The rows read, in total.
+    pub async fn get_pages<T: DeserializeOwned + ListItem>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        what: &str,
+        progress: Option<(&Progress, List)>,
+        mut sink: impl FnMut(Vec<T>),
+    ) -> Result<usize, ApiError> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let mut read = 0;
         let mut token: Option<String> = None;
         let mut tokens = std::collections::HashSet::new();
         // Hashes of the URIs read: 8 bytes a row, not a copy of each URI.
@@ -459,21 +475,22 @@ impl Client {
                 fresh |= rows.insert(hasher.hash_one(item.uri()));
             }
             if !fresh && !page.collection.is_empty() && pages > 1 {
-                return Err(ApiError::RepeatedPage { endpoint: endpoint(), pages, rows: out.len() });
+                return Err(ApiError::RepeatedPage { endpoint: endpoint(), pages, rows: read });
             }
-            out.extend(page.collection);
-            tracing::debug!(target: LOG, list = what, page = pages, rows = out.len(), last = next.is_none(), "page read");
+            read += page.collection.len();
+            sink(page.collection);
+            tracing::debug!(target: LOG, list = what, page = pages, rows = read, last = next.is_none(), "page read");
             if let Some((p, list)) = progress {
-                p.page(list, out.len(), next.is_none(), self.rate_window());
+                p.page(list, read, next.is_none(), self.rate_window());
             }
             match next {
                 Some(next) => {
                     if pages >= self.opts.max_pages {
-                        return Err(ApiError::TooManyPages { endpoint: endpoint(), pages, rows: out.len() });
+                        return Err(ApiError::TooManyPages { endpoint: endpoint(), pages, rows: read });
                     }
                     token = Some(next);
                 }
-                _ => return Ok(out),
+                _ => return Ok(read),
             }
         }
     }

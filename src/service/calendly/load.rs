@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -108,15 +109,6 @@ struct Me {
     current_organization: Option<String>,
 }
 
-/// The raw lists one load reads.
-struct Lists {
-    members: Vec<MemberRow>,
-    invitees: Vec<InviteeRow>,
-    groups: Vec<wire::Group>,
-    relationships: Vec<RelRow>,
-    mapping: Option<(GroupMapping, String)>,
-}
-
 /// The configured organization, or the token user's current one.
 pub async fn organization_of(client: &Client, configured: Option<&str>) -> Result<String, LoadError> {
     Ok(match configured {
@@ -128,7 +120,9 @@ pub async fn organization_of(client: &Client, configured: Option<&str>) -> Resul
     })
 }
 
-/// Loads an organization's directory: the lists are fetched concurrently (paced by the client).
+/// Loads an organization's directory: the lists are fetched concurrently (paced by the client)
+/// and each page is kept as what the directory holds (people, placements) as it arrives, so the
+/// decoded lists are never all held at once.
 pub async fn load(client: &Client, organization: &str, progress: Option<&Progress>) -> Result<Directory, LoadError> {
     let org = organization;
     let org_q = [("organization", org)];
@@ -142,44 +136,63 @@ pub async fn load(client: &Client, organization: &str, progress: Option<&Progres
         }
         Ok::<_, ApiError>(groups)
     };
-    let (members, invitees, groups, relationships, mapping) = tokio::try_join!(
-        client.get_all::<MemberRow>("/organization_memberships", &org_q, "members", p(List::Members)),
-        client.get_all::<InviteeRow>(&invitations_path, &[("status", "pending")], "invitations", p(List::Invitations)),
+    let mut members = Vec::new();
+    let mut invitees = Vec::new();
+    let mut placed = Placed::default();
+    let (_, _, groups, _, mapping) = tokio::try_join!(
+        client.get_pages::<MemberRow>("/organization_memberships", &org_q, "members", p(List::Members), |page| {
+            members.extend(page.into_iter().map(|m| Person {
+                kind: OwnerKind::Member,
+                uri: m.uri,
+                name: m.user.name,
+                email: m.user.email,
+                group: None,
+            }))
+        }),
+        client.get_pages::<InviteeRow>(
+            &invitations_path,
+            &[("status", "pending")],
+            "invitations",
+            p(List::Invitations),
+            |page| {
+                let pending = page.into_iter().filter(|i| i.status.is_empty() || i.status == "pending");
+                invitees.extend(pending.map(|i| Person {
+                    kind: OwnerKind::Invitee,
+                    uri: i.uri,
+                    name: String::new(),
+                    email: i.email,
+                    group: None,
+                }))
+            }
+        ),
         groups,
-        client.get_all::<RelRow>("/group_relationships", &org_q, "group relationships", p(List::Relationships)),
+        client.get_pages::<RelRow>(
+            "/group_relationships",
+            &org_q,
+            "group relationships",
+            p(List::Relationships),
+            |page| page.into_iter().for_each(|r| placed.add(r))
+        ),
         fetch_mapping(client, org),
     )?;
-    let lists = Lists { members, invitees, groups, relationships, mapping };
-    Ok(assemble(client, organization.to_owned(), lists))
-}
-
-/// Joins the lists into people, moving the decoded strings rather than copying them.
-fn assemble(client: &Client, organization: String, lists: Lists) -> Directory {
-    let Lists { members, invitees, groups, relationships, mapping } = lists;
-    let placed = place(relationships);
-    let group_of = |uri: &str| placed.member_group.get(uri).map(|&ix| placed.group_uris[ix as usize].clone());
-    let mut people = Vec::with_capacity(members.len() + invitees.len());
-    for m in members {
-        let group = group_of(&m.uri);
-        people.push(Person { kind: OwnerKind::Member, uri: m.uri, name: m.user.name, email: m.user.email, group });
-    }
-    for i in invitees.into_iter().filter(|i| i.status.is_empty() || i.status == "pending") {
-        let group = group_of(&i.uri);
-        people.push(Person { kind: OwnerKind::Invitee, uri: i.uri, name: String::new(), email: i.email, group });
+    members.append(&mut invitees);
+    let mut people = members;
+    for person in &mut people {
+        person.group = placed.group_of(&person.uri);
     }
     let membership_conflicts = placed.conflicts(&people);
     let groups = groups.into_iter().map(|g| Group { uri: g.uri, name: g.name, member_count: g.member_count }).collect();
     let (table, revision, capabilities) = table_of(mapping);
-    Directory {
+    Ok(Directory {
         base_url: client.base_url().to_owned(),
-        organization,
+        organization: organization.to_owned(),
         groups,
         people: std::sync::Arc::new(people),
         table,
         revision,
         capabilities,
         membership_conflicts,
-    }
+    })
 }
 
 /// The saved table, its revision and what the service can do, from the mapping endpoint's
@@ -195,53 +208,65 @@ pub fn table_of(mapping: Option<(GroupMapping, String)>) -> (Option<SavedMapping
     }
 }
 
-/// Each owner's member group, as indexes into `group_uris`.
+/// Each owner's member group, as indexes into `group_uris`, keyed by a 128-bit hash of the
+/// owner's URI: 24 bytes an owner instead of a copy of each URI.
+#[derive(Default)]
 struct Placed {
-    /// Each group URI is kept once and shared out by clone only where a person is in it.
-    group_uris: Vec<String>,
-    member_group: HashMap<String, u32>,
+    /// Each group URI is kept once and shared by every person in it.
+    group_uris: Vec<Arc<str>>,
+    group_ix: HashMap<String, u32>,
+    member_group: HashMap<u128, u32>,
     /// Owners with more than one member group: every one of them (unsorted, maybe repeated).
-    several: HashMap<String, Vec<u32>>,
+    several: HashMap<u128, Vec<u32>>,
 }
 
-/// Places owners in groups by their `member` relationships. An owner with several is placed in
-/// the group whose URI sorts first (see `MembershipConflict`), whatever the order of the list.
-fn place(relationships: Vec<RelRow>) -> Placed {
-    let mut placed = Placed { group_uris: Vec::new(), member_group: HashMap::new(), several: HashMap::new() };
-    let mut group_ix: HashMap<String, u32> = HashMap::new();
-    for r in relationships {
+/// Two independently keyed 64-bit hashes: owners' URIs colliding is as likely as guessing a
+/// 128-bit key.
+fn owner_key(uri: &str) -> u128 {
+    use std::hash::BuildHasher;
+    static KEYS: std::sync::OnceLock<[std::collections::hash_map::RandomState; 2]> = std::sync::OnceLock::new();
+    let [a, b] = KEYS.get_or_init(Default::default);
+    (u128::from(a.hash_one(uri)) << 64) | u128::from(b.hash_one(uri))
+}
+
+impl Placed {
+    /// Places an owner by a `member` relationship. An owner with several is placed in the group
+    /// whose URI sorts first (see `MembershipConflict`), whatever the order of the list.
+    fn add(&mut self, r: RelRow) {
         if !matches!(r.role, RelRole::Member) {
-            continue;
+            return;
         }
-        let ix = match group_ix.get(&r.group) {
+        let ix = match self.group_ix.get(&r.group) {
             Some(&ix) => ix,
             None => {
-                let ix = placed.group_uris.len() as u32;
-                placed.group_uris.push(r.group.clone());
-                group_ix.insert(r.group, ix);
+                let ix = self.group_uris.len() as u32;
+                self.group_uris.push(Arc::from(r.group.as_str()));
+                self.group_ix.insert(r.group, ix);
                 ix
             }
         };
-        match placed.member_group.entry(r.owner.uri) {
+        let key = owner_key(&r.owner.uri);
+        match self.member_group.entry(key) {
             Entry::Vacant(e) => {
                 e.insert(ix);
             }
             Entry::Occupied(mut e) => {
                 let held = *e.get();
                 if held == ix {
-                    continue;
+                    return;
                 }
-                placed.several.entry(e.key().clone()).or_default().extend([held, ix]);
-                if placed.group_uris[ix as usize] < placed.group_uris[held as usize] {
+                self.several.entry(key).or_default().extend([held, ix]);
+                if self.group_uris[ix as usize] < self.group_uris[held as usize] {
                     e.insert(ix);
                 }
             }
         }
     }
-    placed
-}
 
-impl Placed {
+    fn group_of(&self, owner: &str) -> Option<Arc<str>> {
+        self.member_group.get(&owner_key(owner)).map(|&ix| self.group_uris[ix as usize].clone())
+    }
+
     /// The conflicts of the people loaded (relationships of anyone else do not matter), by email.
     fn conflicts(&self, people: &[Person]) -> Vec<MembershipConflict> {
         if self.several.is_empty() {
@@ -250,8 +275,8 @@ impl Placed {
         let mut out: Vec<MembershipConflict> = people
             .iter()
             .filter_map(|p| {
-                let ixs = self.several.get(&p.uri)?;
-                let mut groups: Vec<String> = ixs.iter().map(|&ix| self.group_uris[ix as usize].clone()).collect();
+                let ixs = self.several.get(&owner_key(&p.uri))?;
+                let mut groups: Vec<String> = ixs.iter().map(|&ix| self.group_uris[ix as usize].to_string()).collect();
                 groups.sort_unstable();
                 groups.dedup();
                 Some(MembershipConflict { owner: p.uri.clone(), email: p.email.clone(), groups })
@@ -284,9 +309,10 @@ mod tests {
             vec![rel("m1", "g/A"), rel("m1", "g/B"), rel("m2", "g/B")],
         ];
         for rels in orders {
-            let placed = place(rels);
-            let group = |o: &str| placed.group_uris[placed.member_group[o] as usize].as_str();
-            assert_eq!((group("m1"), group("m2")), ("g/A", "g/B"));
+            let mut placed = Placed::default();
+            rels.into_iter().for_each(|r| placed.add(r));
+            let group = |o: &str| placed.group_of(o).unwrap().to_string();
+            assert_eq!((group("m1"), group("m2")), ("g/A".to_owned(), "g/B".to_owned()));
             let conflicts = placed.conflicts(std::slice::from_ref(&person));
             assert_eq!(
                 conflicts,
