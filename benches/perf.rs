@@ -377,7 +377,8 @@ fn bench_filter(b: &mut Bench, snap: &Snapshot) {
     let full = keystrokes(5, |q, _| filter(get, n, q, None).items);
     let skim_narrow = keystrokes(2, |q, prev| Some(skim_filter(lines, q, prev)));
     let skim_full = keystrokes(2, |q, _| Some(skim_filter(lines, q, None)));
-    let sub = keystrokes(5, |q, prev| groupmap::app::filter::substring(get, n, q, prev).items);
+    let sub =
+        keystrokes(5, |q, prev| groupmap::app::filter::substring(|i, out| out.push_str(get(i)), n, q, prev).items);
     let results: Vec<usize> = (1..=QUERY.len()).map(|k| filter(get, n, &QUERY[..k], None).len(n)).collect();
     println!(
         "  {:<12} {:>7} {:>15} {:>15} {:>15} {:>15} {:>15}",

@@ -110,35 +110,136 @@ impl PreviewLine {
     }
 }
 
-/// The lines being built, each pushed with its kind.
-struct Lines(Vec<PreviewLine>);
+/// Marks an entry of `Outline::order` as a user's line (the rest is the change's index).
+const USER_LINE: u32 = 1 << 31;
 
-impl Lines {
+/// The plan's lines in order: section lines kept as text, each user's line kept as its change's
+/// index and made from the plan when shown or searched (4 bytes a user, not a line of text).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outline {
+    texts: Vec<PreviewLine>,
+    /// Each line: an index into `texts`, or `USER_LINE | i` for `plan.changes[i]`.
+    order: Vec<u32>,
+}
+
+impl Outline {
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
     fn push(&mut self, kind: LineKind, text: String) {
-        self.0.push(PreviewLine { kind, text });
+        self.order.push(self.texts.len() as u32);
+        self.texts.push(PreviewLine { kind, text });
+    }
+
+    fn blank(&mut self) {
+        self.push(LineKind::Blank, String::new());
     }
 
     /// A blank line, then a section heading.
     fn section(&mut self, text: String) {
-        self.0.push(PreviewLine::blank());
+        self.blank();
         self.push(LineKind::Heading, text);
+    }
+
+    fn user(&mut self, change: usize) {
+        self.order.push(USER_LINE | change as u32);
+    }
+
+    /// Puts `line` before the `at`-th line.
+    pub fn insert(&mut self, at: usize, line: PreviewLine) {
+        self.order.insert(at, self.texts.len() as u32);
+        self.texts.push(line);
+    }
+
+    pub fn kind(&self, plan: &Plan, i: usize) -> LineKind {
+        match self.order[i] {
+            o if o & USER_LINE != 0 => {
+                LineKind::UserMove { new_member: plan.changes[(o & !USER_LINE) as usize].from.is_none() }
+            }
+            o => self.texts[o as usize].kind,
+        }
+    }
+
+    /// Writes the `i`-th line's text to `out` (cleared first).
+    pub fn write(&self, snap: &Snapshot, plan: &Plan, i: usize, out: &mut String) {
+        out.clear();
+        match self.order[i] {
+            o if o & USER_LINE != 0 => user_line(snap, plan, &plan.changes[(o & !USER_LINE) as usize], out),
+            o => out.push_str(&self.texts[o as usize].text),
+        }
     }
 }
 
-fn user_line(snap: &Snapshot, plan: &Plan, out: &mut Lines, c: &crate::domain::Change) {
+/// The lines the editor's preview shows, with the snapshot and plan its users' lines are made of.
+#[derive(Clone, Debug, Default)]
+pub struct Preview {
+    snap: std::sync::Arc<Snapshot>,
+    plan: std::sync::Arc<Plan>,
+    outline: Outline,
+}
+
+impl Preview {
+    pub fn new(snap: std::sync::Arc<Snapshot>, plan: std::sync::Arc<Plan>, outline: Outline) -> Preview {
+        Preview { snap, plan, outline }
+    }
+
+    /// A preview of these lines alone.
+    pub fn of_lines(lines: Vec<PreviewLine>) -> Preview {
+        let mut outline = Outline::default();
+        for l in lines {
+            outline.push(l.kind, l.text);
+        }
+        Preview { outline, ..Preview::default() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.outline.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.outline.is_empty()
+    }
+
+    pub fn kind(&self, i: usize) -> LineKind {
+        self.outline.kind(&self.plan, i)
+    }
+
+    /// Writes the `i`-th line's text to `out` (cleared first).
+    pub fn write(&self, i: usize, out: &mut String) {
+        self.outline.write(&self.snap, &self.plan, i, out);
+    }
+
+    pub fn line(&self, i: usize) -> PreviewLine {
+        let mut text = String::new();
+        self.write(i, &mut text);
+        PreviewLine { kind: self.kind(i), text }
+    }
+
+    /// Every line, made one at a time.
+    pub fn iter(&self) -> impl Iterator<Item = PreviewLine> + '_ {
+        (0..self.len()).map(|i| self.line(i))
+    }
+}
+
+fn user_line(snap: &Snapshot, plan: &Plan, c: &crate::domain::Change, out: &mut String) {
+    use std::fmt::Write;
     let o = snap.owner(c.owner);
-    let who = if o.name.is_empty() {
-        format!("<{}> (invitee)", sanitize(o.email))
-    } else {
-        format!("{} <{}>", sanitize(o.name), sanitize(o.email))
-    };
-    let from = c.from.map_or_else(|| "(no group)".to_owned(), |g| sanitize(&snap.group(g).name).into_owned());
     let mark = if c.from.is_some() { '~' } else { '+' };
-    let value = o.value.map(|v| quoted(snap.value(v))).unwrap_or_default();
-    out.push(
-        LineKind::UserMove { new_member: c.from.is_none() },
-        format!("    {mark} {who}  {from} → {}   {value}", sanitize(plan.dest_name(snap, c.to))),
-    );
+    let _ = if o.name.is_empty() {
+        write!(out, "    {mark} <{}> (invitee)", sanitize(o.email))
+    } else {
+        write!(out, "    {mark} {} <{}>", sanitize(o.name), sanitize(o.email))
+    };
+    let from = c.from.map_or(std::borrow::Cow::Borrowed("(no group)"), |g| sanitize(&snap.group(g).name));
+    let _ = write!(out, "  {from} → {}   ", sanitize(plan.dest_name(snap, c.to)));
+    if let Some(v) = o.value {
+        out.push_str(&quoted(snap.value(v)));
+    }
 }
 
 /// The plan for a person: `groupmap plan` prints these lines, the editor's preview shows them.
@@ -155,9 +256,10 @@ pub fn render_human(
     if let Some(file) = file {
         lines.insert(1, PreviewLine::new(LineKind::Heading, format!("Mapping file: {}", sanitize(file))));
     }
-    let mut out = String::new();
-    for line in lines {
-        out.push_str(&line.text);
+    let (mut out, mut line) = (String::new(), String::new());
+    for i in 0..lines.len() {
+        lines.write(snap, plan, i, &mut line);
+        out.push_str(&line);
         out.push('\n');
     }
     out
@@ -170,8 +272,8 @@ pub fn table_changes(snap: &Snapshot, saved: &Mapping, mapping: &Mapping) -> Tab
 }
 
 /// The plan as lines of text with their kinds (`render_human` joins the texts).
-pub fn plan_lines(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &TableDiff, ctx: Context) -> Vec<PreviewLine> {
-    let mut out = Lines(Vec::new());
+pub fn plan_lines(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &TableDiff, ctx: Context) -> Outline {
+    let mut out = Outline::default();
     out.push(LineKind::Heading, format!("Organization: {}", org_label(snap, ctx)));
     let default = mapping.default_group.as_ref().map_or_else(|| "none".to_owned(), |t| target_name(snap, t));
     out.push(
@@ -189,7 +291,9 @@ pub fn plan_lines(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &TableD
         ),
     );
 
-    out.0.extend(crate::report::idp::lines(snap, mapping));
+    for l in crate::report::idp::lines(snap, mapping) {
+        out.push(l.kind, l.text);
+    }
     match &snap.saved {
         None => out.push(
             LineKind::Heading,
@@ -239,13 +343,13 @@ pub fn plan_lines(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &TableD
                 "Apply to existing users is OFF: saving moves no existing user. What would move if it were on:".into(),
             );
         }
-        let mut by_dest: BTreeMap<(String, Dest), Vec<&crate::domain::Change>> = BTreeMap::new();
+        let mut by_dest: BTreeMap<(String, Dest), Vec<usize>> = BTreeMap::new();
         let mut to_default = Vec::new();
-        for c in &plan.changes {
+        for (i, c) in plan.changes.iter().enumerate() {
             if c.via_default {
-                to_default.push(c);
+                to_default.push(i);
             } else {
-                by_dest.entry((plan.dest_name(snap, c.to).to_lowercase(), c.to)).or_default().push(c);
+                by_dest.entry((plan.dest_name(snap, c.to).to_lowercase(), c.to)).or_default().push(i);
             }
         }
         if !by_dest.is_empty() {
@@ -253,24 +357,24 @@ pub fn plan_lines(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &TableD
         }
         for ((_, dest), changes) in &by_dest {
             let new = if matches!(dest, Dest::New(_)) { " (new group, created on save)" } else { "" };
-            out.0.push(PreviewLine::blank());
+            out.blank();
             out.push(
                 LineKind::GroupHeading,
                 format!("  {}{new}  +{}", quoted(plan.dest_name(snap, *dest)), changes.len()),
             );
-            for c in changes {
-                user_line(snap, plan, &mut out, c);
+            for &c in changes {
+                out.user(c);
             }
         }
         if !to_default.is_empty() {
-            let name = plan.dest_name(snap, to_default[0].to);
+            let name = plan.dest_name(snap, plan.changes[to_default[0]].to);
             out.section(format!(
                 "To the default group {} (no row matches their value): {}",
                 quoted(name),
                 to_default.len()
             ));
             for c in to_default {
-                user_line(snap, plan, &mut out, c);
+                out.user(c);
             }
         }
     }
@@ -298,9 +402,9 @@ pub fn plan_lines(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &TableD
             out.push(LineKind::Finding(f.severity), format!("  {}: {}", f.severity.label(), sanitize(&f.message)));
         }
     }
-    out.0.push(PreviewLine::blank());
+    out.blank();
     out.push(LineKind::Summary, summary_line(plan, diff));
-    out.0
+    out
 }
 
 fn on(b: bool) -> &'static str {

@@ -299,8 +299,12 @@ fn run_effect(
         Effect::FilterPreview { id, lines, needle, narrow } => {
             let tx = tx.clone();
             tokio::task::spawn_blocking(move || {
-                let filtered =
-                    crate::app::filter::substring(|i| lines[i].text.as_str(), lines.len(), &needle, narrow.as_deref());
+                let filtered = crate::app::filter::substring(
+                    |i, out| lines.write(i, out),
+                    lines.len(),
+                    &needle,
+                    narrow.as_deref(),
+                );
                 let _ = tx.send(Msg::PreviewFiltered { id, needle, filtered });
             });
         }

@@ -385,9 +385,9 @@ fn preview_filter_matches_substrings_case_insensitively() {
     for c in "U2@X".chars() {
         update(&mut m, key(c));
     }
-    let shown: Vec<&str> = (0..m.preview.filtered.len(m.preview_lines.len()))
+    let shown: Vec<String> = (0..m.preview.filtered.len(m.preview_lines.len()))
         .filter_map(|p| m.preview.filtered.get(p))
-        .map(|i| m.preview_lines[i].text.as_str())
+        .map(|i| m.preview_lines.line(i).text)
         .collect();
     assert!(!shown.is_empty());
     assert!(shown.iter().all(|l| l.to_lowercase().contains("u2@x")), "{shown:?}");
@@ -420,7 +420,7 @@ fn a_long_preview_is_filtered_off_the_input_path_and_stale_results_are_dropped()
     let mut m = ready();
     update(&mut m, key('p'));
     let n = groupmap::app::update::FILTER_OFF_THREAD_FROM + 10;
-    m.preview_lines = std::sync::Arc::new(
+    m.preview_lines = std::sync::Arc::new(groupmap::report::Preview::of_lines(
         (0..n)
             .map(|i| {
                 groupmap::report::PreviewLine::new(
@@ -429,7 +429,7 @@ fn a_long_preview_is_filtered_off_the_input_path_and_stale_results_are_dropped()
                 )
             })
             .collect(),
-    );
+    ));
     update(&mut m, key('/'));
     let first = update(&mut m, key('9'));
     let [Effect::FilterPreview { id: id1, narrow: None, .. }] = &first[..] else { panic!("{first:?}") };
@@ -1000,7 +1000,7 @@ fn d_asks_then_records_the_table_deletes_the_draft_and_v_verifies_on_a_reload() 
     assert!(!m.modified(), "the reloaded table (Marketing now exists) is still the recorded one");
     // The preview lists who is not yet there.
     update(&mut m, key('p'));
-    let text: Vec<&str> = m.preview_lines.iter().map(|l| l.text.as_str()).collect();
+    let text: Vec<String> = m.preview_lines.iter().map(|l| l.text).collect();
     assert!(text.iter().any(|l| l.contains("u3@x.test")) && text.iter().any(|l| l.contains("u5@x.test")), "{text:#?}");
     assert!(!text.iter().any(|l| l.contains("u0@x.test")), "{text:#?}");
 }

@@ -126,10 +126,11 @@ fn ranking() -> Config {
 /// A match scoring below this fraction of the best one is left out.
 pub const RANK_FLOOR: (u32, u32) = (2, 3);
 
-/// Filters `items` to those containing `needle`, ignoring case (Unicode lowercase), in list
-/// order. `narrow` as for `filter`.
-pub fn substring<'a>(
-    items: impl Fn(usize) -> &'a str + Sync,
+/// Filters the items to those containing `needle`, ignoring case (Unicode lowercase), in list
+/// order; `items(i, out)` appends the i-th one's text to `out` (a line may be made only to be
+/// searched). `narrow` as for `filter`.
+pub fn substring(
+    items: impl Fn(usize, &mut String) + Sync,
     total: usize,
     needle: &str,
     narrow: Option<&[u32]>,
@@ -139,20 +140,17 @@ pub fn substring<'a>(
     }
     let lower = needle.to_lowercase();
     let ascii = lower.is_ascii();
-    let kept = par_keep(
-        total,
-        narrow,
-        || (),
-        |_, i| {
-            let text = items(i as usize);
-            let hit = if ascii && text.is_ascii() {
-                contains_ascii_nocase(text.as_bytes(), lower.as_bytes())
-            } else {
-                text.to_lowercase().contains(&lower)
-            };
-            hit.then_some(i)
-        },
-    );
+    let kept = par_keep(total, narrow, String::new, |text, i| {
+        text.clear();
+        items(i as usize, text);
+        let text = text.as_str();
+        let hit = if ascii && text.is_ascii() {
+            contains_ascii_nocase(text.as_bytes(), lower.as_bytes())
+        } else {
+            text.to_lowercase().contains(&lower)
+        };
+        hit.then_some(i)
+    });
     Filtered { items: Some(kept), weak: Vec::new() }
 }
 
@@ -232,8 +230,9 @@ mod tests {
             let full = filter(get, items.len(), q, None);
             let narrowed = filter(get, items.len(), q, prev.as_deref());
             assert_eq!(full, narrowed, "{q:?}");
-            let sub_full = substring(get, items.len(), q, None);
-            let sub_narrow = substring(get, items.len(), q, narrowed.narrowing().as_deref());
+            let put = |i: usize, out: &mut String| out.push_str(&items[i]);
+            let sub_full = substring(put, items.len(), q, None);
+            let sub_narrow = substring(put, items.len(), q, narrowed.narrowing().as_deref());
             let mut sorted = sub_narrow.items.clone().unwrap();
             sorted.sort_unstable();
             assert_eq!(sub_full.items.unwrap(), sorted, "{q:?}");
@@ -264,7 +263,7 @@ mod tests {
     #[test]
     fn substring_ignores_case_like_lowercasing_both() {
         let items = ["Ana <ANA@x.com> Sales EMEA", "Bo <bo@x.com> sales", "Zoë MÜLLER", "Kelvin \u{212A}"];
-        let get = |i: usize| items[i];
+        let get = |i: usize, out: &mut String| out.push_str(items[i]);
         assert_eq!(substring(get, 4, "SALES", None).items, Some(vec![0, 1]));
         assert_eq!(substring(get, 4, "müller", None).items, Some(vec![2]));
         // The Kelvin sign lowercases to an ASCII k: found as lowercasing would find it.

@@ -157,7 +157,7 @@ pub struct Model {
     pub value_entries: Vec<ValueEntry>,
     pub group_entries: Vec<GroupEntry>,
     /// The preview: the lines `groupmap plan` prints, each with its kind (the view styles by it).
-    pub preview_lines: Arc<Vec<crate::report::PreviewLine>>,
+    pub preview_lines: Arc<crate::report::Preview>,
     /// The pattern `preview.filtered` was computed for, and the newest filter request's id.
     pub preview_filtered_for: Option<String>,
     pub preview_filter_id: u64,

@@ -100,7 +100,7 @@ pub enum Effect {
     /// Filter a long preview in the background; the answer is `Msg::PreviewFiltered` with the id.
     FilterPreview {
         id: u64,
-        lines: Arc<Vec<crate::report::PreviewLine>>,
+        lines: Arc<crate::report::Preview>,
         needle: String,
         narrow: Option<Vec<u32>>,
     },

@@ -417,7 +417,7 @@ pub fn recompute(m: &mut Model) {
         for effect in build_preview(m) {
             if let Effect::FilterPreview { id, lines, needle, narrow } = effect {
                 let filtered =
-                    super::filter::substring(|i| lines[i].text.as_str(), lines.len(), &needle, narrow.as_deref());
+                    super::filter::substring(|i, out| lines.write(i, out), lines.len(), &needle, narrow.as_deref());
                 on_preview_filtered(m, id, needle, filtered);
             }
         }
@@ -435,15 +435,17 @@ fn on_preview_filtered(m: &mut Model, id: u64, needle: String, filtered: super::
 
 fn build_preview(m: &mut Model) -> Vec<Effect> {
     let d = crate::report::table_changes(m.snap(), &m.base(), &m.mapping);
-    let lines = crate::report::plan_lines(m.snap(), &m.mapping, &m.plan, &d, m.label());
+    let mut lines = crate::report::plan_lines(m.snap(), &m.mapping, &m.plan, &d, m.label());
     // The summary comes first on screen (and last in `groupmap plan`, as terraform prints it).
     let summary = PreviewLine::new(LineKind::Summary, crate::report::summary_line(&m.plan, &d));
     let legend = PreviewLine::new(
         LineKind::Legend,
         "Legend: ~ moves from another group · + joins a group (had none) · the last column is the IdP value",
     );
-    let head = [summary, legend, PreviewLine::blank()];
-    m.preview_lines = Arc::new(head.into_iter().chain(lines).collect());
+    for (at, line) in [summary, legend, PreviewLine::blank()].into_iter().enumerate() {
+        lines.insert(at, line);
+    }
+    m.preview_lines = Arc::new(crate::report::Preview::new(m.snap().clone(), Arc::new(m.plan.clone()), lines));
     m.preview_filtered_for = None;
     refilter_preview(m, false)
 }
@@ -467,7 +469,7 @@ fn refilter_preview(m: &mut Model, extend: bool) -> Vec<Effect> {
     if needle.is_empty() || m.preview_lines.len() < FILTER_OFF_THREAD_FROM {
         let lines = &m.preview_lines;
         m.preview.filtered =
-            super::filter::substring(|i| lines[i].text.as_str(), lines.len(), &needle, narrow.as_deref());
+            super::filter::substring(|i, out| lines.write(i, out), lines.len(), &needle, narrow.as_deref());
         m.preview_filtered_for = Some(needle);
         m.preview_filter_id += 1;
         clamp(&mut m.preview, m.preview_lines.len());
@@ -515,7 +517,8 @@ fn refilter_values_keeping(m: &mut Model) {
 /// The findings screen's list: every finding, or those whose text has the filter (substring).
 fn refilter_findings(m: &mut Model) {
     let lint = &m.plan.lint;
-    m.findings.filtered = super::filter::substring(|i| lint[i].message.as_str(), lint.len(), &m.findings.filter, None);
+    m.findings.filtered =
+        super::filter::substring(|i, out| out.push_str(&lint[i].message), lint.len(), &m.findings.filter, None);
     clamp(&mut m.findings, m.plan.lint.len());
 }
 

@@ -107,14 +107,16 @@ pub fn preview(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
     let len = list.filtered.len(total);
     let rows = text_rows(area);
     let offset = scroll(list.offset, list.selected, rows);
+    let mut text = String::new();
     let lines: Vec<Line> = (offset..(offset + rows).min(len))
         .filter_map(|pos| {
-            let line = &m.preview_lines[list.filtered.get(pos)?];
-            let mut style = preview_style(line.kind, theme);
+            let i = list.filtered.get(pos)?;
+            m.preview_lines.write(i, &mut text);
+            let mut style = preview_style(m.preview_lines.kind(i), theme);
             if pos == list.selected {
                 style = style.patch(theme.selected());
             }
-            let shown: String = line.text.chars().skip(m.preview_hscroll).collect();
+            let shown: String = text.chars().skip(m.preview_hscroll).collect();
             Some(substring_highlighted(shown, &list.filter, style, theme))
         })
         .collect();
