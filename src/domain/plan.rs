@@ -83,10 +83,13 @@ impl Plan {
 
     /// SHA-256 (lowercase hex) of the sorted change lines; the empty plan hashes "".
     ///
-    /// Hashed without building the lines: the changes are sorted by a fixed-width key (16 bytes
-    /// of the line after the prefix all lines share, which for URIs is the part that differs),
-    /// lines with equal keys compared in full, and each line's parts are hashed where they are.
+    /// Hashed without building the lines: each change gets a fixed-width key (32 bytes of its
+    /// line after the prefix all lines share, which for URIs is the part that differs), read in
+    /// owner order; the keys are sorted, lines with equal keys compared in full, and each line's
+    /// parts are hashed where they are.
     pub fn digest(&self, snap: &Snapshot) -> String {
+        let people = snap.people();
+        let owner = |c: &Change| people[c.owner.0 as usize].uri.as_bytes();
         let parts = |c: &Change| -> [&[u8]; 7] {
             let from = c.from.map_or("-", |g| snap.group(g).uri.as_str());
             let to: &str = match c.to {
@@ -94,26 +97,44 @@ impl Plan {
                 Dest::New(i) => &self.new_groups[i as usize],
             };
             let new = if matches!(c.to, Dest::New(_)) { "new:" } else { "" };
-            [snap.owner(c.owner).uri.as_bytes(), b"\t", from.as_bytes(), b"\t", new.as_bytes(), to.as_bytes(), b"\n"]
+            [owner(c), b"\t", from.as_bytes(), b"\t", new.as_bytes(), to.as_bytes(), b"\n"]
         };
         // The prefix every owner URI shares: no line differs from another before it.
-        let mut shared: Option<&[u8]> = None;
+        let mut shared: &[u8] = self.changes.first().map_or(&[], owner);
         for c in &self.changes {
-            let uri = snap.owner(c.owner).uri.as_bytes();
-            shared = Some(match shared {
-                None => uri,
-                Some(s) => &s[..s.iter().zip(uri).take_while(|(a, b)| a == b).count()],
-            });
+            shared = &shared[..common_prefix(shared, owner(c))];
         }
-        let skip = shared.map_or(0, <[u8]>::len);
-        let mut order: Vec<(u128, u32)> = (0..self.changes.len() as u32).map(|i| (0, i)).collect();
-        sort_lines(&mut order, skip, &|i| parts(&self.changes[i as usize]));
+        let skip = shared.len();
+        let mut order: Vec<([u128; 2], u32)> = self
+            .changes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let uri = owner(c);
+                let key = match uri.get(skip..skip + 32) {
+                    // Nearly always: the key lies within the owner's URI.
+                    Some(k) => [be(&k[..16]), be(&k[16..])],
+                    None => {
+                        let p = parts(c);
+                        [key_at(&p, skip), key_at(&p, skip + 16)]
+                    }
+                };
+                (key, i as u32)
+            })
+            .collect();
+        order.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| cmp_concat(&parts(&self.changes[a.1 as usize]), &parts(&self.changes[b.1 as usize])))
+        });
         // Lines are gathered into one buffer and hashed in large updates.
         let mut hasher = Sha256::new();
         let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
         for (_, i) in order {
             for p in parts(&self.changes[i as usize]) {
-                buf.extend_from_slice(p);
+                match p {
+                    [b] => buf.push(*b),
+                    _ => buf.extend_from_slice(p),
+                }
             }
             if buf.len() >= (1 << 16) - 1024 {
                 hasher.update(&buf);
@@ -125,51 +146,22 @@ impl Plan {
     }
 }
 
-/// Sorts line indices by their lines (given as parts), most significant 16 bytes first: each
-/// run of lines alike so far is sorted by its next 16 bytes (a radix sort on fixed-width keys),
-/// without building a line.
-fn sort_lines<'a, const N: usize>(order: &mut [(u128, u32)], at: usize, parts: &impl Fn(u32) -> [&'a [u8]; N]) {
-    if order.len() < 2 {
-        return;
-    }
-    // What the run's lines share from `at` on orders nothing: the key starts after it.
-    let first = parts(order[0].1);
-    let mut same = usize::MAX;
-    for slot in &order[1..] {
-        same = same.min(shared_from(&first, &parts(slot.1), at, same));
-        if same == 0 {
-            break;
-        }
-    }
-    let at = at + if same == usize::MAX { 0 } else { same };
-    for slot in order.iter_mut() {
-        slot.0 = key_at(&parts(slot.1), at);
-    }
-    order.sort_unstable();
-    let mut start = 0;
-    while start < order.len() {
-        let key = order[start].0;
-        let mut end = start + 1;
-        while end < order.len() && order[end].0 == key {
-            end += 1;
-        }
-        if end - start > 1 {
-            if key == 0 {
-                // Ended lines, or NUL bytes: compared whole.
-                order[start..end].sort_by(|a, b| cmp_concat(&parts(a.1), &parts(b.1)));
-            } else {
-                sort_lines(&mut order[start..end], at + 16, parts);
-            }
-        }
-        start = end;
-    }
+/// 16 bytes, big-endian: keys order as the bytes do.
+fn be(b: &[u8]) -> u128 {
+    u128::from_be_bytes(b.try_into().expect("16 bytes"))
 }
 
-/// How many bytes two concatenations share from byte `at` on, counting at most `limit`.
-fn shared_from(a: &[&[u8]], b: &[&[u8]], at: usize, limit: usize) -> usize {
-    let a = a.iter().flat_map(|p| p.iter()).skip(at);
-    let b = b.iter().flat_map(|p| p.iter()).skip(at);
-    a.zip(b).take(limit).take_while(|(x, y)| x == y).count()
+/// How many bytes `a` and `b` share from the start, compared 8 at a time.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= n && a[i..i + 8] == b[i..i + 8] {
+        i += 8;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
 }
 
 /// The 16 bytes of the concatenated `parts` from byte `skip` on, big-endian, zero-padded: keys
