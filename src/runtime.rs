@@ -1,6 +1,7 @@
 //! The event loop: terminal events and effect results in, one draw per burst out.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -66,6 +67,7 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<Ended> {
     let mut events = EventStream::new();
     let mut loading: Option<JoinHandle<()>> = None;
     let mut save_started: Option<Instant> = None;
+    let filtering = Filtering::default();
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     let mut signals = Signals::new()?;
     let mut sandbox_state = session.sandbox_state.clone();
@@ -105,7 +107,7 @@ async fn event_loop(session: &Session, terminal: &mut Term) -> Result<Ended> {
                     terminal.clear()?;
                     dirty = true;
                 }
-                other => run_effect(session, other, &tx, &mut loading, &mut save_started),
+                other => run_effect(session, other, &tx, &mut loading, &mut save_started, &filtering),
             }
         }
         if dirty
@@ -208,12 +210,30 @@ fn to_msg(ev: Event) -> Option<Msg> {
     }
 }
 
+/// The newest filter request of each list filtered off the input path: an older pass still
+/// running sees it and stops.
+#[derive(Default)]
+struct Filtering {
+    preview: Arc<AtomicU64>,
+    values: Arc<AtomicU64>,
+}
+
+impl Filtering {
+    /// Marks `id` the newest of `latest`; the pass's stop test.
+    fn start(latest: &Arc<AtomicU64>, id: u64) -> impl Fn() -> bool + Sync + Send + 'static {
+        latest.store(id, Ordering::Relaxed);
+        let latest = latest.clone();
+        move || latest.load(Ordering::Relaxed) != id
+    }
+}
+
 fn run_effect(
     session: &Session,
     effect: Effect,
     tx: &mpsc::UnboundedSender<Msg>,
     loading: &mut Option<JoinHandle<()>>,
     save_started: &mut Option<Instant>,
+    filtering: &Filtering,
 ) {
     match effect {
         Effect::Load { id } => {
@@ -298,14 +318,27 @@ fn run_effect(
         }
         Effect::FilterPreview { id, lines, needle, narrow } => {
             let tx = tx.clone();
+            let stop = Filtering::start(&filtering.preview, id);
             tokio::task::spawn_blocking(move || {
-                let filtered = crate::app::filter::substring(
-                    |i, out| lines.write(i, out),
-                    lines.len(),
-                    &needle,
-                    narrow.as_deref(),
-                );
-                let _ = tx.send(Msg::PreviewFiltered { id, needle, filtered });
+                let put = |i, out: &mut String| lines.write(i, out);
+                // A pass a newer pattern overtook stops and sends nothing.
+                if let Some(filtered) =
+                    crate::app::filter::substring_until(put, lines.len(), &needle, narrow.as_deref(), &stop)
+                {
+                    let _ = tx.send(Msg::PreviewFiltered { id, needle, filtered });
+                }
+            });
+        }
+        Effect::FilterValues { id, entries, pattern, narrow } => {
+            let tx = tx.clone();
+            let stop = Filtering::start(&filtering.values, id);
+            tokio::task::spawn_blocking(move || {
+                let text = |i: usize| entries[i].value.as_str();
+                if let Some(filtered) =
+                    crate::app::filter::filter_until(text, entries.len(), &pattern, narrow.as_deref(), &stop)
+                {
+                    let _ = tx.send(Msg::ValuesFiltered { id, pattern, filtered });
+                }
             });
         }
         Effect::Clipboard { sequence } => {

@@ -462,6 +462,62 @@ fn a_long_preview_is_filtered_off_the_input_path_and_stale_results_are_dropped()
 }
 
 #[test]
+fn a_long_values_pane_is_filtered_off_the_input_path_and_the_newest_pattern_wins() {
+    use groupmap::app::filter::Filtered;
+    use groupmap::app::model::ValueEntry;
+    let mut m = ready();
+    let n = groupmap::app::update::FILTER_OFF_THREAD_FROM + 10;
+    m.value_entries =
+        std::sync::Arc::new((0..n).map(|i| ValueEntry { value: format!("Team {i}"), users: 1 }).collect());
+    let before = m.values.filtered.clone();
+    update(&mut m, key('/'));
+    let first = update(&mut m, key('7'));
+    let [Effect::FilterValues { id: id1, pattern, narrow: None, entries }] = &first[..] else { panic!("{first:?}") };
+    assert_eq!((pattern.as_str(), entries.len()), ("7", n));
+    assert_eq!(m.values.filtered, before, "the list stays as it was until the answer lands");
+    let second = update(&mut m, key('7'));
+    let [Effect::FilterValues { id: id2, pattern, narrow: None, .. }] = &second[..] else { panic!("{second:?}") };
+    assert_eq!(pattern, "77", "no answer yet to narrow from");
+    update(
+        &mut m,
+        Msg::ValuesFiltered {
+            id: *id2,
+            pattern: "77".into(),
+            filtered: Filtered { items: Some(vec![77]), weak: vec![] },
+        },
+    );
+    update(
+        &mut m,
+        Msg::ValuesFiltered {
+            id: *id1,
+            pattern: "7".into(),
+            filtered: Filtered { items: Some(vec![7, 77]), weak: vec![] },
+        },
+    );
+    assert_eq!(m.values.filtered.items, Some(vec![77]), "the older answer, arriving later, is dropped");
+    assert_eq!(m.selected_value().map(|e| e.value.as_str()), Some("Team 77"));
+    // Typing on narrows from the answer; after a backspace the pattern no longer extends it.
+    let third = update(&mut m, key('1'));
+    assert!(matches!(&third[..], [Effect::FilterValues { narrow: Some(v), .. }] if *v == vec![77]), "{third:?}");
+    update(&mut m, code(KeyCode::Backspace));
+    let back = update(&mut m, code(KeyCode::Backspace));
+    assert!(matches!(&back[..], [Effect::FilterValues { narrow: None, .. }]), "{back:?}");
+    // A change to the list filtered at once (the view) makes any answer still coming stale.
+    let [Effect::FilterValues { id: pending, .. }] = &back[..] else { unreachable!() };
+    update(&mut m, code(KeyCode::Esc));
+    assert!(m.values.filter.is_empty());
+    update(
+        &mut m,
+        Msg::ValuesFiltered {
+            id: *pending,
+            pattern: "7".into(),
+            filtered: Filtered { items: Some(vec![3]), weak: vec![] },
+        },
+    );
+    assert_ne!(m.values.filtered.items, Some(vec![3]));
+}
+
+#[test]
 fn a_save_that_may_have_landed_reloads_and_one_that_did_not_keeps_the_edits() {
     let mut m = ready();
     update(&mut m, key('m'));

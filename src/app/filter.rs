@@ -53,17 +53,32 @@ fn threads() -> usize {
 
 /// Runs `keep` over the candidates (`narrow`, else `0..total`), on several threads when there
 /// are many, and returns what it kept in candidate order. `state` makes each thread's scratch.
+/// Asked now and then during a pass: true when its result is no longer wanted (a newer pattern
+/// was typed), so that the pass stops instead of finishing for nothing.
+pub type Stop<'a> = &'a (dyn Fn() -> bool + Sync);
+
+/// How many items a pass checks between asking whether to stop.
+const STOP_EVERY: usize = 4096;
+
 fn par_keep<S, T: Send>(
     total: usize,
     narrow: Option<&[u32]>,
     state: impl Fn() -> S + Sync,
     keep: impl Fn(&mut S, u32) -> Option<T> + Sync,
-) -> Vec<T> {
+    stop: Stop<'_>,
+) -> Option<Vec<T>> {
     let n = narrow.map_or(total, <[u32]>::len);
     let at = |k: usize| narrow.map_or(k as u32, |v| v[k]);
     let run = |range: std::ops::Range<usize>| {
         let mut s = state();
-        range.filter_map(|k| keep(&mut s, at(k))).collect::<Vec<T>>()
+        let mut out = Vec::new();
+        for k in range {
+            if k % STOP_EVERY == 0 && stop() {
+                return None;
+            }
+            out.extend(keep(&mut s, at(k)));
+        }
+        Some(out)
     };
     let threads = threads();
     if n < PARALLEL_FROM || threads < 2 {
@@ -76,9 +91,9 @@ fn par_keep<S, T: Send>(
             (0..threads).map(|t| scope.spawn(move || run(t * chunk..((t + 1) * chunk).min(n)))).collect();
         let mut out = Vec::new();
         for h in handles {
-            out.extend(h.join().expect("filter thread"));
+            out.extend(h.join().expect("filter thread")?);
         }
-        out
+        Some(out)
     })
 }
 
@@ -96,8 +111,19 @@ pub fn filter<'a>(
     pattern: &str,
     narrow: Option<&[u32]>,
 ) -> Filtered {
+    filter_until(items, total, pattern, narrow, &|| false).expect("never stopped")
+}
+
+/// As `filter`, None when `stop` said to stop first.
+pub fn filter_until<'a>(
+    items: impl Fn(usize) -> &'a str + Sync,
+    total: usize,
+    pattern: &str,
+    narrow: Option<&[u32]>,
+    stop: Stop<'_>,
+) -> Option<Filtered> {
     if pattern.is_empty() {
-        return Filtered::default();
+        return Some(Filtered::default());
     }
     let atom = atom(pattern);
     let mut scored: Vec<(u16, u32)> = par_keep(
@@ -105,14 +131,15 @@ pub fn filter<'a>(
         narrow,
         || (Matcher::new(ranking()), Vec::new()),
         |(matcher, buf), i| atom.score(Utf32Str::new(items(i as usize), buf), matcher).map(|s| (s, i)),
-    );
+        stop,
+    )?;
     scored.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     // Weak matches (letters scattered through a word: `eng` in "Marketing") are dropped when
     // good ones exist (`eng` at the start of "Engineering", "eng-mobile").
     let floor = scored.first().map_or(0, |&(best, _)| (u32::from(best) * RANK_FLOOR.0 / RANK_FLOOR.1) as u16);
     let strong = scored.partition_point(|&(s, _)| s >= floor);
     let weak = scored.split_off(strong).into_iter().map(|(_, i)| i).collect();
-    Filtered { items: Some(scored.into_iter().map(|(_, i)| i).collect()), weak }
+    Some(Filtered { items: Some(scored.into_iter().map(|(_, i)| i).collect()), weak })
 }
 
 /// The matcher's scoring: a match nearer the start ranks higher ("Marketing" before "Growth
@@ -135,23 +162,40 @@ pub fn substring(
     needle: &str,
     narrow: Option<&[u32]>,
 ) -> Filtered {
+    substring_until(items, total, needle, narrow, &|| false).expect("never stopped")
+}
+
+/// As `substring`, None when `stop` said to stop first.
+pub fn substring_until(
+    items: impl Fn(usize, &mut String) + Sync,
+    total: usize,
+    needle: &str,
+    narrow: Option<&[u32]>,
+    stop: Stop<'_>,
+) -> Option<Filtered> {
     if needle.is_empty() {
-        return Filtered::default();
+        return Some(Filtered::default());
     }
     let lower = needle.to_lowercase();
     let ascii = lower.is_ascii();
-    let kept = par_keep(total, narrow, String::new, |text, i| {
-        text.clear();
-        items(i as usize, text);
-        let text = text.as_str();
-        let hit = if ascii && text.is_ascii() {
-            contains_ascii_nocase(text.as_bytes(), lower.as_bytes())
-        } else {
-            text.to_lowercase().contains(&lower)
-        };
-        hit.then_some(i)
-    });
-    Filtered { items: Some(kept), weak: Vec::new() }
+    let kept = par_keep(
+        total,
+        narrow,
+        String::new,
+        |text, i| {
+            text.clear();
+            items(i as usize, text);
+            let text = text.as_str();
+            let hit = if ascii && text.is_ascii() {
+                contains_ascii_nocase(text.as_bytes(), lower.as_bytes())
+            } else {
+                text.to_lowercase().contains(&lower)
+            };
+            hit.then_some(i)
+        },
+        stop,
+    )?;
+    Some(Filtered { items: Some(kept), weak: Vec::new() })
 }
 
 /// Whether `hay` contains `needle` (already lowercase ASCII), ignoring ASCII case. No allocation.
@@ -258,6 +302,20 @@ mod tests {
         let narrowed = filter(|i| items[i], items.len(), "etin", f.narrowing().as_deref());
         assert_eq!(narrowed, filter(|i| items[i], items.len(), "etin", None));
         assert!(all(&narrowed, items.len()).contains(&1), "Marketing");
+    }
+
+    #[test]
+    fn a_pass_asked_to_stop_stops_and_gives_nothing() {
+        let items: Vec<String> = (0..50_000).map(|i| format!("user{i}@example.com")).collect();
+        let asked = std::sync::atomic::AtomicUsize::new(0);
+        let stop_later = || asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 2;
+        let put = |i: usize, out: &mut String| out.push_str(&items[i]);
+        assert_eq!(substring_until(put, items.len(), "user4", None, &stop_later), None);
+        assert_eq!(filter_until(|i| items[i].as_str(), items.len(), "usr", None, &|| true), None);
+        // Never asked to stop: the whole answer.
+        let all = substring_until(put, items.len(), "user4", None, &|| false).unwrap();
+        assert_eq!(all, substring(put, items.len(), "user4", None));
+        assert_eq!(all.items.unwrap().len(), 11_111);
     }
 
     #[test]

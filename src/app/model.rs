@@ -154,7 +154,12 @@ pub struct Model {
     pub findings: ListView,
     /// Which values the values pane lists: all, the unmapped ones, or those with findings.
     pub value_view: ValueView,
-    pub value_entries: Vec<ValueEntry>,
+    /// Shared with a filter running off the input path.
+    pub value_entries: Arc<Vec<ValueEntry>>,
+    /// The newest values-pane filter request's id (results for older ones are dropped).
+    pub values_filter_id: u64,
+    /// The pattern `values.filtered` was computed for.
+    pub values_filtered_for: String,
     pub group_entries: Vec<GroupEntry>,
     /// The preview: the lines `groupmap plan` prints, each with its kind (the view styles by it).
     pub preview_lines: Arc<crate::report::Preview>,
@@ -211,7 +216,9 @@ impl Model {
             columns: ListView::default(),
             findings: ListView::default(),
             value_view: ValueView::All,
-            value_entries: Vec::new(),
+            value_entries: Arc::default(),
+            values_filter_id: 0,
+            values_filtered_for: String::new(),
             group_entries: Vec::new(),
             preview_lines: Arc::default(),
             preview_filtered_for: None,

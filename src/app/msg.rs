@@ -41,6 +41,12 @@ pub enum Msg {
     Tick {
         elapsed_ms: u64,
     },
+    /// A long values pane filtered off the input path (see `Effect::FilterValues`).
+    ValuesFiltered {
+        id: u64,
+        pattern: String,
+        filtered: crate::app::filter::Filtered,
+    },
     /// The preview filtered off the input path (see `Effect::FilterPreview`).
     PreviewFiltered {
         id: u64,
@@ -96,6 +102,14 @@ pub enum Effect {
     /// Move an unreadable draft aside (to `store::set_aside_path`), keeping it for a person.
     SetAsideDraft {
         path: std::path::PathBuf,
+    },
+    /// Filter a long values pane in the background (fuzzily, as typed); the answer is
+    /// `Msg::ValuesFiltered` with the id. A newer request stops an older one still running.
+    FilterValues {
+        id: u64,
+        entries: Arc<Vec<crate::app::model::ValueEntry>>,
+        pattern: String,
+        narrow: Option<Vec<u32>>,
     },
     /// Filter a long preview in the background; the answer is `Msg::PreviewFiltered` with the id.
     FilterPreview {

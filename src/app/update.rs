@@ -99,6 +99,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             on_preview_filtered(m, id, needle, filtered);
             Vec::new()
         }
+        Msg::ValuesFiltered { id, pattern, filtered } => {
+            on_values_filtered(m, id, pattern, filtered);
+            Vec::new()
+        }
         Msg::HandoffWritten(result) => {
             super::handoff::on_written(m, result);
             Vec::new()
@@ -387,7 +391,7 @@ pub fn recompute(m: &mut Model) {
     }
     // Case-folded order puts near-duplicates ("Sales", "sales ") next to each other.
     entries.sort_by_cached_key(|e| (e.value.trim().to_lowercase(), e.value.clone()));
-    m.value_entries = entries;
+    m.value_entries = Arc::new(entries);
 
     let mut groups: Vec<GroupEntry> =
         (0..snap.groups.len()).map(|i| GroupEntry::Existing(crate::domain::GroupId(i as u32))).collect();
@@ -491,11 +495,42 @@ fn refilter(m: &mut Model, pane: Pane, narrow: Option<Vec<u32>>) {
             } else {
                 filter(|i| e[i].value.as_str(), e.len(), &m.values.filter, narrow.as_deref())
             };
+            // Whatever is still filtering off the input path is now out of date.
+            m.values_filter_id += 1;
+            m.values_filtered_for = m.values.filter.clone();
         }
         Pane::Groups => {
             let names: Vec<&str> = m.group_entries.iter().map(|g| m.group_entry_name(g)).collect();
             m.groups.filtered = filter(|i| names[i], names.len(), &m.groups.filter, narrow.as_deref());
         }
+    }
+}
+
+/// A long values pane filtered as the admin types: off the input path (a keystroke over
+/// 100,000 values can take longer than a frame), the newest pattern winning. The list on screen
+/// stays as it was until the answer lands.
+pub(super) fn refilter_values_off_thread(m: &mut Model) -> Vec<Effect> {
+    // Narrowing is exact only from a result for a pattern this one extends.
+    let narrow = if m.values.filter.starts_with(&m.values_filtered_for) && !m.values_filtered_for.is_empty() {
+        m.values.filtered.narrowing()
+    } else {
+        None
+    };
+    let narrow = narrow.or_else(|| super::findings::in_view(m, m.value_view));
+    m.values_filter_id += 1;
+    vec![Effect::FilterValues {
+        id: m.values_filter_id,
+        entries: m.value_entries.clone(),
+        pattern: m.values.filter.clone(),
+        narrow,
+    }]
+}
+
+fn on_values_filtered(m: &mut Model, id: u64, pattern: String, filtered: super::filter::Filtered) {
+    if id == m.values_filter_id {
+        m.values.filtered = filtered;
+        m.values_filtered_for = pattern;
+        clamp(&mut m.values, m.value_entries.len());
     }
 }
 

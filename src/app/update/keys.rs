@@ -184,6 +184,13 @@ fn apply_filter(m: &mut Model, extend: bool) -> Vec<Effect> {
         Screen::Preview => return refilter_preview(m, extend),
         Screen::Fields | Screen::Handoff => {}
         Screen::Findings => super::refilter_findings(m),
+        Screen::Mapping
+            if m.focus == Pane::Values
+                && !m.values.filter.is_empty()
+                && m.value_entries.len() >= super::FILTER_OFF_THREAD_FROM =>
+        {
+            return super::refilter_values_off_thread(m);
+        }
         Screen::Mapping => {
             let list = if m.focus == Pane::Values { &m.values } else { &m.groups };
             let narrow = if extend { list.filtered.narrowing() } else { None };
