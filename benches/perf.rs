@@ -539,12 +539,8 @@ fn bench_load(rt: &tokio::runtime::Runtime, b: &mut Bench, big: &Sandbox, report
     let (read, _) =
         time(3, || groupmap::store::cache::read(&path, loaded.base_url(), loaded.uri()).expect("cache read"));
     // The baseline: the same people and export records as JSON arrays (the format before).
-    let people: Vec<(&str, &str, &str, Option<&str>)> = loaded
-        .directory
-        .people
-        .iter()
-        .map(|p| (p.uri.as_str(), p.name.as_str(), p.email.as_str(), p.group.as_deref()))
-        .collect();
+    let people: Vec<(&str, &str, &str, Option<&str>)> =
+        loaded.directory.people.iter().map(|p| (&*p.uri, &*p.name, &*p.email, p.group.as_deref())).collect();
     let records: Vec<Vec<(u64, Vec<&str>)>> =
         loaded.exports.iter().map(|e| e.records.iter().map(|(l, r)| (*l, r.iter().collect())).collect()).collect();
     let json = serde_json::to_vec(&(people, records)).expect("json");

@@ -554,7 +554,7 @@ fn choosing_a_column_after_a_save_plans_on_the_saved_organization() {
     assert_eq!(m.plan.changes.len(), 2, "u2 and the invitee u5 move to Engineering");
     let mut after = (*loaded(4, &[("Engineering", "G2")])).clone();
     for p in std::sync::Arc::make_mut(&mut after.directory.people) {
-        if p.email == "u2@x.test" || p.email == "u5@x.test" {
+        if &*p.email == "u2@x.test" || &*p.email == "u5@x.test" {
             p.group = Some(g("G2").into());
         }
     }

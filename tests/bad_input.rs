@@ -27,7 +27,7 @@ fn parse(csv: &[u8]) -> Result<Export, String> {
 fn person(email: &str) -> Person {
     Person {
         kind: OwnerKind::Member,
-        uri: format!("https://h/m/{email}"),
+        uri: format!("https://h/m/{email}").into(),
         name: email.into(),
         email: email.into(),
         group: None,

@@ -187,11 +187,8 @@ async fn calendly_shaped_answers_with_floats_nulls_and_unknown_fields_load_and_p
     assert!(d.capabilities.read_only(), "no mapping endpoint: read-only");
     let counts: Vec<(&str, Option<u32>)> = d.groups.iter().map(|g| (g.name.as_str(), g.member_count)).collect();
     assert_eq!(counts, [("Sales", Some(12)), ("Support", None), ("Ops", Some(3))]);
-    let people: Vec<(&str, Option<&str>)> = d
-        .people
-        .iter()
-        .map(|p| (p.email.as_str(), p.group.as_deref().map(|g| g.rsplit('/').next().unwrap())))
-        .collect();
+    let people: Vec<(&str, Option<&str>)> =
+        d.people.iter().map(|p| (&*p.email, p.group.as_deref().map(|g| g.rsplit('/').next().unwrap()))).collect();
     // Members from both pages, pending invitations only; placed by `member` relationships of
     // either owner type, never by an `admin` one.
     assert_eq!(
@@ -204,7 +201,7 @@ async fn calendly_shaped_answers_with_floats_nulls_and_unknown_fields_load_and_p
             ("i2@x.test", None)
         ]
     );
-    assert_eq!(d.people[1].name, "", "a null name is empty, not a failed load");
+    assert_eq!(&*d.people[1].name, "", "a null name is empty, not a failed load");
 
     let snap = org.snapshot(&FieldChoice::default()).unwrap();
     let uri = |id: &str| Target::Group(format!("{base}/groups/{id}"));

@@ -129,9 +129,9 @@ mod tests {
     fn people() -> Vec<Person> {
         let p = |kind, n: u32| Person {
             kind,
-            uri: format!("u{n}"),
-            name: String::new(),
-            email: format!("p{n}@x"),
+            uri: format!("u{n}").into(),
+            name: Box::default(),
+            email: format!("p{n}@x").into(),
             group: None,
         };
         vec![p(OwnerKind::Member, 1), p(OwnerKind::Member, 2), p(OwnerKind::Invitee, 3), p(OwnerKind::Invitee, 4)]

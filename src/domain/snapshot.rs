@@ -170,9 +170,9 @@ impl Snapshot {
             values.push(o.value);
             people.push(Person {
                 kind: o.kind,
-                uri: o.uri,
-                name: o.name,
-                email: o.email,
+                uri: o.uri.into(),
+                name: o.name.into(),
+                email: o.email.into(),
                 group: o.group.map(Arc::from),
             });
         }

@@ -105,8 +105,8 @@ pub fn snapshot(
                 && idp != r.unwrap_or("")
             {
                 pending_sync.push(PendingSync {
-                    owner: p.uri.clone(),
-                    email: p.email.clone(),
+                    owner: p.uri.to_string(),
+                    email: p.email.to_string(),
                     idp: idp.to_owned(),
                     calendly: r.filter(|v| !v.is_empty()).map(str::to_owned),
                 });
@@ -140,7 +140,7 @@ mod tests {
     fn person(email: &str) -> Person {
         Person {
             kind: OwnerKind::Member,
-            uri: format!("m/{email}"),
+            uri: format!("m/{email}").into(),
             name: email.into(),
             email: email.into(),
             group: None,

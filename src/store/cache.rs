@@ -137,13 +137,16 @@ struct ExportOut<'a> {
     records: Vec<(u64, Vec<&'a str>)>,
 }
 
+/// A person as the file holds them: kind, URI, name, email, group URI.
+type PersonIn<'a> = (OwnerKind, Box<str>, Box<str>, Box<str>, Option<&'a str>);
+
 #[derive(Deserialize)]
 struct FileIn<'a> {
     written_at_ms: u64,
     base_url: String,
     organization: String,
     groups: Vec<(String, String, Option<u32>)>,
-    people: Vec<(OwnerKind, String, String, String, Option<&'a str>)>,
+    people: Vec<PersonIn<'a>>,
     #[serde(borrow)]
     exports: Vec<ExportIn<'a>>,
     saved: Option<SavedRec>,
@@ -202,11 +205,7 @@ impl<'a> FileOut<'a> {
             base_url: &l.base_url,
             organization: &l.organization,
             groups: l.groups.iter().map(|g| (g.uri.as_str(), g.name.as_str(), g.member_count)).collect(),
-            people: l
-                .people
-                .iter()
-                .map(|p| (p.kind, p.uri.as_str(), p.name.as_str(), p.email.as_str(), p.group.as_deref()))
-                .collect(),
+            people: l.people.iter().map(|p| (p.kind, &*p.uri, &*p.name, &*p.email, p.group.as_deref())).collect(),
             exports: o
                 .exports
                 .iter()

@@ -39,12 +39,12 @@ pub fn loaded_read_only(settled: bool) -> Arc<Organization> {
             Person {
                 kind: if invitee { OwnerKind::Invitee } else { OwnerKind::Member },
                 uri: if invitee {
-                    format!("{B}/organizations/ORG/invitations/{id}")
+                    format!("{B}/organizations/ORG/invitations/{id}").into()
                 } else {
-                    format!("{B}/organization_memberships/{id}")
+                    format!("{B}/organization_memberships/{id}").into()
                 },
-                name: format!("User {id}"),
-                email: format!("{id}@x.test"),
+                name: format!("User {id}").into(),
+                email: format!("{id}@x.test").into(),
                 group: group.map(|id| g(id).into()),
             }
         })

@@ -31,9 +31,9 @@ pub fn loaded(version: u64, rows: &[(&str, &str)]) -> Arc<Organization> {
     let people = (0..6)
         .map(|i| Person {
             kind: if i == 5 { OwnerKind::Invitee } else { OwnerKind::Member },
-            uri: format!("{B}/organization_memberships/M{i}"),
-            name: format!("User {i}"),
-            email: format!("u{i}@x.test"),
+            uri: format!("{B}/organization_memberships/M{i}").into(),
+            name: format!("User {i}").into(),
+            email: format!("u{i}@x.test").into(),
             group: if i == 0 { Some(g("G2").into()) } else { None },
         })
         .collect::<Vec<_>>()

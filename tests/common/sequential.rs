@@ -32,18 +32,18 @@ pub async fn load_sequential(client: &Client, opts: &LoadOptions) -> Result<Orga
     for m in &members {
         people.push(Person {
             kind: OwnerKind::Member,
-            uri: m.uri.clone(),
-            name: m.user.name.clone(),
-            email: m.user.email.clone(),
+            uri: m.uri.clone().into(),
+            name: m.user.name.clone().into(),
+            email: m.user.email.clone().into(),
             group: group_of(&m.uri).map(Into::into),
         });
     }
     for i in invitees.iter().filter(|i| i.status.is_empty() || i.status == "pending") {
         people.push(Person {
             kind: OwnerKind::Invitee,
-            uri: i.uri.clone(),
-            name: String::new(),
-            email: i.email.clone(),
+            uri: i.uri.clone().into(),
+            name: Box::default(),
+            email: i.email.clone().into(),
             group: group_of(&i.uri).map(Into::into),
         });
     }
@@ -52,9 +52,9 @@ pub async fn load_sequential(client: &Client, opts: &LoadOptions) -> Result<Orga
     let mut membership_conflicts: Vec<MembershipConflict> = people
         .iter()
         .filter_map(|p: &Person| {
-            let groups = member_groups.get(p.uri.as_str()).filter(|g| g.len() > 1)?;
+            let groups = member_groups.get(&*p.uri).filter(|g| g.len() > 1)?;
             let groups = groups.iter().map(|g| (*g).to_owned()).collect();
-            Some(MembershipConflict { owner: p.uri.clone(), email: p.email.clone(), groups })
+            Some(MembershipConflict { owner: p.uri.to_string(), email: p.email.to_string(), groups })
         })
         .collect();
     membership_conflicts.sort_by(|a, b| (&a.email, &a.owner).cmp(&(&b.email, &b.owner)));

@@ -44,21 +44,21 @@ pub async fn fetch_mapping(client: &Client, org: &str) -> Result<Option<(GroupMa
 /// A membership as the load needs it: decoding skips every other field (no allocation for them).
 #[derive(Debug, Deserialize)]
 struct MemberRow {
-    uri: String,
+    uri: Box<str>,
     user: MemberUser,
 }
 
 #[derive(Debug, Deserialize)]
 struct MemberUser {
     #[serde(default, deserialize_with = "wire::null_default")]
-    name: String,
-    email: String,
+    name: Box<str>,
+    email: Box<str>,
 }
 
 #[derive(Debug, Deserialize)]
 struct InviteeRow {
-    uri: String,
-    email: String,
+    uri: Box<str>,
+    email: Box<str>,
     #[serde(default, deserialize_with = "wire::null_default")]
     status: String,
 }
@@ -159,7 +159,7 @@ pub async fn load(client: &Client, organization: &str, progress: Option<&Progres
                 invitees.extend(pending.map(|i| Person {
                     kind: OwnerKind::Invitee,
                     uri: i.uri,
-                    name: String::new(),
+                    name: Box::default(),
                     email: i.email,
                     group: None,
                 }))
@@ -279,7 +279,7 @@ impl Placed {
                 let mut groups: Vec<String> = ixs.iter().map(|&ix| self.group_uris[ix as usize].to_string()).collect();
                 groups.sort_unstable();
                 groups.dedup();
-                Some(MembershipConflict { owner: p.uri.clone(), email: p.email.clone(), groups })
+                Some(MembershipConflict { owner: p.uri.to_string(), email: p.email.to_string(), groups })
             })
             .collect();
         out.sort_by(|a, b| (&a.email, &a.owner).cmp(&(&b.email, &b.owner)));
@@ -303,7 +303,7 @@ mod tests {
     #[test]
     fn an_owner_in_several_member_groups_is_placed_alike_whatever_the_order() {
         let person =
-            Person { kind: OwnerKind::Member, uri: "m1".into(), name: String::new(), email: "a@x".into(), group: None };
+            Person { kind: OwnerKind::Member, uri: "m1".into(), name: "".into(), email: "a@x".into(), group: None };
         let orders = [
             vec![rel("m1", "g/B"), rel("m2", "g/B"), rel("m1", "g/A"), rel("m1", "g/B")],
             vec![rel("m1", "g/A"), rel("m1", "g/B"), rel("m2", "g/B")],
