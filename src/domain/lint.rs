@@ -208,8 +208,18 @@ pub fn lint(snap: &Snapshot, mapping: &Mapping, plan: &Plan) -> Vec<Finding> {
 /// A near-duplicate whose every spelling has a row to the same group no longer misleads anyone:
 /// it stays listed, as a note saying so (`Finding::resolved`), and is not a warning.
 fn resolve_near_duplicates(snap: &Snapshot, mapping: &Mapping, found: &mut [Finding]) {
+    if !found.iter().any(|f| f.kind == LintKind::NearDuplicate) {
+        return;
+    }
+    // Each value's row (the first, as `Mapping::row`), looked up once: this runs on every plan,
+    // over families of thousands of values.
+    let mut row_of: super::FastMap<&str, &Target> =
+        super::FastMap::with_capacity_and_hasher(mapping.rows.len(), Default::default());
+    for r in &mapping.rows {
+        row_of.entry(r.idp_value.as_str()).or_insert(&r.target);
+    }
     for f in found.iter_mut().filter(|f| f.kind == LintKind::NearDuplicate) {
-        let mut targets = f.values.iter().map(|v| mapping.row(v).map(|r| &r.target));
+        let mut targets = f.values.iter().map(|v| row_of.get(v.as_str()).copied());
         let Some(Some(first)) = targets.next() else { continue };
         if targets.all(|t| t == Some(first)) {
             let every = if f.values.len() == 2 { "both" } else { "all" };
