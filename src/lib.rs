@@ -7,6 +7,7 @@
 //! → verify (reload and re-plan: success means nobody is left to move).
 
 pub mod app;
+pub mod bounded_body;
 pub mod cli;
 pub mod config;
 pub mod debug_seam;

@@ -289,7 +289,7 @@ impl Http {
                         self.on_origin(&to, &endpoint, "the provider redirected to")?;
                     }
                     let headers = resp.headers().clone();
-                    match read_body(resp, self.opts.max_body).await {
+                    match crate::bounded_body::read(resp, self.opts.max_body).await {
                         Ok(body) => Ok(Reply { status: status.as_u16(), headers, body }),
                         Err(None) => return Err(IdpError::TooLarge { endpoint, cap: self.opts.max_body }),
                         Err(Some(e)) => Err(e),
@@ -323,19 +323,4 @@ impl Http {
         let exp = self.opts.backoff_base.saturating_mul(1 << attempt.min(6));
         exp.mul_f64(0.5 + fastrand::f64()).min(self.opts.backoff_cap)
     }
-}
-
-/// The body, given up as soon as it exceeds `cap` (`Err(None)`).
-async fn read_body(mut resp: reqwest::Response, cap: u64) -> Result<Vec<u8>, Option<reqwest::Error>> {
-    if resp.content_length().is_some_and(|n| n > cap) {
-        return Err(None);
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(Some)? {
-        if (body.len() + chunk.len()) as u64 > cap {
-            return Err(None);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }

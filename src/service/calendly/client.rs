@@ -255,7 +255,7 @@ impl Client {
                         // Same-origin redirects were followed; this one leaves the origin.
                         self.on_base(&to, || endpoint.clone(), "the server redirected to")?;
                     }
-                    match read_body(resp, cap).await {
+                    match crate::bounded_body::read(resp, cap).await {
                         Ok(body) => Ok((status, headers, body)),
                         Err(None) => return Err(ApiError::TooLarge { endpoint, cap }),
                         // The server answered but too slowly: asking again would only wait as long.
@@ -530,22 +530,6 @@ fn origin_of(url: &reqwest::Url) -> Option<String> {
 fn redirect_target(resp: &reqwest::Response) -> Option<reqwest::Url> {
     let location = resp.headers().get(reqwest::header::LOCATION)?.to_str().ok()?;
     resp.url().join(location).ok()
-}
-
-/// The body, read as it arrives and given up as soon as it exceeds `cap` (`Err(None)`), so that
-/// an endless or huge answer costs at most `cap` bytes of memory.
-async fn read_body(mut resp: reqwest::Response, cap: u64) -> Result<Vec<u8>, Option<reqwest::Error>> {
-    if resp.content_length().is_some_and(|n| n > cap) {
-        return Err(None);
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(Some)? {
-        if (body.len() + chunk.len()) as u64 > cap {
-            return Err(None);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 fn describe(e: &reqwest::Error, timeout: Duration) -> String {
