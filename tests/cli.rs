@@ -5,27 +5,18 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+#[path = "common/child.rs"]
+mod child;
+use child::LEAKY_ENV;
+
 const BIN: &str = env!("CARGO_BIN_EXE_groupmap");
 /// No command in these tests should take anywhere near this long; a hang fails instead of blocking.
-const TIMEOUT: Duration = Duration::from_secs(120);
 const SANDBOX_NOTICE: &str = "No CALENDLY_TOKEN configured: using the bundled SANDBOX organization";
-
-/// Environment variables that would leak the caller's configuration into a test.
-const LEAKY_ENV: &[&str] = &[
-    "CALENDLY_TOKEN",
-    "GROUPMAP_BASE_URL",
-    "GROUPMAP_ORG",
-    "GROUPMAP_CONFIG",
-    "GROUPMAP_TOKEN_FILE",
-    "GROUPMAP_SANDBOX_TOKEN",
-    "GROUPMAP_LOG",
-    "NO_COLOR",
-];
 
 /// One test's private home: XDG state and config directories and a working directory.
 struct Home {
@@ -90,31 +81,8 @@ impl Home {
         for (k, v) in env {
             c.env(k, v);
         }
-        let mut child = c.spawn().expect("spawn groupmap");
-        let drain = |r: Option<Box<dyn Read + Send>>| {
-            std::thread::spawn(move || {
-                let mut s = String::new();
-                if let Some(mut r) = r {
-                    r.read_to_string(&mut s).expect("utf-8 output");
-                }
-                s
-            })
-        };
-        let out = drain(child.stdout.take().map(|s| Box::new(s) as _));
-        let err = drain(child.stderr.take().map(|s| Box::new(s) as _));
-        let start = Instant::now();
-        let status = loop {
-            if let Some(st) = child.try_wait().unwrap() {
-                break st;
-            }
-            if start.elapsed() > TIMEOUT {
-                child.kill().ok();
-                child.wait().ok();
-                panic!("groupmap {args:?} did not finish in {TIMEOUT:?}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        Out { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() }
+        let (status, stdout, stderr) = child::run_to_end(c, &format!("groupmap {args:?}"));
+        Out { status, stdout, stderr }
     }
 
     fn run(&self, args: &[&str]) -> Out {

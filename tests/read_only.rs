@@ -7,21 +7,15 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
+#[path = "common/child.rs"]
+mod child;
+use child::LEAKY_ENV;
+
 const BIN: &str = env!("CARGO_BIN_EXE_groupmap");
-const TIMEOUT: Duration = Duration::from_secs(120);
-const LEAKY_ENV: &[&str] = &[
-    "CALENDLY_TOKEN",
-    "GROUPMAP_BASE_URL",
-    "GROUPMAP_ORG",
-    "GROUPMAP_CONFIG",
-    "GROUPMAP_TOKEN_FILE",
-    "GROUPMAP_SANDBOX_TOKEN",
-    "NO_COLOR",
-];
 /// The header of Calendly's admin-center user export (Admin center → Users → Export).
 const EXPORT_HEADER: &str = "Name,Login email,Role,Calendly link,Identity Provider Group,Groups";
 
@@ -71,32 +65,8 @@ impl Admin {
         for (k, v) in &self.env {
             c.env(k, v);
         }
-        let mut child = c.spawn().expect("spawn groupmap");
-        let drain = |r: Option<Box<dyn Read + Send>>| {
-            std::thread::spawn(move || {
-                let mut s = String::new();
-                if let Some(mut r) = r {
-                    r.read_to_string(&mut s).expect("utf-8 output");
-                }
-                s
-            })
-        };
-        let out = drain(child.stdout.take().map(|s| Box::new(s) as _));
-        let err = drain(child.stderr.take().map(|s| Box::new(s) as _));
-        let start = Instant::now();
-        let status = loop {
-            if let Some(st) = child.try_wait().unwrap() {
-                break st;
-            }
-            if start.elapsed() > TIMEOUT {
-                child.kill().ok();
-                child.wait().ok();
-                panic!("groupmap {args:?} did not finish in {TIMEOUT:?}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let code = status.code().expect("exited");
-        Out { code, stdout: out.join().unwrap(), stderr: err.join().unwrap() }
+        let (status, stdout, stderr) = child::run_to_end(c, &format!("groupmap {args:?}"));
+        Out { code: status.code().expect("exited"), stdout, stderr }
     }
 
     fn expect(&self, code: i32, args: &[&str]) -> Out {
