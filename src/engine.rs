@@ -506,7 +506,11 @@ mod tests {
         fn describe(&self) -> String {
             "one.csv".into()
         }
-        fn read<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<Vec<Export>, LoadError>> {
+        fn read_with_progress<'a>(
+            &'a self,
+            _: &'a str,
+            _: Option<&'a crate::service::Progress>,
+        ) -> BoxFuture<'a, Result<Vec<Export>, LoadError>> {
             let e = Export::parse("one.csv", b"Login email,Identity Provider Group\na@x.test,Ops\n").unwrap();
             async move { Ok(vec![e]) }.boxed()
         }

@@ -8,8 +8,8 @@ use futures_util::future::BoxFuture;
 
 use super::ValueSource;
 use crate::domain::Export;
-use crate::service::LoadError;
 use crate::service::calendly::{Client, wire};
+use crate::service::{LoadError, Progress};
 
 /// Export files downloaded by hand (Active users, Pending users).
 #[derive(Clone, Debug)]
@@ -28,7 +28,11 @@ impl ValueSource for Files {
         self.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     }
 
-    fn read<'a>(&'a self, _organization: &'a str) -> BoxFuture<'a, Result<Vec<Export>, LoadError>> {
+    fn read_with_progress<'a>(
+        &'a self,
+        _organization: &'a str,
+        _progress: Option<&'a Progress>,
+    ) -> BoxFuture<'a, Result<Vec<Export>, LoadError>> {
         let paths = self.paths.clone();
         async move {
             // Files are small next to the lists read meanwhile; reading them off the runtime
@@ -81,7 +85,11 @@ impl ValueSource for Endpoint {
         "the user-export endpoint".to_owned()
     }
 
-    fn read<'a>(&'a self, organization: &'a str) -> BoxFuture<'a, Result<Vec<Export>, LoadError>> {
+    fn read_with_progress<'a>(
+        &'a self,
+        organization: &'a str,
+        _progress: Option<&'a Progress>,
+    ) -> BoxFuture<'a, Result<Vec<Export>, LoadError>> {
         async move {
             let (a, b) = tokio::try_join!(self.fetch(organization, "active"), self.fetch(organization, "pending"))?;
             Ok(vec![a, b])

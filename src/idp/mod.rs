@@ -36,16 +36,17 @@ pub trait ValueSource: Send + Sync {
     /// What is read, for messages: "the user-export endpoint", "active.csv, pending.csv".
     fn describe(&self) -> String;
 
-    /// Reads the source's tables for an organization.
-    fn read<'a>(&'a self, organization: &'a str) -> BoxFuture<'a, Result<Vec<Export>, LoadError>>;
-
-    /// The same, telling how many rows are read so far (a long list of IdP users).
+    /// Reads the source's tables for an organization, telling `progress` (where given) how many
+    /// rows are read so far (a long list of IdP users).
     fn read_with_progress<'a>(
         &'a self,
         organization: &'a str,
-        _progress: Option<&'a Progress>,
-    ) -> BoxFuture<'a, Result<Vec<Export>, LoadError>> {
-        self.read(organization)
+        progress: Option<&'a Progress>,
+    ) -> BoxFuture<'a, Result<Vec<Export>, LoadError>>;
+
+    /// The same, untold.
+    fn read<'a>(&'a self, organization: &'a str) -> BoxFuture<'a, Result<Vec<Export>, LoadError>> {
+        self.read_with_progress(organization, None)
     }
 
     /// The identity provider read, for the header (`Okta acme.okta.com`); None for Calendly's

@@ -56,10 +56,6 @@ impl ValueSource for Okta {
         Some(self.label())
     }
 
-    fn read<'a>(&'a self, organization: &'a str) -> BoxFuture<'a, Result<Vec<Export>, LoadError>> {
-        self.read_with_progress(organization, None)
-    }
-
     fn read_with_progress<'a>(
         &'a self,
         _organization: &'a str,
