@@ -12,9 +12,7 @@ use sha2::{Digest, Sha256};
 
 #[path = "common/child.rs"]
 mod child;
-use child::LEAKY_ENV;
 
-const BIN: &str = env!("CARGO_BIN_EXE_groupmap");
 /// No command in these tests should take anywhere near this long; a hang fails instead of blocking.
 const SANDBOX_NOTICE: &str = "No CALENDLY_TOKEN configured: using the bundled SANDBOX organization";
 
@@ -61,18 +59,7 @@ impl Home {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .current_dir(self.dir.path())
-            .env("XDG_STATE_HOME", self.path("state"))
-            .env("XDG_CONFIG_HOME", self.path("config"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for k in LEAKY_ENV {
-            c.env_remove(k);
-        }
-        c
+        child::command(self.dir.path(), args)
     }
 
     /// Runs `groupmap ARGS` with extra environment variables, to completion (or [`TIMEOUT`]).

@@ -50,18 +50,7 @@ impl Admin {
     }
 
     fn run(&self, args: &[&str]) -> Out {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .current_dir(self.dir.path())
-            .env("XDG_STATE_HOME", self.path("state"))
-            .env("XDG_CONFIG_HOME", self.path("config"))
-            .env("XDG_CACHE_HOME", self.path("cache"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for k in LEAKY_ENV {
-            c.env_remove(k);
-        }
+        let mut c = child::command(self.dir.path(), args);
         for (k, v) in &self.env {
             c.env(k, v);
         }

@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use std::io::Read;
-use std::process::{Command, ExitStatus};
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 pub const TIMEOUT: Duration = Duration::from_secs(120);
@@ -19,6 +20,24 @@ pub const LEAKY_ENV: &[&str] = &[
     "GROUPMAP_LOG",
     "NO_COLOR",
 ];
+
+/// `groupmap ARGS` run in `home`, with its state, config and cache there, the caller's
+/// configuration kept out, stdin closed and stdout and stderr piped.
+pub fn command(home: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_groupmap"));
+    c.args(args)
+        .current_dir(home)
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for k in LEAKY_ENV {
+        c.env_remove(k);
+    }
+    c
+}
 
 /// Runs `c` (its stdout and stderr piped) to its end: the status, stdout and stderr. Panics
 /// after [`TIMEOUT`], naming `what`.
