@@ -2,6 +2,7 @@
 
 pub mod columns;
 pub mod coverage;
+pub mod digest;
 pub mod draft;
 pub mod export;
 pub mod finding;
