@@ -83,24 +83,38 @@ fn time<R>(n: usize, mut f: impl FnMut() -> R) -> (Duration, Duration) {
 /// This thread's CPU time: on a machine shared with other builds, wall time also counts the
 /// time other processes held the cores.
 fn cpu_now() -> Duration {
+    clock(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+/// The CPU time of every thread of this process, for work spread over threads.
+fn process_cpu_now() -> Duration {
+    clock(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
+fn clock(id: libc::clockid_t) -> Duration {
     let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `t` is a live local for the call to fill in.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    unsafe { libc::clock_gettime(id, &mut t) };
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 /// Runs `f` `n` times: the median wall time, the median CPU time of this thread, the slowest
 /// wall time.
-fn time_cpu<R>(n: usize, mut f: impl FnMut() -> R) -> (Duration, Duration, Duration) {
-    let (mut wall, mut cpu) = (Vec::with_capacity(n), Vec::with_capacity(n));
+fn time_cpu<R>(n: usize, f: impl FnMut() -> R) -> (Duration, Duration, Duration) {
+    time_on(n, cpu_now, f)
+}
+
+/// As `time_cpu`, the CPU time measured by `cpu`.
+fn time_on<R>(n: usize, cpu: fn() -> Duration, mut f: impl FnMut() -> R) -> (Duration, Duration, Duration) {
+    let (mut wall, mut cpus) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for _ in 0..n {
-        let (t, c) = (Instant::now(), cpu_now());
+        let (t, c) = (Instant::now(), cpu());
         std::hint::black_box(f());
-        cpu.push(cpu_now() - c);
+        cpus.push(cpu() - c);
         wall.push(t.elapsed());
     }
     let max = *wall.iter().max().expect("runs");
-    (median(wall), median(cpu), max)
+    (median(wall), median(cpus), max)
 }
 
 fn main() {
@@ -255,7 +269,9 @@ fn bench_plan(rt: &tokio::runtime::Runtime, b: &mut Bench, big: &Snapshot) {
         let (med, cpu, max) = time_cpu(runs, || plan(snap, &mapping));
         let (half_med, _) = time(runs, || plan(snap, &half));
         let p = plan(snap, &mapping);
-        let (digest, digest_cpu, _) = time_cpu(5, || p.digest(snap));
+        // Long plans are sorted and hashed on two threads: judged on wall time, all threads'
+        // CPU time beside it.
+        let (digest, digest_cpu, _) = time_on(9, process_cpu_now, || p.digest(snap));
         let (reference, reference_cpu, _) = time_cpu(3, || digest_of_sorted_lines(&p, snap));
         assert_eq!(p.digest(snap), digest_of_sorted_lines(&p, snap), "the digest's value is the contract's");
         println!(
@@ -278,7 +294,7 @@ fn bench_plan(rt: &tokio::runtime::Runtime, b: &mut Bench, big: &Snapshot) {
             ten_k = cpu;
         }
         if users == 100_000 {
-            // The verdicts are on CPU time: one thread's work, whatever else the machine runs.
+            // Plan's verdict is on CPU time: one thread's work, whatever else the machine runs.
             b.figure(
                 "plan, 100k users/2k values/500 groups",
                 "≤ 2 ms",
@@ -289,9 +305,9 @@ fn bench_plan(rt: &tokio::runtime::Runtime, b: &mut Bench, big: &Snapshot) {
             b.figure(
                 &format!("digest of {} change lines", p.changes.len()),
                 "≤ 20 ms",
-                format!("{} CPU median ({} wall)", ms(digest_cpu), ms(digest)),
-                format!("lines built and sorted as strings: {} CPU", ms(reference_cpu)),
-                Some(digest_cpu <= Duration::from_millis(20)),
+                format!("{} wall median ({} CPU, all threads)", ms(digest), ms(digest_cpu)),
+                format!("lines built and sorted as strings: {} wall", ms(reference)),
+                Some(digest <= Duration::from_millis(20)),
             );
         }
     }
@@ -557,7 +573,7 @@ fn bench_load(rt: &tokio::runtime::Runtime, b: &mut Bench, big: &Sandbox, report
         groupmap::app::update::start_load(&mut m);
         update(&mut m, Msg::Cached { loaded: Arc::new(cached.organization), age_secs: 5 });
         assert!(m.has_data() && m.stale.is_some(), "the cached organization is on screen");
-        let mut s = Screen::new(160, 48);
+        let mut s = Counted::new(160, 48);
         s.frame(&m);
         std::hint::black_box(&m);
         t.elapsed()
@@ -774,41 +790,48 @@ impl Write for CountingWriter {
     }
 }
 
-struct Screen {
-    term: Terminal<ratatui::backend::CrosstermBackend<CountingWriter>>,
+struct Counted {
+    screen: groupmap::redraw::Screen<ratatui::backend::CrosstermBackend<CountingWriter>>,
     out: CountingWriter,
     theme: Theme,
 }
 
-impl Screen {
-    /// Draws one frame as the runtime does (inside a synchronized update); the bytes written.
-    fn frame(&mut self, m: &Model) -> u64 {
-        let before = self.out.0.load(Ordering::Relaxed);
-        crossterm::queue!(self.out, crossterm::terminal::BeginSynchronizedUpdate).expect("write");
-        self.term.draw(|f| view(m, f, &self.theme)).expect("draw");
-        crossterm::execute!(self.out, crossterm::terminal::EndSynchronizedUpdate).expect("write");
-        self.out.0.load(Ordering::Relaxed) - before
-    }
-
-    /// Each message, then a frame: the bytes of each frame.
-    fn run(&mut self, m: &mut Model, msgs: &[Msg]) -> Vec<u64> {
-        msgs.iter()
-            .map(|msg| {
-                update(m, msg.clone());
-                self.frame(m)
-            })
-            .collect()
-    }
-}
-
-impl Screen {
-    fn new(w: u16, h: u16) -> Screen {
+impl Counted {
+    fn new(w: u16, h: u16) -> Counted {
         let out = CountingWriter::default();
         let backend = ratatui::backend::CrosstermBackend::new(out.clone());
         let term =
             Terminal::with_options(backend, TerminalOptions { viewport: Viewport::Fixed(Rect::new(0, 0, w, h)) })
                 .expect("terminal");
-        Screen { term, out, theme: Theme { color: true } }
+        Counted { screen: groupmap::redraw::Screen::new(term), out, theme: Theme { color: true } }
+    }
+
+    /// Draws one frame as the runtime does (inside a synchronized update); the bytes written.
+    fn frame(&mut self, m: &Model) -> u64 {
+        let before = self.out.0.load(Ordering::Relaxed);
+        crossterm::queue!(self.out, crossterm::terminal::BeginSynchronizedUpdate).expect("write");
+        self.screen.draw(|f| view(m, f, &self.theme)).expect("draw");
+        crossterm::execute!(self.out, crossterm::terminal::EndSynchronizedUpdate).expect("write");
+        self.out.0.load(Ordering::Relaxed) - before
+    }
+
+    /// Each message, then a frame; a filter the message starts off the input path is worked
+    /// at once and its answer drawn in a second frame, as the runtime draws it when it lands.
+    /// The bytes of each message's frames.
+    fn run(&mut self, m: &mut Model, msgs: &[Msg]) -> Vec<u64> {
+        msgs.iter()
+            .map(|msg| {
+                let effects = update(m, msg.clone());
+                let mut bytes = self.frame(m);
+                for effect in effects {
+                    if let Some(answer) = groupmap::app::update::filter_work(effect, &|| false) {
+                        update(m, answer);
+                        bytes += self.frame(m);
+                    }
+                }
+                bytes
+            })
+            .collect()
     }
 }
 
@@ -820,7 +843,7 @@ fn bench_render(b: &mut Bench, loaded: Arc<Organization>) {
     println!("\n## bytes written to the terminal per frame (160×48), after the first frame");
     let (w, h) = (160, 48);
     let mut m = ready_model(loaded, (w, h));
-    let mut s = Screen::new(w, h);
+    let mut s = Counted::new(w, h);
     let first = s.frame(&m);
     let moves: Vec<Msg> =
         (0..60).map(|i| if i % 2 == 0 { key(KeyCode::Char('j')) } else { key(KeyCode::Down) }).collect();

@@ -16,6 +16,7 @@ pub mod engine;
 pub mod idp;
 pub mod logging;
 pub mod private_file;
+pub mod redraw;
 pub mod report;
 pub mod runtime;
 pub mod sandbox;

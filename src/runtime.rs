@@ -316,28 +316,15 @@ fn run_effect(
                 let _ = tx.send(Msg::Notice { text, error: true });
             }
         }
-        Effect::FilterPreview { id, lines, needle, narrow } => {
+        effect @ (Effect::FilterPreview { id, .. } | Effect::FilterValues { id, .. }) => {
+            let latest =
+                if matches!(effect, Effect::FilterPreview { .. }) { &filtering.preview } else { &filtering.values };
+            let stop = Filtering::start(latest, id);
             let tx = tx.clone();
-            let stop = Filtering::start(&filtering.preview, id);
+            // A pass a newer pattern overtook stops and sends nothing.
             tokio::task::spawn_blocking(move || {
-                let put = |i, out: &mut String| lines.write(i, out);
-                // A pass a newer pattern overtook stops and sends nothing.
-                if let Some(filtered) =
-                    crate::app::filter::substring_until(put, lines.len(), &needle, narrow.as_deref(), &stop)
-                {
-                    let _ = tx.send(Msg::PreviewFiltered { id, needle, filtered });
-                }
-            });
-        }
-        Effect::FilterValues { id, entries, pattern, narrow } => {
-            let tx = tx.clone();
-            let stop = Filtering::start(&filtering.values, id);
-            tokio::task::spawn_blocking(move || {
-                let text = |i: usize| entries[i].value.as_str();
-                if let Some(filtered) =
-                    crate::app::filter::filter_until(text, entries.len(), &pattern, narrow.as_deref(), &stop)
-                {
-                    let _ = tx.send(Msg::ValuesFiltered { id, pattern, filtered });
+                if let Some(answer) = crate::app::update::filter_work(effect, &stop) {
+                    let _ = tx.send(answer);
                 }
             });
         }

@@ -12,7 +12,7 @@ use ratatui::backend::CrosstermBackend;
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 static MOUSE: AtomicBool = AtomicBool::new(false);
 
-pub type Term = Terminal<CrosstermBackend<Stdout>>;
+pub type Term = crate::redraw::Screen<CrosstermBackend<Stdout>>;
 
 /// Restores the terminal when dropped.
 pub struct Guard;
@@ -31,7 +31,7 @@ impl Guard {
             execute!(out, EnableMouseCapture)?;
         }
         let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-        Ok((Guard, terminal))
+        Ok((Guard, crate::redraw::Screen::new(terminal)))
     }
 }
 

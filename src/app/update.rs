@@ -419,12 +419,28 @@ pub fn recompute(m: &mut Model) {
     if m.screen == Screen::Preview {
         // Edits on the preview screen are rare (undo/redo); a long preview then filters at once.
         for effect in build_preview(m) {
-            if let Effect::FilterPreview { id, lines, needle, narrow } = effect {
-                let filtered =
-                    super::filter::substring(|i, out| lines.write(i, out), lines.len(), &needle, narrow.as_deref());
+            if let Some(Msg::PreviewFiltered { id, needle, filtered }) = filter_work(effect, &|| false) {
                 on_preview_filtered(m, id, needle, filtered);
             }
         }
+    }
+}
+
+/// The work of a filter effect, wherever it runs (the runtime runs it off the input path): its
+/// answer, or None when `stop` said a newer pattern overtook it or the effect is no filter.
+pub fn filter_work(effect: Effect, stop: super::filter::Stop<'_>) -> Option<Msg> {
+    match effect {
+        Effect::FilterPreview { id, lines, needle, narrow } => {
+            let put = |i, out: &mut String| lines.write(i, out);
+            super::filter::substring_until(put, lines.len(), &needle, narrow.as_deref(), stop)
+                .map(|filtered| Msg::PreviewFiltered { id, needle, filtered })
+        }
+        Effect::FilterValues { id, entries, pattern, narrow } => {
+            let text = |i: usize| entries[i].value.as_str();
+            super::filter::filter_until(text, entries.len(), &pattern, narrow.as_deref(), stop)
+                .map(|filtered| Msg::ValuesFiltered { id, pattern, filtered })
+        }
+        _ => None,
     }
 }
 

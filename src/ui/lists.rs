@@ -112,7 +112,9 @@ pub fn values(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
             Some(
                 Row::new(vec![
                     Cell::from(mark),
-                    Cell::from(highlighted(visible(&e.value), &list.filter, Style::new(), theme)),
+                    // Highlighted as the list was filtered: a long list's answer to the pattern
+                    // just typed may still be on its way.
+                    Cell::from(highlighted(visible(&e.value), &m.values_filtered_for, Style::new(), theme)),
                     Cell::from(Line::raw(users).right_aligned()),
                     Cell::from(group),
                 ])

@@ -117,7 +117,8 @@ pub fn preview(m: &Model, f: &mut Frame, area: Rect, theme: &Theme) {
                 style = style.patch(theme.selected());
             }
             let shown: String = text.chars().skip(m.preview_hscroll).collect();
-            Some(substring_highlighted(shown, &list.filter, style, theme))
+            // As the list was filtered (the answer to a newly typed pattern may be on its way).
+            Some(substring_highlighted(shown, m.preview_filtered_for.as_deref().unwrap_or(""), style, theme))
         })
         .collect();
     let filter = if list.editing || !list.filter.is_empty() {
