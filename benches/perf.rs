@@ -467,24 +467,11 @@ fn bench_filter_in_editor(b: &mut Bench, loaded: Arc<Organization>) {
         lines,
         m.plan.changes.len()
     );
-    let mut per_key: Vec<Vec<Duration>> = vec![Vec::new(); QUERY.len()];
-    for _ in 0..5 {
-        update(&mut m, key(KeyCode::Char('/')));
-        for (k, c) in QUERY.chars().enumerate() {
-            let t = Instant::now();
-            update(&mut m, key(KeyCode::Char(c)));
-            per_key[k].push(t.elapsed());
-        }
-        // Esc clears the filter and stays on the preview.
-        update(&mut m, key(KeyCode::Esc));
-        assert!(m.preview.filter.is_empty() && m.screen == groupmap::app::model::Screen::Preview);
-    }
-    let keys: Vec<Duration> = per_key.into_iter().map(median).collect();
+    let keys = filter_typed(&mut m, |m, msg| {
+        update(m, msg);
+    });
     let (max, mean) = summary(&keys);
-    println!(
-        "  per keystroke: {}",
-        keys.iter().zip(QUERY.chars()).map(|(d, c)| format!("{c:?} {}", ms(*d))).collect::<Vec<_>>().join(", ")
-    );
+    println!("  per keystroke: {}", per_key_line(&keys));
     // update() only: a long preview is filtered off the input path, so this is how long the
     // input waits.
     b.figure(
@@ -498,22 +485,11 @@ fn bench_filter_in_editor(b: &mut Bench, loaded: Arc<Organization>) {
     // the runtime runs it), the answer and its frame. The runtime's hand-offs are left out.
     let mut screen = Counted::new(160, 48);
     screen.frame(&m);
-    let mut per_key: Vec<Vec<Duration>> = vec![Vec::new(); QUERY.len()];
-    for _ in 0..5 {
-        screen.step(&mut m, key(KeyCode::Char('/')));
-        for (k, c) in QUERY.chars().enumerate() {
-            let t = Instant::now();
-            screen.step(&mut m, key(KeyCode::Char(c)));
-            per_key[k].push(t.elapsed());
-        }
-        screen.step(&mut m, key(KeyCode::Esc));
-    }
-    let keys: Vec<Duration> = per_key.into_iter().map(median).collect();
+    let keys = filter_typed(&mut m, |m, msg| {
+        screen.step(m, msg);
+    });
     let (fmax, fmean) = summary(&keys);
-    println!(
-        "  keystroke to filtered frame: {}",
-        keys.iter().zip(QUERY.chars()).map(|(d, c)| format!("{c:?} {}", ms(*d))).collect::<Vec<_>>().join(", ")
-    );
+    println!("  keystroke to filtered frame: {}", per_key_line(&keys));
     b.figure(
         &format!("keystroke to filtered frame, preview ({lines} lines)"),
         "≤ 16 ms",
@@ -521,6 +497,28 @@ fn bench_filter_in_editor(b: &mut Bench, loaded: Arc<Organization>) {
         "input path above: the list on screen meanwhile".into(),
         Some(fmax <= Duration::from_millis(16)),
     );
+}
+
+/// `/`, QUERY typed into the preview's filter, Esc, five times, each message handed to `send`:
+/// the median time of each typed key.
+fn filter_typed(m: &mut Model, mut send: impl FnMut(&mut Model, Msg)) -> Vec<Duration> {
+    let mut per_key: Vec<Vec<Duration>> = vec![Vec::new(); QUERY.len()];
+    for _ in 0..5 {
+        send(m, key(KeyCode::Char('/')));
+        for (k, c) in QUERY.chars().enumerate() {
+            let t = Instant::now();
+            send(m, key(KeyCode::Char(c)));
+            per_key[k].push(t.elapsed());
+        }
+        // Esc clears the filter and stays on the preview.
+        send(m, key(KeyCode::Esc));
+        assert!(m.preview.filter.is_empty() && m.screen == groupmap::app::model::Screen::Preview);
+    }
+    per_key.into_iter().map(median).collect()
+}
+
+fn per_key_line(keys: &[Duration]) -> String {
+    keys.iter().zip(QUERY.chars()).map(|(d, c)| format!("{c:?} {}", ms(*d))).collect::<Vec<_>>().join(", ")
 }
 
 fn client(sb: &Sandbox) -> Client {

@@ -16,6 +16,7 @@ const WORTH_FROM: usize = 2;
 pub struct Screen<B: Backend> {
     term: Terminal<B>,
     /// The last frame written, as the terminal shows it; None when unknown (after a clear).
+    /// ratatui keeps it too, but not where it can be read before the next frame is diffed.
     shown: Option<Buffer>,
 }
 
@@ -42,7 +43,8 @@ impl<B: Backend> Screen<B> {
         self.term.clear()
     }
 
-    pub fn backend(&self) -> &B {
+    #[cfg(test)]
+    fn backend(&self) -> &B {
         self.term.backend()
     }
 

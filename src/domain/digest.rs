@@ -29,10 +29,10 @@ const KEY: usize = 32;
 
 /// A change's key (bytes of its line, big-endian), and where its line's parts are: what the
 /// sort orders and the lines are gathered from.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct Keyed {
     key: [u64; 4],
-    /// The owner's URI after the shared prefix: `tails[arena][start..start + len]`.
+    /// The owner's URI after the shared prefix: `uris[arena][start..start + len]`.
     start: usize,
     len: u32,
     arena: u32,
@@ -45,7 +45,7 @@ struct Lines<'a> {
     /// The bytes every line starts with.
     shared: &'a [u8],
     /// The owners' URIs, in plan order, copied by each thread that read them.
-    tails: Vec<Vec<u8>>,
+    uris: Vec<Vec<u8>>,
     /// `\t from \t` for each group (by GroupId), then for no group.
     froms: Vec<Vec<u8>>,
     /// `to \n` for each group, then `new:NAME \n` for each new group.
@@ -64,7 +64,7 @@ impl<'a> Lines<'a> {
         let groups = snap.groups.len() as u32;
         let mut lines = Lines {
             shared: &[],
-            tails: Vec::new(),
+            uris: Vec::new(),
             froms: snap.groups.iter().map(|g| piece(&[b"\t", g.uri.as_bytes(), b"\t"])).collect(),
             tos: snap.groups.iter().map(|g| piece(&[g.uri.as_bytes(), b"\n"])).collect(),
         };
@@ -100,31 +100,31 @@ impl<'a> Lines<'a> {
         lines.shared = &first[..skip];
         let mut keys = Vec::with_capacity(n);
         for (bytes, keyed, _) in copied {
-            lines.tails.push(bytes);
+            lines.uris.push(bytes);
             keys.extend(keyed);
         }
         for k in &mut keys {
             k.start += skip;
             k.len -= skip as u32;
-            k.key = lines.key_in(k, lines.tail(k), 0);
+            k.key = lines.key_from(k, 0);
         }
         (lines, keys)
     }
 
     fn tail(&self, k: &Keyed) -> &[u8] {
-        &self.tails[k.arena as usize][k.start..k.start + k.len as usize]
+        &self.uris[k.arena as usize][k.start..k.start + k.len as usize]
     }
 
     /// The line of a change after the shared prefix, in parts: its owner's tail, `\t from \t`,
     /// `[new:]to \n`.
-    fn parts<'b>(&'b self, k: &Keyed, tail: &'b [u8]) -> [&'b [u8]; 3] {
-        [tail, &self.froms[k.from as usize], &self.tos[k.to as usize]]
+    fn parts(&self, k: &Keyed) -> [&[u8]; 3] {
+        [self.tail(k), &self.froms[k.from as usize], &self.tos[k.to as usize]]
     }
 
-    /// The line's bytes from `at` on (after the shared prefix), `tail` being its owner's.
-    fn key_in(&self, k: &Keyed, tail: &[u8], at: usize) -> [u64; 4] {
+    /// The line's bytes from `at` on (after the shared prefix).
+    fn key_from(&self, k: &Keyed, at: usize) -> [u64; 4] {
         let mut key = [0u64; 4];
-        match tail.get(at..at + KEY) {
+        match self.tail(k).get(at..at + KEY) {
             // Nearly always: the key lies within the owner's URI.
             Some(bytes) => {
                 for (w, b) in key.iter_mut().zip(bytes.chunks_exact(8)) {
@@ -132,7 +132,7 @@ impl<'a> Lines<'a> {
                 }
             }
             None => {
-                let p = self.parts(k, tail);
+                let p = self.parts(k);
                 for (n, w) in key.iter_mut().enumerate() {
                     *w = key_at(&p, at + 8 * n);
                 }
@@ -142,7 +142,7 @@ impl<'a> Lines<'a> {
     }
 
     fn cmp_lines(&self, a: &Keyed, b: &Keyed) -> Ordering {
-        cmp_concat(&self.parts(a, self.tail(a)), &self.parts(b, self.tail(b)))
+        cmp_concat(&self.parts(a), &self.parts(b))
     }
 
     /// Sorts lines that all share their bytes before `at`, keyed at `at`. Lines with equal
@@ -167,7 +167,7 @@ impl<'a> Lines<'a> {
         if shared >= at + KEY && run.iter().all(|k| k.len as usize >= shared + KEY) {
             let key = run[0].key;
             for k in run.iter_mut() {
-                k.key = self.key_in(k, self.tail(k), shared);
+                k.key = self.key_from(k, shared);
             }
             self.sort(run, shared);
             // Keyed at `at` again, as the caller has them.
