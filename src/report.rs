@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::domain::lint::Severity;
 use crate::domain::mapping::{TableDiff, Target};
-use crate::domain::text::{quoted, sanitize};
+use crate::domain::text::{push_quoted, quoted, sanitize};
 use crate::domain::{Dest, Mapping, Plan, SavedMapping, Snapshot, TableOrigin};
 
 /// What the organization's label says besides its URI.
@@ -181,11 +181,13 @@ pub struct Preview {
     snap: std::sync::Arc<Snapshot>,
     plan: std::sync::Arc<Plan>,
     outline: Outline,
+    /// See `search_order`; made when first asked for.
+    search_order: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl Preview {
     pub fn new(snap: std::sync::Arc<Snapshot>, plan: std::sync::Arc<Plan>, outline: Outline) -> Preview {
-        Preview { snap, plan, outline }
+        Preview { snap, plan, outline, search_order: Default::default() }
     }
 
     /// A preview of these lines alone.
@@ -214,6 +216,26 @@ impl Preview {
         self.outline.write(&self.snap, &self.plan, i, out);
     }
 
+    /// The line indices with the users' lines in the order their people are held (lines of
+    /// text first): a search visiting the lines so reads memory in order, about twice as quick
+    /// on 100,000 users as in line order, where the people are scattered.
+    pub fn search_order(&self) -> &[u32] {
+        self.search_order.get_or_init(|| {
+            let order = &self.outline.order;
+            let mut keyed: Vec<u64> = (0..order.len() as u64)
+                .map(|i| match order[i as usize] {
+                    o if o & USER_LINE != 0 => {
+                        let owner = self.plan.changes[(o & !USER_LINE) as usize].owner.0;
+                        (u64::from(owner) + 1) << 32 | i
+                    }
+                    _ => i,
+                })
+                .collect();
+            keyed.sort_unstable();
+            keyed.into_iter().map(|k| k as u32).collect()
+        })
+    }
+
     pub fn line(&self, i: usize) -> PreviewLine {
         let mut text = String::new();
         self.write(i, &mut text);
@@ -227,18 +249,22 @@ impl Preview {
 }
 
 fn user_line(snap: &Snapshot, plan: &Plan, c: &crate::domain::Change, out: &mut String) {
-    use std::fmt::Write;
+    // Made for every line searched, so pieces are pushed, not formatted.
     let o = snap.owner(c.owner);
-    let mark = if c.from.is_some() { '~' } else { '+' };
-    let _ = if o.name.is_empty() {
-        write!(out, "    {mark} <{}> (invitee)", sanitize(o.email))
-    } else {
-        write!(out, "    {mark} {} <{}>", sanitize(o.name), sanitize(o.email))
-    };
-    let from = c.from.map_or(std::borrow::Cow::Borrowed("(no group)"), |g| sanitize(&snap.group(g).name));
-    let _ = write!(out, "  {from} → {}   ", sanitize(plan.dest_name(snap, c.to)));
+    out.push_str(if c.from.is_some() { "    ~ " } else { "    + " });
+    if !o.name.is_empty() {
+        out.push_str(&sanitize(o.name));
+        out.push(' ');
+    }
+    out.push('<');
+    out.push_str(&sanitize(o.email));
+    out.push_str(if o.name.is_empty() { "> (invitee)  " } else { ">  " });
+    out.push_str(&c.from.map_or(std::borrow::Cow::Borrowed("(no group)"), |g| sanitize(&snap.group(g).name)));
+    out.push_str(" → ");
+    out.push_str(&sanitize(plan.dest_name(snap, c.to)));
+    out.push_str("   ");
     if let Some(v) = o.value {
-        out.push_str(&quoted(snap.value(v)));
+        push_quoted(out, snap.value(v));
     }
 }
 

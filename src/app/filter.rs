@@ -173,40 +173,104 @@ pub fn substring_until(
     narrow: Option<&[u32]>,
     stop: Stop<'_>,
 ) -> Option<Filtered> {
+    let order: Vec<u32> = (0..total as u32).collect();
+    substring_visiting_until(items, &order, needle, narrow, stop)
+}
+
+/// As `substring_until`, visiting the items in `order` (a permutation of the item indices, the
+/// order what they are made of lies in memory: far quicker than jumping about); the result is
+/// in list order all the same.
+pub fn substring_visiting_until(
+    items: impl Fn(usize, &mut String) + Sync,
+    order: &[u32],
+    needle: &str,
+    narrow: Option<&[u32]>,
+    stop: Stop<'_>,
+) -> Option<Filtered> {
     if needle.is_empty() {
         return Some(Filtered::default());
     }
+    let total = order.len();
+    let candidates = narrow.map(|v| Bits::of(total, v));
     let lower = needle.to_lowercase();
-    let ascii = lower.is_ascii();
     let kept = par_keep(
         total,
-        narrow,
+        Some(order),
         String::new,
         |text, i| {
+            if candidates.as_ref().is_some_and(|c| !c.has(i)) {
+                return None;
+            }
             text.clear();
             items(i as usize, text);
-            let text = text.as_str();
-            let hit = if ascii && text.is_ascii() {
-                contains_ascii_nocase(text.as_bytes(), lower.as_bytes())
-            } else {
-                text.to_lowercase().contains(&lower)
-            };
-            hit.then_some(i)
+            contains_nocase(text, &lower).then_some(i)
         },
         stop,
     )?;
-    Some(Filtered { items: Some(kept), weak: Vec::new() })
+    Some(Filtered { items: Some(Bits::of(total, &kept).ones().collect()), weak: Vec::new() })
+}
+
+/// A set of item indices, one bit each.
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn of(total: usize, items: &[u32]) -> Bits {
+        let mut words = vec![0u64; total.div_ceil(64)];
+        for &i in items {
+            words[i as usize / 64] |= 1 << (i % 64);
+        }
+        Bits(words)
+    }
+
+    fn has(&self, i: u32) -> bool {
+        self.0[i as usize / 64] & (1 << (i % 64)) != 0
+    }
+
+    /// The indices in the set, in order.
+    fn ones(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().enumerate().flat_map(|(w, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros();
+                    rest &= rest - 1;
+                    (w * 64) as u32 + bit
+                })
+            })
+        })
+    }
+}
+
+/// The characters that are not ASCII but lowercase to an ASCII letter (and more): the Kelvin
+/// sign (to `k`) and `İ` (to `i` and a combining dot).
+const LOWERS_TO_ASCII: [char; 2] = ['\u{130}', '\u{212A}'];
+
+/// Whether `text` lowercased contains `lower` (lowercase already). An ASCII needle is found
+/// in place, ignoring ASCII case: lowercasing keeps ASCII runs as they are, and only the
+/// characters in `LOWERS_TO_ASCII` make ASCII that was not there.
+fn contains_nocase(text: &str, lower: &str) -> bool {
+    if lower.is_ascii() {
+        contains_ascii_nocase(text.as_bytes(), lower.as_bytes())
+            || (!text.is_ascii() && text.contains(LOWERS_TO_ASCII) && text.to_lowercase().contains(lower))
+    } else {
+        !text.is_ascii() && text.to_lowercase().contains(lower)
+    }
 }
 
 /// Whether `hay` contains `needle` (already lowercase ASCII), ignoring ASCII case. No allocation.
 fn contains_ascii_nocase(hay: &[u8], needle: &[u8]) -> bool {
     let Some((&first, rest)) = needle.split_first() else { return true };
-    if hay.len() < needle.len() {
-        return false;
+    let Some(last_start) = hay.len().checked_sub(needle.len()) else { return false };
+    let starts = &hay[..=last_start];
+    let mut from = 0;
+    while let Some(i) = memchr::memchr2(first, first.to_ascii_uppercase(), &starts[from..]) {
+        let at = from + i;
+        if hay[at + 1..at + needle.len()].eq_ignore_ascii_case(rest) {
+            return true;
+        }
+        from = at + 1;
     }
-    let last_start = hay.len() - needle.len();
-    (0..=last_start)
-        .any(|i| hay[i].to_ascii_lowercase() == first && hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest))
+    false
 }
 
 /// Character positions of `pattern` in `text` as the fuzzy filter matched it, for highlighting.
@@ -319,6 +383,39 @@ mod tests {
     }
 
     #[test]
+    fn visiting_in_another_order_finds_the_same_in_list_order() {
+        let items: Vec<String> = (0..40_000).map(|i| format!("User {i} <u{i}@x.com> Team {}", i % 7)).collect();
+        let put = |i: usize, out: &mut String| {
+            out.clear();
+            out.push_str(&items[i]);
+        };
+        // Reversed, then every other item first: any permutation gives the list order back.
+        let mut order: Vec<u32> = (0..items.len() as u32).rev().collect();
+        order.sort_by_key(|i| i % 2);
+        let mut prev: Option<Vec<u32>> = None;
+        for q in ["u", "u1", "u12", "u12@", "team 3"] {
+            let plain = substring(put, items.len(), q, prev.as_deref());
+            let visiting = substring_visiting_until(put, &order, q, prev.as_deref(), &|| false).unwrap();
+            assert_eq!(plain, visiting, "{q:?}");
+            assert!(plain.items.as_ref().is_some_and(|v| !v.is_empty()), "{q:?} finds something");
+            prev = if q == "u12@" { None } else { plain.items };
+        }
+        assert_eq!(substring_visiting_until(put, &order, "u1", None, &|| true), None, "asked to stop");
+        let bits = Bits::of(130, &[129, 0, 64, 63, 65]);
+        assert_eq!(bits.ones().collect::<Vec<_>>(), vec![0, 63, 64, 65, 129]);
+        assert!(bits.has(64) && !bits.has(1));
+    }
+
+    #[test]
+    fn only_the_listed_characters_lowercase_to_ascii() {
+        let makes_ascii: Vec<char> = (0..=char::MAX as u32)
+            .filter_map(char::from_u32)
+            .filter(|c| !c.is_ascii() && c.to_lowercase().any(|l| l.is_ascii()))
+            .collect();
+        assert_eq!(makes_ascii, LOWERS_TO_ASCII);
+    }
+
+    #[test]
     fn substring_ignores_case_like_lowercasing_both() {
         let items = ["Ana <ANA@x.com> Sales EMEA", "Bo <bo@x.com> sales", "Zoë MÜLLER", "Kelvin \u{212A}"];
         let get = |i: usize, out: &mut String| out.push_str(items[i]);
@@ -331,5 +428,25 @@ mod tests {
         assert!(contains_ascii_nocase(b"abc", b""));
         assert!(!contains_ascii_nocase(b"ab", b"abc"));
         assert!(contains_ascii_nocase(b"xxABC", b"abc"));
+    }
+
+    #[test]
+    fn found_in_place_exactly_where_lowercasing_finds_it() {
+        let texts = [
+            "    ~ Zoë Müller <zoe@x.com>  Sales → Support   \"EMEA\"",
+            "    + <İnci@x.com> (invitee)  (no group) → İstanbul   \"TR\"",
+            "\u{212A}elvin → KELVIN",
+            "ΣΊΣΥΦΟΣ → σίσυφος",
+            "ab",
+            "",
+        ];
+        let needles =
+            ["", "s", "sales → s", "müller", "zoë", "i", "i̇", "inci", "i̇nci", "kelvin", "k", "σ", "ς", "→", "abc", "b"];
+        for text in texts {
+            for needle in needles {
+                let lower = needle.to_lowercase();
+                assert_eq!(contains_nocase(text, &lower), text.to_lowercase().contains(&lower), "{text:?} {needle:?}");
+            }
+        }
     }
 }

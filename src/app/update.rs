@@ -430,11 +430,8 @@ pub fn recompute(m: &mut Model) {
 /// answer, or None when `stop` said a newer pattern overtook it or the effect is no filter.
 pub fn filter_work(effect: Effect, stop: super::filter::Stop<'_>) -> Option<Msg> {
     match effect {
-        Effect::FilterPreview { id, lines, needle, narrow } => {
-            let put = |i, out: &mut String| lines.write(i, out);
-            super::filter::substring_until(put, lines.len(), &needle, narrow.as_deref(), stop)
-                .map(|filtered| Msg::PreviewFiltered { id, needle, filtered })
-        }
+        Effect::FilterPreview { id, lines, needle, narrow } => search_preview(&lines, &needle, narrow.as_deref(), stop)
+            .map(|filtered| Msg::PreviewFiltered { id, needle, filtered }),
         Effect::FilterValues { id, entries, pattern, narrow } => {
             let text = |i: usize| entries[i].value.as_str();
             super::filter::filter_until(text, entries.len(), &pattern, narrow.as_deref(), stop)
@@ -470,6 +467,17 @@ fn build_preview(m: &mut Model) -> Vec<Effect> {
     refilter_preview(m, false)
 }
 
+/// The preview's lines holding `needle`, ignoring case (see `refilter_preview`).
+fn search_preview(
+    lines: &crate::report::Preview,
+    needle: &str,
+    narrow: Option<&[u32]>,
+    stop: super::filter::Stop<'_>,
+) -> Option<super::filter::Filtered> {
+    let put = |i, out: &mut String| lines.write(i, out);
+    super::filter::substring_visiting_until(put, lines.search_order(), needle, narrow, stop)
+}
+
 /// Previews longer than this are filtered off the input path (a keystroke over 100,000 lines
 /// can take longer than a frame); shorter ones at once.
 pub const FILTER_OFF_THREAD_FROM: usize = 20_000;
@@ -487,9 +495,8 @@ fn refilter_preview(m: &mut Model, extend: bool) -> Vec<Effect> {
         _ => None,
     };
     if needle.is_empty() || m.preview_lines.len() < FILTER_OFF_THREAD_FROM {
-        let lines = &m.preview_lines;
         m.preview.filtered =
-            super::filter::substring(|i, out| lines.write(i, out), lines.len(), &needle, narrow.as_deref());
+            search_preview(&m.preview_lines, &needle, narrow.as_deref(), &|| false).expect("never stopped");
         m.preview_filtered_for = Some(needle);
         m.preview_filter_id += 1;
         clamp(&mut m.preview, m.preview_lines.len());

@@ -5,7 +5,8 @@ use std::borrow::Cow;
 /// Control characters, escapes, bidi overrides and zero-width characters shown as `\u{..}`
 /// (or `\t`, `\n`, `\r`), so data from the API or a CSV cannot move the cursor or reorder text.
 pub fn sanitize(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
+    // Printable ASCII is the common case, and a byte scan finds it quickest.
+    if s.bytes().all(|b| (b' '..=b'~').contains(&b)) || !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -30,7 +31,16 @@ fn is_unsafe(c: char) -> bool {
 /// A value quoted so that leading/trailing whitespace is visible: `"Sales "`; Unicode spaces
 /// are escaped as in `visible`.
 pub fn quoted(s: &str) -> String {
-    format!("\"{}\"", spaces_shown(sanitize(s)))
+    let mut out = String::with_capacity(s.len() + 2);
+    push_quoted(&mut out, s);
+    out
+}
+
+/// `quoted(s)` appended to `out` (a line made for every user is made without allocating).
+pub fn push_quoted(out: &mut String, s: &str) {
+    out.push('"');
+    out.push_str(&spaces_shown(sanitize(s)));
+    out.push('"');
 }
 
 /// A Unicode space that is not ASCII (NBSP, U+2000..U+200A, U+3000, ...): invisible as such.
@@ -41,7 +51,7 @@ pub fn is_unicode_space(c: char) -> bool {
 /// Sanitized text with every Unicode space that is not ASCII (NBSP, thin, ideographic, ...)
 /// escaped as `\u{a0}`: two values that differ only by one must not look the same.
 fn spaces_shown(clean: Cow<'_, str>) -> Cow<'_, str> {
-    if !clean.chars().any(is_unicode_space) {
+    if clean.is_ascii() || !clean.chars().any(is_unicode_space) {
         return clean;
     }
     let mut out = String::with_capacity(clean.len() + 8);
