@@ -216,23 +216,24 @@ impl Preview {
         self.outline.write(&self.snap, &self.plan, i, out);
     }
 
-    /// The line indices with the users' lines in the order their people are held (lines of
-    /// text first): a search visiting the lines so reads memory in order, about twice as quick
-    /// on 100,000 users as in line order, where the people are scattered.
+    /// The line indices, lines of text first, then the users' lines in the order their emails
+    /// lie in memory (a person's strings were made together as they were read): a search
+    /// visiting the lines so reads memory in order, where line order jumps about (on 100,000
+    /// users, about 2.5 times quicker).
     pub fn search_order(&self) -> &[u32] {
         self.search_order.get_or_init(|| {
             let order = &self.outline.order;
-            let mut keyed: Vec<u64> = (0..order.len() as u64)
+            let mut keyed: Vec<(usize, u32)> = (0..order.len() as u32)
                 .map(|i| match order[i as usize] {
                     o if o & USER_LINE != 0 => {
-                        let owner = self.plan.changes[(o & !USER_LINE) as usize].owner.0;
-                        (u64::from(owner) + 1) << 32 | i
+                        let owner = self.snap.owner(self.plan.changes[(o & !USER_LINE) as usize].owner);
+                        (owner.email.as_ptr() as usize, i)
                     }
-                    _ => i,
+                    _ => (0, i),
                 })
                 .collect();
             keyed.sort_unstable();
-            keyed.into_iter().map(|k| k as u32).collect()
+            keyed.into_iter().map(|(_, i)| i).collect()
         })
     }
 
