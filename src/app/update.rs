@@ -478,9 +478,10 @@ fn search_preview(
     super::filter::substring_visiting_until(put, lines.search_order(), needle, narrow, stop)
 }
 
-/// Previews longer than this are filtered off the input path (a keystroke over 100,000 lines
-/// can take longer than a frame); shorter ones at once.
-pub const FILTER_OFF_THREAD_FROM: usize = 20_000;
+/// Previews and values panes this long are filtered off the input path (a keystroke over
+/// 100,000 lines takes longer than a frame); shorter ones at once, in well under a millisecond
+/// (a fuzzy pass over 2,000 values), so that the answer is in the keystroke's own frame.
+pub const FILTER_OFF_THREAD_FROM: usize = 2_000;
 
 /// The preview is filtered by substring (case-insensitive): an admin looks for an email, a
 /// name or a group there, and fuzzy matches over long lines would keep nearly every line.
