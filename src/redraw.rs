@@ -5,6 +5,9 @@
 
 use std::hash::BuildHasher;
 
+mod compact;
+pub use compact::Compact;
+
 use ratatui::backend::Backend;
 use ratatui::buffer::{Buffer, Cell};
 use ratatui::{Frame, Terminal};

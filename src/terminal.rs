@@ -7,12 +7,11 @@ use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracket
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 static MOUSE: AtomicBool = AtomicBool::new(false);
 
-pub type Term = crate::redraw::Screen<CrosstermBackend<Stdout>>;
+pub type Term = crate::redraw::Screen<crate::redraw::Compact<Stdout>>;
 
 /// Restores the terminal when dropped.
 pub struct Guard;
@@ -30,7 +29,7 @@ impl Guard {
         if mouse {
             execute!(out, EnableMouseCapture)?;
         }
-        let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+        let terminal = Terminal::new(crate::redraw::Compact::new(io::stdout()))?;
         Ok((Guard, crate::redraw::Screen::new(terminal)))
     }
 }
