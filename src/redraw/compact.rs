@@ -481,7 +481,7 @@ mod tests {
             let mut vt = vt100::Parser::new(size(h), size(w), 0);
             let mut vt_plain = vt100::Parser::new(size(h), size(w), 0);
             let mut prev: Option<Vec<Vec<(String, usize)>>> = None;
-            let (mut plain_seen, mut wide_before) = (0, false);
+            let (mut plain_seen, mut wide_seen) = (0, false);
             for mut rows in frames {
                 // Often the next frame is the last one scrolled.
                 if let Some(p) = prev.as_ref().filter(|_| shift > 0) {
@@ -496,10 +496,11 @@ mod tests {
                 vt_plain.process(&crossterm.0.borrow()[plain_seen..]);
                 plain_seen = crossterm.0.borrow().len();
                 assert_same(&vt, &vt_plain);
-                if !rows.iter().flatten().any(|(text, _)| text.contains('漢')) && !wide_before {
+                // A wide character drawn once can leave its trace in later frames.
+                wide_seen |= rows.iter().flatten().any(|(text, _)| text.contains('漢'));
+                if !wide_seen {
                     assert_shows(&vt, &b);
                 }
-                wide_before |= rows.iter().flatten().any(|(text, _)| text.contains('漢'));
                 prev = Some(rows);
             }
             prop_assert!(written <= crossterm.0.borrow().len(), "{written} B against {}", crossterm.0.borrow().len());
