@@ -20,6 +20,14 @@ pub struct Context {
     pub read_only: bool,
 }
 
+impl Context {
+    /// What becomes of a group the mapping names but the organization lacks: the save creates
+    /// it, or (read-only) the admin creates it in Calendly before entering the table.
+    pub fn new_group(self) -> &'static str {
+        if self.read_only { "create it in Calendly's admin center first" } else { "created on save" }
+    }
+}
+
 /// How the organization is labelled everywhere, so the sandbox is never mistaken for production.
 pub fn org_label(snap: &Snapshot, ctx: Context) -> String {
     let mut s = sanitize(&snap.organization).into_owned();
@@ -383,7 +391,8 @@ pub fn plan_lines(snap: &Snapshot, mapping: &Mapping, plan: &Plan, diff: &TableD
             out.section("Users to move, by target group:".into());
         }
         for ((_, dest), changes) in &by_dest {
-            let new = if matches!(dest, Dest::New(_)) { " (new group, created on save)" } else { "" };
+            let new =
+                if matches!(dest, Dest::New(_)) { format!(" (new group, {})", ctx.new_group()) } else { String::new() };
             out.blank();
             out.push(
                 LineKind::GroupHeading,

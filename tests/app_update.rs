@@ -283,6 +283,25 @@ fn new_group_dialog_says_a_new_group_is_new_and_warns_when_it_is_like_an_existin
     );
 }
 
+/// A read-only service (Calendly's API) creates no group on save: the status says who does.
+#[test]
+fn on_a_read_only_service_a_new_group_is_one_to_create_in_the_admin_center() {
+    let mut m = read_only_ready();
+    let value = m.snap().values[0].clone();
+    let status = new_group(&mut m, &value, "Sales Ops");
+    assert_eq!(
+        status,
+        (format!("mapped {value:?} → \"Sales Ops\" (a new group, create it in Calendly's admin center first)"), false)
+    );
+    assert_eq!(m.mapping.row(&value).unwrap().target, Target::New("Sales Ops".into()));
+    update(&mut m, key('p'));
+    let heading = m.preview_lines.iter().map(|l| l.text).find(|t| t.contains("\"Sales Ops\""));
+    assert!(
+        heading.as_deref().is_some_and(|t| t.contains("(new group, create it in Calendly's admin center first)")),
+        "the preview says the same: {heading:?}"
+    );
+}
+
 #[test]
 fn suggestions_are_accepted_one_by_one() {
     let mut m = ready();

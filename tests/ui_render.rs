@@ -226,8 +226,7 @@ fn help_lists_every_binding() {
 /// While a name is typed, the new-group dialog says what Enter will do with it.
 #[test]
 fn new_group_dialog_says_whether_the_name_is_an_existing_group() {
-    let screen = |name: &str| {
-        let mut m = ready();
+    let screen_of = |mut m: Model, name: &str| {
         update(&mut m, key('n'));
         for c in name.chars() {
             update(&mut m, key(c));
@@ -236,9 +235,14 @@ fn new_group_dialog_says_whether_the_name_is_an_existing_group() {
         let buf = t.backend().buffer();
         (0..48).map(|y| (0..160).map(|x| buf[(x, y)].symbol()).collect::<String>()).collect::<Vec<_>>().join("\n")
     };
+    let screen = |name: &str| screen_of(ready(), name);
     assert!(screen("engineering ").contains("That is the existing group \"Engineering\"."));
-    assert!(screen("Evryone").contains("A new group, created when you save; like the existing group \"Everyone\"."));
-    assert!(screen("Sales Ops").contains("The group is created when you save."));
+    assert!(screen("Evryone").contains("A new group (created on save); like the existing group \"Everyone\"."));
+    assert!(screen("Sales Ops").contains("A new group: created on save."));
+    // A read-only service (Calendly's API) creates nothing: the admin does, in the admin center.
+    let read_only = screen_of(read_only_ready(), "Sales Ops");
+    assert!(read_only.contains("A new group: create it in Calendly's admin center first."), "{read_only}");
+    assert!(!read_only.contains("save"), "{read_only}");
 }
 
 /// While a filter is typed, the footer names the keys that work then, not the screen's letters

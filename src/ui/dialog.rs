@@ -291,17 +291,18 @@ fn wrapped_rows(text: &str, width: usize) -> usize {
 fn new_group_hint(m: &Model, typed: &str) -> String {
     let name = typed.trim();
     let snap = m.snap();
+    let new = m.label().new_group();
     if name.is_empty() {
-        return "The group is created when you save.".into();
+        return format!("A new group: {new}.");
     }
     if let Some(g) = snap.group_by_name(name) {
         return format!("That is the existing group {}.", quoted(&snap.group(g).name));
     }
     match crate::domain::group_names::like_existing(snap, name) {
         Some(g) => {
-            format!("A new group, created when you save; like the existing group {}.", quoted(&snap.group(g).name))
+            format!("A new group ({new}); like the existing group {}.", quoted(&snap.group(g).name))
         }
-        None => "The group is created when you save.".into(),
+        None => format!("A new group: {new}."),
     }
 }
 

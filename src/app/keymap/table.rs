@@ -99,7 +99,14 @@ pub const BINDINGS: &[Binding] = &[
     bind(Mapping, &[Char('m')], "m", ToggleMapping, None, "turn group mapping on/off"),
     bind(Mapping, &[Char('d')], "d", SetDefault, None, "set the selected group as default group (again: clear)"),
     bind(Mapping, &[Char('e')], "e", ToggleApplyExisting, None, "toggle apply to existing users"),
-    bind(Mapping, &[Char('n')], "n", NewGroup, None, "map the selected value to a new group (created on save)"),
+    bind(
+        Mapping,
+        &[Char('n')],
+        "n",
+        NewGroup,
+        None,
+        "map the selected value to a group by name (a new name makes a new group)",
+    ),
     bind(Mapping, &[Char('s')], "s", Suggest, Some("suggest"), "suggest groups for unmapped values"),
     // Findings: the next one from the Mapping screen, the values pane's views, the list's Enter.
     bind(Mapping, &[Char(']')], "]", NextFinding, None, "select the next value with a finding"),

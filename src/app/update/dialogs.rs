@@ -189,7 +189,7 @@ fn create_group(m: &mut Model, typed: String) -> Vec<Effect> {
                 Some(same) if same != name => (same, "; group names compare ignoring case and spaces"),
                 _ => (name, ""),
             };
-            let mut said = format!("{} (a new group, created on save{how})", quoted(&name));
+            let mut said = format!("{} (a new group, {}{how})", quoted(&name), m.label().new_group());
             let like = group_names::like_existing(m.snap(), &name);
             if let Some(g) = like {
                 let existing = quoted(&m.snap().group(g).name);
