@@ -1041,6 +1041,34 @@ fn w_writes_the_mapping_file_and_the_csv_through_an_effect_and_shows_their_paths
     assert!(joined.contains(&t) && joined.contains(&c), "each path in full: {lines:?}");
 }
 
+/// A table recorded as saved while a group it names is still missing in Calendly cannot have
+/// been entered there: the verification says which group to create first, as a warning.
+#[test]
+fn verifying_a_table_whose_new_group_calendly_lacks_says_to_create_it() {
+    let mut m = read_only_ready();
+    update(&mut m, key('S'));
+    update(&mut m, key('D'));
+    update(&mut m, key('y'));
+    let path = std::path::PathBuf::from("/state/groupmap/recorded/ORG-tag/2026-12-02T004105Z.toml");
+    update(&mut m, Msg::TableRecorded(Ok(path)));
+    let effects = update(&mut m, key('v'));
+    let [Effect::Load { id }] = effects[..] else { panic!("{effects:?}") };
+    update(&mut m, Msg::Loaded { id, result: Ok(read_only_loaded(false)) });
+    let h = m.handoff.as_ref().unwrap();
+    let groupmap::app::handoff::Verify::Done { missing, .. } = &h.verify else { panic!("{:?}", h.verify) };
+    assert_eq!(missing, &["Marketing"]);
+    let (status, warn) = m.status.clone().unwrap();
+    assert!(warn && status.ends_with("; not in Calendly yet: \"Marketing\""), "{status}");
+    let lines = groupmap::app::handoff::info_lines(&m, 400).concat();
+    assert!(
+        lines.contains(
+            "Verified: the table names a group that Calendly does not have yet: create \"Marketing\" in the admin \
+             center, then enter the table's rows for it; "
+        ),
+        "{lines}"
+    );
+}
+
 #[test]
 fn d_asks_then_records_the_table_deletes_the_draft_and_v_verifies_on_a_reload() {
     let mut m = read_only_ready();
@@ -1069,7 +1097,7 @@ fn d_asks_then_records_the_table_deletes_the_draft_and_v_verifies_on_a_reload() 
     let [Effect::Load { id }] = effects[..] else { panic!("{effects:?}") };
     update(&mut m, Msg::Loaded { id, result: Ok(read_only_loaded(true)) });
     let h = m.handoff.as_ref().unwrap();
-    assert_eq!(h.verify, groupmap::app::handoff::Verify::Done { placed: 3, not_yet: 2, unmapped: 0 });
+    assert_eq!(h.verify, groupmap::app::handoff::Verify::Done { placed: 3, not_yet: 2, unmapped: 0, missing: vec![] });
     assert_eq!(h.entered(), 1, "the table is the same (its new group now exists): the ticks stay");
     assert!(said(&m).contains("verified: 3 where the table says, 2 not yet (p lists them)"), "{}", said(&m));
     assert!(!m.modified(), "the reloaded table (Marketing now exists) is still the recorded one");

@@ -98,6 +98,9 @@ pub enum Verify {
         placed: usize,
         not_yet: usize,
         unmapped: usize,
+        /// Groups the table names that Calendly still does not have: a table naming them
+        /// cannot have been saved in the admin center.
+        missing: Vec<String>,
     },
 }
 
@@ -240,13 +243,32 @@ pub fn refresh(m: &mut Model) {
     let (recorded, _) = snap.adopt_new_groups(&h.mapping);
     let p = plan(&snap, &recorded);
     let (placed, not_yet, unmapped) = (p.unchanged, p.changes.len(), p.unmapped.len());
-    h.verify = Verify::Done { placed, not_yet, unmapped };
-    m.status = Some((format!("verified: {placed} where the table says, {not_yet} not yet (p lists them)"), false));
+    let missing = recorded.new_groups();
+    let mut said = format!("verified: {placed} where the table says, {not_yet} not yet (p lists them)");
+    if !missing.is_empty() {
+        said.push_str(&format!("; not in Calendly yet: {}", quoted_list(&missing)));
+    }
+    m.status = Some((said, !missing.is_empty()));
+    h.verify = Verify::Done { placed, not_yet, unmapped, missing };
+}
+
+fn quoted_list(names: &[String]) -> String {
+    names.iter().map(|n| quoted(n)).collect::<Vec<_>>().join(", ")
 }
 
 /// The verification in words.
-pub fn verified(placed: usize, not_yet: usize, unmapped: usize) -> String {
-    let mut s = format!("{placed} user(s) are where the table says");
+pub fn verified(placed: usize, not_yet: usize, unmapped: usize, missing: &[String]) -> String {
+    let mut s = String::new();
+    if !missing.is_empty() {
+        s.push_str(&format!(
+            "the table names {} that Calendly does not have yet: create {} in the admin center, then enter \
+             the table's rows for {}; ",
+            if missing.len() == 1 { "a group" } else { "groups" },
+            quoted_list(missing),
+            if missing.len() == 1 { "it" } else { "them" }
+        ));
+    }
+    s.push_str(&format!("{placed} user(s) are where the table says"));
     if not_yet > 0 {
         s.push_str(&format!(
             "; {not_yet} not yet: Calendly applies the table at each user's next provisioning, and to existing \
@@ -387,8 +409,8 @@ pub fn info_lines(m: &Model, width: usize) -> Vec<String> {
                     say("reloading to verify…".into())
                 }
                 Verify::Reloading => say("the reload did not finish (see the status line); v tries again".into()),
-                Verify::Done { placed, not_yet, unmapped } => {
-                    say(format!("Verified: {}", verified(placed, not_yet, unmapped)))
+                Verify::Done { placed, not_yet, unmapped, ref missing } => {
+                    say(format!("Verified: {}", verified(placed, not_yet, unmapped, missing)))
                 }
             }
         }
