@@ -40,6 +40,13 @@ pub fn org_label(snap: &Snapshot, ctx: Context) -> String {
     s
 }
 
+/// What a table naming groups the organization lacks is told: which, and that they come first.
+pub fn groups_calendly_lacks(names: &[String]) -> String {
+    let (a, it) = if names.len() == 1 { ("a group", "it") } else { ("groups", "them") };
+    let names: Vec<String> = names.iter().map(|n| quoted(n)).collect();
+    format!("{a} Calendly does not have yet: {} (create {it} in the admin center first)", names.join(", "))
+}
+
 fn target_name(snap: &Snapshot, t: &Target) -> String {
     let new = if matches!(t, Target::New(_)) { " (new)" } else { "" };
     format!("{}{new}", quoted(snap.target_name(t)))

@@ -1058,12 +1058,17 @@ fn verifying_a_table_whose_new_group_calendly_lacks_says_to_create_it() {
     let groupmap::app::handoff::Verify::Done { missing, .. } = &h.verify else { panic!("{:?}", h.verify) };
     assert_eq!(missing, &["Marketing"]);
     let (status, warn) = m.status.clone().unwrap();
-    assert!(warn && status.ends_with("; not in Calendly yet: \"Marketing\""), "{status}");
+    assert!(
+        warn && status.ends_with(
+            "; the table names a group Calendly does not have yet: \"Marketing\" (create it in the admin center first)"
+        ),
+        "{status}"
+    );
     let lines = groupmap::app::handoff::info_lines(&m, 400).concat();
     assert!(
         lines.contains(
-            "Verified: the table names a group that Calendly does not have yet: create \"Marketing\" in the admin \
-             center, then enter the table's rows for it; "
+            "Verified: the table names a group Calendly does not have yet: \"Marketing\" (create it in the admin \
+             center first); 0 user(s) are where the table says"
         ),
         "{lines}"
     );

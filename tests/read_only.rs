@@ -311,6 +311,16 @@ fn the_readme_walkthrough_against_a_read_only_server() {
     let j = run(0, &["plan", "--json"]).json();
     assert_eq!(j["changes"].as_array().unwrap().len(), 1, "{j}");
     assert_eq!(j["changes"][0]["email"], who.1.as_str());
+    // A table naming a group Calendly lacks cannot be the one entered there: the drift says so.
+    let missing =
+        admin.write("missing.toml", &table.replace(&format!("group = {:?}", groups[1]), "group = \"Contractors\""));
+    let out = run(2, &["plan", "--detailed-exitcode", "--mapping", &missing]);
+    assert!(
+        out.stderr.contains(
+            "; it names a group Calendly does not have yet: \"Contractors\" (create it in the admin center first)"
+        ),
+        "{out:?}"
+    );
     // Without --detailed-exitcode the plan itself succeeds.
     run(0, &["plan"]);
     // An error is 1, not 0 or 2: an export that is not there.

@@ -246,27 +246,17 @@ pub fn refresh(m: &mut Model) {
     let missing = recorded.new_groups();
     let mut said = format!("verified: {placed} where the table says, {not_yet} not yet (p lists them)");
     if !missing.is_empty() {
-        said.push_str(&format!("; not in Calendly yet: {}", quoted_list(&missing)));
+        said.push_str(&format!("; the table names {}", crate::report::groups_calendly_lacks(&missing)));
     }
     m.status = Some((said, !missing.is_empty()));
     h.verify = Verify::Done { placed, not_yet, unmapped, missing };
-}
-
-fn quoted_list(names: &[String]) -> String {
-    names.iter().map(|n| quoted(n)).collect::<Vec<_>>().join(", ")
 }
 
 /// The verification in words.
 pub fn verified(placed: usize, not_yet: usize, unmapped: usize, missing: &[String]) -> String {
     let mut s = String::new();
     if !missing.is_empty() {
-        s.push_str(&format!(
-            "the table names {} that Calendly does not have yet: create {} in the admin center, then enter \
-             the table's rows for {}; ",
-            if missing.len() == 1 { "a group" } else { "groups" },
-            quoted_list(missing),
-            if missing.len() == 1 { "it" } else { "them" }
-        ));
+        s.push_str(&format!("the table names {}; ", crate::report::groups_calendly_lacks(missing)));
     }
     s.push_str(&format!("{placed} user(s) are where the table says"));
     if not_yet > 0 {

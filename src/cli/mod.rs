@@ -110,12 +110,16 @@ fn drift_note(snap: &Snapshot, p: &crate::domain::Plan, file: Option<&Path>) -> 
         (None, Some(saved)) => saved.described(),
         (None, None) => return None,
     };
-    Some(format!(
+    let mut note = format!(
         "{}: {} user(s) are not where {table} puts them (they moved since, or the table in the admin center is \
          not that one)",
         Severity::Warning.label(),
         p.changes.len()
-    ))
+    );
+    if !p.new_groups.is_empty() {
+        note.push_str(&format!("; it names {}", view::groups_calendly_lacks(&p.new_groups)));
+    }
+    Some(note)
 }
 
 /// The command to run. The global options may come before a command (`groupmap --config F tui`);
