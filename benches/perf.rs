@@ -147,22 +147,26 @@ fn main() {
         }
         return;
     }
-    // For profilers: the first keystroke ("s") over 100,000 synthetic per-user strings, N times.
+    // For profilers: one keystroke's pattern (GROUPMAP_BENCH_PROFILE_PATTERN, default "s") over
+    // the filter section's 100,000 per-user strings, N times.
     if let Some(n) = std::env::var("GROUPMAP_BENCH_PROFILE_FILTER").ok().and_then(|v| v.parse::<usize>().ok()) {
-        let lines: Vec<String> = (0..100_000)
-            .map(|i| {
-                format!(
-                    "First{} Last{} <first.last.{i}@example.com> Sales EMEA {} Group {}",
-                    i % 40,
-                    i % 60,
-                    i % 2000,
-                    i % 500
-                )
-            })
-            .collect();
+        let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+        let sb = rt.block_on(Sandbox::start(sandbox_opts(100_000, u32::MAX))).expect("sandbox");
+        let lines = user_lines(&sb.snapshot());
+        let pattern = std::env::var("GROUPMAP_BENCH_PROFILE_PATTERN").unwrap_or_else(|_| "s".into());
+        let t = Instant::now();
         for _ in 0..n {
-            std::hint::black_box(filter(|i| lines[i].as_str(), lines.len(), "s", None));
+            std::hint::black_box(filter(|i| lines[i].as_str(), lines.len(), &pattern, None));
         }
+        let f = filter(|i| lines[i].as_str(), lines.len(), &pattern, None);
+        let ascii = lines.iter().filter(|l| l.is_ascii()).count();
+        eprintln!(
+            "{pattern:?}: {} a pass; {} strong, {} weak matches; {ascii} of {} strings ASCII",
+            ms(t.elapsed() / n.max(1) as u32),
+            f.len(lines.len()),
+            f.weak.len(),
+            lines.len()
+        );
         return;
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -126,11 +126,24 @@ pub fn filter_until<'a>(
         return Some(Filtered::default());
     }
     let atom = atom(pattern);
+    let in_order = pattern.is_ascii().then(|| pattern.to_ascii_lowercase().into_bytes());
     let mut scored: Vec<(u16, u32)> = par_keep(
         total,
         narrow,
         || (Matcher::new(ranking()), Vec::new()),
-        |(matcher, buf), i| atom.score(Utf32Str::new(items(i as usize), buf), matcher).map(|s| (s, i)),
+        |(matcher, buf), i| {
+            let text = items(i as usize);
+            // The matcher copies a non-ASCII text into UTF-32 before it can reject it; most
+            // texts hold no match, and this finds that on the UTF-8 (an ASCII text it rejects
+            // quickly itself).
+            if let Some(needle) = &in_order
+                && !text.is_ascii()
+                && !folded_in_order(text, needle)
+            {
+                return None;
+            }
+            atom.score(Utf32Str::new(text, buf), matcher).map(|s| (s, i))
+        },
         stop,
     )?;
     scored.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -257,6 +270,28 @@ fn contains_nocase(text: &str, lower: &str) -> bool {
     }
 }
 
+/// Whether `needle` (lowercase ASCII) is a subsequence of `text` with each character folded as
+/// the fuzzy matcher folds it (ASCII lowercased; others normalized, then case-folded): false
+/// only where the matcher finds no match.
+fn folded_in_order(text: &str, needle: &[u8]) -> bool {
+    let mut want = needle.iter();
+    let Some(mut next) = want.next() else { return true };
+    for c in text.chars() {
+        let folded = if c.is_ascii() {
+            c.to_ascii_lowercase()
+        } else {
+            nucleo_matcher::chars::to_lower_case(nucleo_matcher::chars::normalize(c))
+        };
+        if folded == char::from(*next) {
+            match want.next() {
+                Some(n) => next = n,
+                None => return true,
+            }
+        }
+    }
+    false
+}
+
 /// Whether `hay` contains `needle` (already lowercase ASCII), ignoring ASCII case. No allocation.
 fn contains_ascii_nocase(hay: &[u8], needle: &[u8]) -> bool {
     let Some((&first, rest)) = needle.split_first() else { return true };
@@ -292,6 +327,34 @@ pub fn positions(text: &str, pattern: &str) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// The UTF-8 check before the matcher never turns away a text the matcher matches
+        /// (ſ folds to s, K (Kelvin) to k, accented letters to their base letter).
+        #[test]
+        fn the_in_order_check_keeps_every_text_the_matcher_matches(
+            text in "[a-zA-Z .\\-@éÉåÅøØßſKİıÆæçÇñÑüÜωΩ中ﬁ\u{301}]{0,24}",
+            needle in "[a-zA-Z .\\-@]{1,4}",
+        ) {
+            let mut matcher = Matcher::new(ranking());
+            let mut buf = Vec::new();
+            let matched = atom(&needle).score(Utf32Str::new(&text, &mut buf), &mut matcher).is_some();
+            let lower = needle.to_ascii_lowercase();
+            proptest::prop_assert!(!matched || folded_in_order(&text, lower.as_bytes()), "{text:?} {needle:?}");
+        }
+    }
+
+    #[test]
+    fn the_in_order_check_turns_away_what_has_no_match() {
+        assert!(folded_in_order("José Håland", b"jose"));
+        assert!(folded_in_order("ſtraße", b"st"), "long s folds to s");
+        assert!(folded_in_order("Ørjan", b"oj"));
+        assert!(!folded_in_order("Zoë García", b"zs"));
+        assert!(!folded_in_order("Chloé", b"eh"), "in order only");
+        let items = ["Zoë García", "Zoe Garcia", "Ana"];
+        assert_eq!(all(&filter(|i| items[i], 3, "zoe g", None), 3), [0, 1], "accents fold: both match, equally");
+    }
 
     fn all(f: &Filtered, total: usize) -> Vec<usize> {
         (0..f.len(total)).filter_map(|p| f.get(p)).collect()
