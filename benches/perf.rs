@@ -169,6 +169,45 @@ fn main() {
         );
         return;
     }
+    // For profilers: the preview filter's first two keys ("s", "a") typed N times in the editor
+    // on the 100k-user preview, each part of keystroke-to-frame timed.
+    if let Some(n) = std::env::var("GROUPMAP_BENCH_PROFILE_PREVIEW").ok().and_then(|v| v.parse::<usize>().ok()) {
+        let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+        let sb = rt.block_on(Sandbox::start(sandbox_opts(100_000, u32::MAX))).expect("sandbox");
+        let loaded = bench_load(&rt, &mut Bench { figures: Vec::new() }, &sb, false);
+        let mut m = ready_model(loaded, (160, 48));
+        with_mapping(&mut m);
+        update(&mut m, key(KeyCode::Char('p')));
+        let mut screen = Counted::new(160, 48);
+        screen.frame(&m);
+        let mut parts = [[Duration::ZERO; 4]; 2];
+        for _ in 0..n {
+            screen.step(&mut m, key(KeyCode::Char('/')));
+            for (k, c) in ['s', 'a'].into_iter().enumerate() {
+                let t = Instant::now();
+                let effects = update(&mut m, key(KeyCode::Char(c)));
+                let t1 = Instant::now();
+                screen.frame(&m);
+                let t2 = Instant::now();
+                let answers: Vec<Msg> =
+                    effects.into_iter().filter_map(|e| groupmap::app::update::filter_work(e, &|| false)).collect();
+                let t3 = Instant::now();
+                for a in answers {
+                    update(&mut m, a);
+                }
+                screen.frame(&m);
+                for (p, d) in parts[k].iter_mut().zip([t1 - t, t2 - t1, t3 - t2, t3.elapsed()]) {
+                    *p += d;
+                }
+            }
+            screen.step(&mut m, key(KeyCode::Esc));
+        }
+        for (k, c) in ['s', 'a'].into_iter().enumerate() {
+            let [u, f, w, a] = parts[k].map(|d| ms(d / n.max(1) as u32));
+            eprintln!("{c:?}: update {u}, its frame {f}, the filter {w}, the answer and its frame {a}");
+        }
+        return;
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("groupmap performance benchmarks: {cores} core(s), {} build", build_kind());
     if cfg!(debug_assertions) {
