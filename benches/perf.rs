@@ -206,6 +206,22 @@ fn main() {
             let [u, f, w, a] = parts[k].map(|d| ms(d / n.max(1) as u32));
             eprintln!("{c:?}: update {u}, its frame {f}, the filter {w}, the answer and its frame {a}");
         }
+        // The filter's work alone: each pattern from scratch, and "sa" narrowed from "s".
+        let search = |needle: &str, narrow: Option<Vec<u32>>| {
+            let effect = Effect::FilterPreview { id: 0, lines: m.preview_lines.clone(), needle: needle.into(), narrow };
+            match groupmap::app::update::filter_work(effect, &|| false) {
+                Some(Msg::PreviewFiltered { filtered, .. }) => filtered,
+                other => panic!("{other:?}"),
+            }
+        };
+        let s = search("s", None);
+        for (name, needle, narrow) in [("s", "s", None), ("sa", "sa", None), ("sa from s", "sa", s.items.clone())] {
+            let t = Instant::now();
+            for _ in 0..n {
+                std::hint::black_box(search(needle, narrow.clone()));
+            }
+            eprintln!("{name}: {} a pass", ms(t.elapsed() / n.max(1) as u32));
+        }
         return;
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -257,6 +257,8 @@ impl Bits {
 /// The characters that are not ASCII but lowercase to an ASCII letter (and more): the Kelvin
 /// sign (to `k`) and `İ` (to `i` and a combining dot).
 const LOWERS_TO_ASCII: [char; 2] = ['\u{130}', '\u{212A}'];
+/// The first byte of each one's UTF-8.
+const LOWERS_LEADS: [u8; 2] = [0xC4, 0xE2];
 
 /// Whether `text` lowercased contains `lower` (lowercase already). An ASCII needle is found
 /// in place, ignoring ASCII case: lowercasing keeps ASCII runs as they are, and only the
@@ -264,10 +266,18 @@ const LOWERS_TO_ASCII: [char; 2] = ['\u{130}', '\u{212A}'];
 fn contains_nocase(text: &str, lower: &str) -> bool {
     if lower.is_ascii() {
         contains_ascii_nocase(text.as_bytes(), lower.as_bytes())
-            || (!text.is_ascii() && text.contains(LOWERS_TO_ASCII) && text.to_lowercase().contains(lower))
+            || (!text.is_ascii() && has_lowers_to_ascii(text) && text.to_lowercase().contains(lower))
     } else {
         !text.is_ascii() && text.to_lowercase().contains(lower)
     }
+}
+
+/// Whether `text` holds one of `LOWERS_TO_ASCII`: their UTF-8 lead bytes found by memchr (a
+/// search by `char` decodes every character, and runs for every line an ASCII needle misses).
+fn has_lowers_to_ascii(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr2_iter(LOWERS_LEADS[0], LOWERS_LEADS[1], bytes)
+        .any(|i| LOWERS_TO_ASCII.iter().any(|c| bytes[i..].starts_with(c.encode_utf8(&mut [0; 4]).as_bytes())))
 }
 
 /// Whether `needle` (lowercase ASCII) is a subsequence of `text` with each character folded as
@@ -476,6 +486,9 @@ mod tests {
             .filter(|c| !c.is_ascii() && c.to_lowercase().any(|l| l.is_ascii()))
             .collect();
         assert_eq!(makes_ascii, LOWERS_TO_ASCII);
+        assert_eq!(LOWERS_TO_ASCII.map(|c| c.to_string().as_bytes()[0]), LOWERS_LEADS);
+        assert!(has_lowers_to_ascii("Zoë \u{212A}") && has_lowers_to_ascii("\u{130}"));
+        assert!(!has_lowers_to_ascii("ı Zoë ĳ \u{2129}"), "lead bytes shared with others");
     }
 
     #[test]
