@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::domain::lint::Severity;
 use crate::domain::mapping::{TableDiff, Target};
-use crate::domain::text::{push_quoted, quoted, sanitize};
+use crate::domain::text::{quoted, sanitize};
 use crate::domain::{Dest, Mapping, Plan, SavedMapping, Snapshot, TableOrigin};
 
 /// What the organization's label says besides its URI.
@@ -181,11 +181,78 @@ impl Outline {
     }
 
     /// Writes the `i`-th line's text to `out` (cleared first).
-    pub fn write(&self, snap: &Snapshot, plan: &Plan, i: usize, out: &mut String) {
+    fn write(&self, shown: &Shown, snap: &Snapshot, plan: &Plan, i: usize, out: &mut String) {
         out.clear();
         match self.order[i] {
-            o if o & USER_LINE != 0 => user_line(snap, plan, &plan.changes[(o & !USER_LINE) as usize], out),
+            o if o & USER_LINE != 0 => shown.user_line(snap, plan, (o & !USER_LINE) as usize, out),
             o => out.push_str(&self.texts[o as usize].text),
+        }
+    }
+}
+
+/// How the parts of users' lines are shown, made once for a plan: a search makes every line,
+/// and escaping each part of each line again was a third of its time. A group or a value is
+/// shown on many lines; most people's names and emails are shown as they are.
+#[derive(Clone, Debug, Default)]
+struct Shown {
+    /// Each destination's name, escaped: the groups (by GroupId), then the new groups.
+    dests: Vec<String>,
+    /// Each value, escaped and quoted (by ValueId).
+    values: Vec<String>,
+    /// A bit for each change whose person's name and email need no escaping.
+    plain: Vec<u64>,
+}
+
+impl Shown {
+    fn new(snap: &Snapshot, plan: &Plan) -> Shown {
+        let as_is = |s: &str| matches!(sanitize(s), std::borrow::Cow::Borrowed(_));
+        let mut plain = vec![0u64; plan.changes.len().div_ceil(64)];
+        for (i, c) in plan.changes.iter().enumerate() {
+            let o = snap.owner(c.owner);
+            if as_is(o.name) && as_is(o.email) {
+                plain[i / 64] |= 1 << (i % 64);
+            }
+        }
+        Shown {
+            dests: snap
+                .groups
+                .iter()
+                .map(|g| &g.name)
+                .chain(&plan.new_groups)
+                .map(|n| sanitize(n).into_owned())
+                .collect(),
+            values: snap.values.iter().map(|v| quoted(v)).collect(),
+            plain,
+        }
+    }
+
+    fn dest(&self, snap: &Snapshot, d: Dest) -> &str {
+        match d {
+            Dest::Group(g) => &self.dests[g.0 as usize],
+            Dest::New(n) => &self.dests[snap.groups.len() + n as usize],
+        }
+    }
+
+    fn user_line(&self, snap: &Snapshot, plan: &Plan, i: usize, out: &mut String) {
+        // Made for every line searched, so pieces are pushed, not formatted.
+        let c = &plan.changes[i];
+        let o = snap.owner(c.owner);
+        let plain = self.plain[i / 64] & (1 << (i % 64)) != 0;
+        let push = |out: &mut String, s: &str| if plain { out.push_str(s) } else { out.push_str(&sanitize(s)) };
+        out.push_str(if c.from.is_some() { "    ~ " } else { "    + " });
+        if !o.name.is_empty() {
+            push(out, o.name);
+            out.push(' ');
+        }
+        out.push('<');
+        push(out, o.email);
+        out.push_str(if o.name.is_empty() { "> (invitee)  " } else { ">  " });
+        out.push_str(c.from.map_or("(no group)", |g| self.dest(snap, Dest::Group(g))));
+        out.push_str(" → ");
+        out.push_str(self.dest(snap, c.to));
+        out.push_str("   ");
+        if let Some(v) = o.value {
+            out.push_str(&self.values[v.0 as usize]);
         }
     }
 }
@@ -196,13 +263,15 @@ pub struct Preview {
     snap: std::sync::Arc<Snapshot>,
     plan: std::sync::Arc<Plan>,
     outline: Outline,
+    shown: Shown,
     /// See `search_order`; made when first asked for.
     search_order: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl Preview {
     pub fn new(snap: std::sync::Arc<Snapshot>, plan: std::sync::Arc<Plan>, outline: Outline) -> Preview {
-        Preview { snap, plan, outline, search_order: Default::default() }
+        let shown = Shown::new(&snap, &plan);
+        Preview { snap, plan, outline, shown, search_order: Default::default() }
     }
 
     /// A preview of these lines alone.
@@ -228,7 +297,7 @@ impl Preview {
 
     /// Writes the `i`-th line's text to `out` (cleared first).
     pub fn write(&self, i: usize, out: &mut String) {
-        self.outline.write(&self.snap, &self.plan, i, out);
+        self.outline.write(&self.shown, &self.snap, &self.plan, i, out);
     }
 
     /// The line indices, lines of text first, then the users' lines in the order their emails
@@ -264,26 +333,6 @@ impl Preview {
     }
 }
 
-fn user_line(snap: &Snapshot, plan: &Plan, c: &crate::domain::Change, out: &mut String) {
-    // Made for every line searched, so pieces are pushed, not formatted.
-    let o = snap.owner(c.owner);
-    out.push_str(if c.from.is_some() { "    ~ " } else { "    + " });
-    if !o.name.is_empty() {
-        out.push_str(&sanitize(o.name));
-        out.push(' ');
-    }
-    out.push('<');
-    out.push_str(&sanitize(o.email));
-    out.push_str(if o.name.is_empty() { "> (invitee)  " } else { ">  " });
-    out.push_str(&c.from.map_or(std::borrow::Cow::Borrowed("(no group)"), |g| sanitize(&snap.group(g).name)));
-    out.push_str(" → ");
-    out.push_str(&sanitize(plan.dest_name(snap, c.to)));
-    out.push_str("   ");
-    if let Some(v) = o.value {
-        push_quoted(out, snap.value(v));
-    }
-}
-
 /// The plan for a person: `groupmap plan` prints these lines, the editor's preview shows them.
 /// `file`: the mapping file planned (`--mapping FILE`), said under the organization.
 pub fn render_human(
@@ -299,8 +348,9 @@ pub fn render_human(
         lines.insert(1, PreviewLine::new(LineKind::Heading, format!("Mapping file: {}", sanitize(file))));
     }
     let (mut out, mut line) = (String::new(), String::new());
+    let shown = Shown::new(snap, plan);
     for i in 0..lines.len() {
-        lines.write(snap, plan, i, &mut line);
+        lines.write(&shown, snap, plan, i, &mut line);
         out.push_str(&line);
         out.push('\n');
     }
