@@ -177,7 +177,9 @@ fn main() {
         let loaded = bench_load(&rt, &mut Bench { figures: Vec::new() }, &sb, false);
         let mut m = ready_model(loaded, (160, 48));
         with_mapping(&mut m);
+        let t = Instant::now();
         update(&mut m, key(KeyCode::Char('p')));
+        eprintln!("p (the preview's lines made): {}", ms(t.elapsed()));
         let mut screen = Counted::new(160, 48);
         screen.frame(&m);
         let mut parts = [[Duration::ZERO; 4]; 2];
