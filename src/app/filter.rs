@@ -205,7 +205,7 @@ pub fn substring_visiting_until(
     }
     let total = order.len();
     let candidates = narrow.map(|v| Bits::of(total, v));
-    let lower = needle.to_lowercase();
+    let needle = Needle::new(needle);
     let kept = par_keep(
         total,
         Some(order),
@@ -216,7 +216,7 @@ pub fn substring_visiting_until(
             }
             text.clear();
             items(i as usize, text);
-            contains_nocase(text, &lower).then_some(i)
+            needle.is_in(text).then_some(i)
         },
         stop,
     )?;
@@ -260,15 +260,33 @@ const LOWERS_TO_ASCII: [char; 2] = ['\u{130}', '\u{212A}'];
 /// The first byte of each one's UTF-8.
 const LOWERS_LEADS: [u8; 2] = [0xC4, 0xE2];
 
-/// Whether `text` lowercased contains `lower` (lowercase already). An ASCII needle is found
-/// in place, ignoring ASCII case: lowercasing keeps ASCII runs as they are, and only the
-/// characters in `LOWERS_TO_ASCII` make ASCII that was not there.
-fn contains_nocase(text: &str, lower: &str) -> bool {
-    if lower.is_ascii() {
-        contains_ascii_nocase(text.as_bytes(), lower.as_bytes())
-            || (!text.is_ascii() && has_lowers_to_ascii(text) && text.to_lowercase().contains(lower))
-    } else {
-        !text.is_ascii() && text.to_lowercase().contains(lower)
+/// A needle looked for in texts ignoring case (as lowercasing both would find it).
+struct Needle {
+    lower: String,
+    /// For an ASCII needle: it is found in a text with its ASCII letters lowercased (a text's
+    /// ASCII runs lowercase to themselves, and only the characters in `LOWERS_TO_ASCII` make
+    /// ASCII that was not there), by memmem's vectorised search.
+    ascii: Option<memchr::memmem::Finder<'static>>,
+}
+
+impl Needle {
+    fn new(needle: &str) -> Needle {
+        let lower = needle.to_lowercase();
+        let ascii = lower.is_ascii().then(|| memchr::memmem::Finder::new(lower.as_bytes()).into_owned());
+        Needle { lower, ascii }
+    }
+
+    /// Whether `text` lowercased contains the needle. `text` is scratch: it may be left with
+    /// its ASCII letters lowercased.
+    fn is_in(&self, text: &mut String) -> bool {
+        match &self.ascii {
+            Some(finder) => {
+                text.make_ascii_lowercase();
+                finder.find(text.as_bytes()).is_some()
+                    || (has_lowers_to_ascii(text) && text.to_lowercase().contains(&self.lower))
+            }
+            None => !text.is_ascii() && text.to_lowercase().contains(&self.lower),
+        }
     }
 }
 
@@ -298,22 +316,6 @@ fn folded_in_order(text: &str, needle: &[u8]) -> bool {
                 None => return true,
             }
         }
-    }
-    false
-}
-
-/// Whether `hay` contains `needle` (already lowercase ASCII), ignoring ASCII case. No allocation.
-fn contains_ascii_nocase(hay: &[u8], needle: &[u8]) -> bool {
-    let Some((&first, rest)) = needle.split_first() else { return true };
-    let Some(last_start) = hay.len().checked_sub(needle.len()) else { return false };
-    let starts = &hay[..=last_start];
-    let mut from = 0;
-    while let Some(i) = memchr::memchr2(first, first.to_ascii_uppercase(), &starts[from..]) {
-        let at = from + i;
-        if hay[at + 1..at + needle.len()].eq_ignore_ascii_case(rest) {
-            return true;
-        }
-        from = at + 1;
     }
     false
 }
@@ -352,6 +354,19 @@ mod tests {
             let matched = atom(&needle).score(Utf32Str::new(&text, &mut buf), &mut matcher).is_some();
             let lower = needle.to_ascii_lowercase();
             proptest::prop_assert!(!matched || folded_in_order(&text, lower.as_bytes()), "{text:?} {needle:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// A needle is found exactly where lowercasing text and needle finds it.
+        #[test]
+        fn a_needle_is_found_where_lowercasing_both_finds_it(
+            text in "[a-cA-CkKiIsS →éÉİıσΣς\u{212A}\u{307}]{0,16}",
+            needle in "[a-cA-CkKiIsS →éİσΣ\u{307}]{1,3}",
+        ) {
+            let found = Needle::new(&needle).is_in(&mut text.clone());
+            proptest::prop_assert_eq!(found, text.to_lowercase().contains(&needle.to_lowercase()));
         }
     }
 
@@ -501,9 +516,8 @@ mod tests {
         assert_eq!(substring(get, 4, "kelvin k", None).items, Some(vec![3]));
         assert_eq!(substring(get, 4, "", None).items, None);
         assert_eq!(substring(get, 4, "zz", None).items, Some(vec![]));
-        assert!(contains_ascii_nocase(b"abc", b""));
-        assert!(!contains_ascii_nocase(b"ab", b"abc"));
-        assert!(contains_ascii_nocase(b"xxABC", b"abc"));
+        let is_in = |needle: &str, text: &str| Needle::new(needle).is_in(&mut text.to_owned());
+        assert!(is_in("", "abc") && !is_in("abc", "ab") && is_in("abc", "xxABC") && is_in("AbC", "xxaBc"));
     }
 
     #[test]
@@ -521,7 +535,8 @@ mod tests {
         for text in texts {
             for needle in needles {
                 let lower = needle.to_lowercase();
-                assert_eq!(contains_nocase(text, &lower), text.to_lowercase().contains(&lower), "{text:?} {needle:?}");
+                let found = Needle::new(needle).is_in(&mut text.to_owned());
+                assert_eq!(found, text.to_lowercase().contains(&lower), "{text:?} {needle:?}");
             }
         }
     }
