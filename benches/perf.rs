@@ -138,8 +138,7 @@ fn main() {
 
     // For profilers (perf, valgrind --tool=callgrind): plan() on the 100k-user org, N times.
     if let Some(n) = std::env::var("GROUPMAP_BENCH_PROFILE_PLAN").ok().and_then(|v| v.parse::<usize>().ok()) {
-        let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
-        let sb = rt.block_on(Sandbox::start(sandbox_opts(100_000, u32::MAX))).expect("sandbox");
+        let (_rt, sb) = big_sandbox();
         let snap = sb.snapshot();
         let mapping = full_mapping(&snap);
         for _ in 0..n {
@@ -150,8 +149,7 @@ fn main() {
     // For profilers: one keystroke's pattern (GROUPMAP_BENCH_PROFILE_PATTERN, default "s") over
     // the filter section's 100,000 per-user strings, N times.
     if let Some(n) = std::env::var("GROUPMAP_BENCH_PROFILE_FILTER").ok().and_then(|v| v.parse::<usize>().ok()) {
-        let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
-        let sb = rt.block_on(Sandbox::start(sandbox_opts(100_000, u32::MAX))).expect("sandbox");
+        let (_rt, sb) = big_sandbox();
         let lines = user_lines(&sb.snapshot());
         let pattern = std::env::var("GROUPMAP_BENCH_PROFILE_PATTERN").unwrap_or_else(|_| "s".into());
         let t = Instant::now();
@@ -172,8 +170,7 @@ fn main() {
     // For profilers: the preview filter's first two keys ("s", "a") typed N times in the editor
     // on the 100k-user preview, each part of keystroke-to-frame timed.
     if let Some(n) = std::env::var("GROUPMAP_BENCH_PROFILE_PREVIEW").ok().and_then(|v| v.parse::<usize>().ok()) {
-        let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
-        let sb = rt.block_on(Sandbox::start(sandbox_opts(100_000, u32::MAX))).expect("sandbox");
+        let (rt, sb) = big_sandbox();
         let loaded = bench_load(&rt, &mut Bench { figures: Vec::new() }, &sb, false);
         let mut m = ready_model(loaded, (160, 48));
         with_mapping(&mut m);
@@ -231,11 +228,10 @@ fn main() {
     if cfg!(debug_assertions) {
         println!("warning: a debug build; the targets are for release (`cargo bench` builds with optimizations)");
     }
-    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     let mut b = Bench { figures: Vec::new() };
 
     // One 100k-user organization served for the load, RSS and render sections.
-    let big = rt.block_on(Sandbox::start(sandbox_opts(100_000, u32::MAX))).expect("sandbox");
+    let (rt, big) = big_sandbox();
     let big_snap = big.snapshot();
 
     if on("plan") {
@@ -287,6 +283,13 @@ fn main() {
 
 fn build_kind() -> &'static str {
     if cfg!(debug_assertions) { "debug" } else { "release" }
+}
+
+/// A runtime and, on it, the sandbox serving the 100k-user organization, with no rate limit.
+fn big_sandbox() -> (tokio::runtime::Runtime, Sandbox) {
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let sb = rt.block_on(Sandbox::start(sandbox_opts(100_000, u32::MAX))).expect("sandbox");
+    (rt, sb)
 }
 
 fn sandbox_opts(users: usize, rate_limit: u32) -> Options {

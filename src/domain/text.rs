@@ -32,15 +32,10 @@ fn is_unsafe(c: char) -> bool {
 /// are escaped as in `visible`.
 pub fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
-    push_quoted(&mut out, s);
-    out
-}
-
-/// `quoted(s)` appended to `out` (a line made for every user is made without allocating).
-pub fn push_quoted(out: &mut String, s: &str) {
     out.push('"');
     out.push_str(&spaces_shown(sanitize(s)));
     out.push('"');
+    out
 }
 
 /// A Unicode space that is not ASCII (NBSP, U+2000..U+200A, U+3000, ...): invisible as such.
